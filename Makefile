@@ -1,0 +1,50 @@
+# Top-level entry points. `make test` and `make demo` install what they need (Debian packages),
+# configure, build and run. CMake does the real work in build/ (and build-asan/ for sanitizers).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+.PHONY: all deps build build-asan test test-fast test-asan demo bench bench-compare fixtures clean
+
+all: build
+
+deps:
+	@scripts/setup-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DRCC_WERROR=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRCC_SANITIZE=ON -DRCC_WERROR=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# The whole suite, then again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: test-fast test-asan
+
+test-fast: build
+	@cd $(BUILD) && ctest --output-on-failure
+
+test-asan: build-asan
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+bench: build
+	@$(BUILD)/rcc bench
+
+# rcc and PyTorch (Debian's python3-torch) on the same step, one after the other, with the ratio.
+bench-compare: build
+	@scripts/setup-deps.sh python3-torch
+	@bench/compare.sh $(BUILD)/rcc
+
+# Regenerates the golden fixtures (needs python3-torch); the tests never need PyTorch.
+fixtures:
+	@scripts/setup-deps.sh python3-torch
+	@/usr/bin/python3 tests/reference/make_fixtures.py tests/fixtures
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

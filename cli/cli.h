@@ -1,0 +1,25 @@
+/* cli.h — shared pieces of the rcc command-line tool: one option table per subcommand, from
+ * which both parsing and --help are made. */
+#ifndef RCC_CLI_H
+#define RCC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG } opt_kind;
+
+typedef struct {
+    const char *name; /* long name without dashes */
+    char short_name;  /* 0 for none */
+    opt_kind kind;
+    void *target; /* int*, float*, const char**, bool* */
+    const char *help;
+} cli_opt;
+
+/* Parses argv[1..]; prints help and returns 1 on --help, -1 on error (message printed), 0 otherwise. */
+int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int argc, char **argv);
+void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *opts);
+
+int cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,126 @@
+/* cmd_bench.c — `rcc bench`: the median time of one full training step of the paper's model
+ * (two views, forward, all losses, backward, Adam) on random images, in image pairs per second
+ * and GFLOP/s (direct-convolution equivalent), optionally with a per-layer profile. */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "rng.h"
+#include "train.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int prof_cmp(const void *a, const void *b)
+{
+    double x = ((const rcc_prof_entry *)a)->seconds, y = ((const rcc_prof_entry *)b)->seconds;
+    return (x < y) - (x > y);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    int batch = 256, size = 64, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
+    bool profile = false, json = false;
+    const cli_opt opts[] = {
+        {"batch", 'b', OPT_INT, &batch, "images per view (the step sees 2x this)"},
+        {"size", 's', OPT_INT, &size, "image side S"},
+        {"steps", 'n', OPT_INT, &steps, "timed steps"},
+        {"warmup", 0, OPT_INT, &warmup, "untimed steps first"},
+        {"threads", 't', OPT_INT, &threads, "compute threads"},
+        {"width", 0, OPT_INT, &width, "backbone width (64 = ResNet-18)"},
+        {"rep-dim", 0, OPT_INT, &rep_dim, "backbone output dimension"},
+        {"channels", 0, OPT_INT, &channels, "image channels"},
+        {"clusters", 'K', OPT_INT, &k, "number of clusters"},
+        {"profile", 0, OPT_FLAG, &profile, "print a per-layer table of time and GFLOP/s"},
+        {"json", 0, OPT_FLAG, &json, "print one JSON line instead of text"},
+        {0},
+    };
+    int r = cli_parse("bench", "Time one RCC training step on random images (median over steps).", opts, argc, argv);
+    if (r)
+        return r > 0 ? 0 : 2;
+    if (steps < 1 || warmup < 0 || batch < 2 || threads < 1) {
+        fprintf(stderr, "rcc bench: need --steps >= 1, --warmup >= 0, --batch >= 2, --threads >= 1\n");
+        return 2;
+    }
+    rcc_set_threads(threads);
+    rcc_model_config mc;
+    rcc_model_config_default(&mc);
+    mc.image_size = size;
+    mc.width = width;
+    mc.rep_dim = rep_dim;
+    mc.in_channels = channels;
+    mc.clusters = k;
+    rcc_loss_config lc;
+    rcc_loss_config_default(&lc);
+    rcc_adam_config ac;
+    rcc_adam_config_default(&ac);
+    rcc_trainer t;
+    rcc_status s = rcc_trainer_create(&t, &mc, &lc, &ac, batch, RCC_INIT_DEFAULT, 1);
+    if (s != RCC_OK) {
+        fprintf(stderr, "rcc bench: %s: %s\n", rcc_strerror(s), rcc_last_error());
+        rcc_trainer_free(&t);
+        return 1;
+    }
+    rcc_rng rng;
+    rcc_rng_init(&rng, 7, 0);
+    size_t nin = rcc_act_floats(&t.model.input);
+    for (size_t i = 0; i < nin; i++)
+        t.model.input.ptr[i] = (float)rcc_rng_uniform(&rng);
+    double *times = calloc((size_t)steps, sizeof *times);
+    rcc_loss_terms lt = {0};
+    for (int i = 0; i < warmup + steps && s == RCC_OK; i++) {
+        if (i == warmup && profile) {
+            rcc_prof_reset();
+            rcc_prof_enable(true);
+        }
+        double t0 = rcc_now();
+        s = rcc_trainer_step(&t, &lt, true);
+        if (i >= warmup)
+            times[i - warmup] = rcc_now() - t0;
+    }
+    rcc_prof_enable(false);
+    if (s != RCC_OK) {
+        fprintf(stderr, "rcc bench: %s: %s\n", rcc_strerror(s), rcc_last_error());
+        free(times);
+        rcc_trainer_free(&t);
+        return 1;
+    }
+    qsort(times, (size_t)steps, sizeof *times, cmp_double);
+    double med = steps % 2 ? times[steps / 2] : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
+    double flops = rcc_trainer_step_flops(&t);
+    if (json) {
+        printf("{\"impl\":\"rcc\",\"batch\":%d,\"size\":%d,\"threads\":%d,\"median_s\":%.6f,\"min_s\":%.6f,"
+               "\"pairs_per_s\":%.2f,\"gflops\":%.1f,\"loss\":%.6f}\n",
+               batch, size, threads, med, times[0], batch / med, flops / med * 1e-9, lt.total);
+    } else {
+        printf("rcc bench: resnet18 width %d, rep_dim %d, %d channel(s), %dx%d, batch %d pairs, %d threads\n", width,
+               rep_dim, channels, size, size, batch, threads);
+        printf("  backbone forward: %.1f M multiply-adds per image; step: %.1f GFLOP (direct-equivalent)\n",
+               rcc_model_backbone_macs(&t.model) * 1e-6, flops * 1e-9);
+        printf("  step time: median %.3f s, min %.3f s over %d steps (after %d warm-up)\n", med, times[0], steps,
+               warmup);
+        printf("  throughput: %.1f pairs/s, %.1f GFLOP/s\n", batch / med, flops / med * 1e-9);
+    }
+    if (profile) {
+        const rcc_prof_entry *e;
+        int n = rcc_prof_entries(&e);
+        rcc_prof_entry *sorted = malloc((size_t)n * sizeof *sorted);
+        memcpy(sorted, e, (size_t)n * sizeof *sorted);
+        qsort(sorted, (size_t)n, sizeof *sorted, prof_cmp);
+        double total = 0;
+        for (int i = 0; i < n; i++)
+            total += sorted[i].seconds;
+        printf("\n  %-28s %10s %8s %8s %10s\n", "operation (all layers)", "ms/step", "share", "calls", "GFLOP/s");
+        for (int i = 0; i < n; i++)
+            printf("  %-28s %10.2f %7.1f%% %8ld %10.1f\n", sorted[i].name, 1e3 * sorted[i].seconds / steps,
+                   100 * sorted[i].seconds / total, sorted[i].calls / steps,
+                   sorted[i].flops > 0 ? sorted[i].flops / sorted[i].seconds * 1e-9 : 0.0);
+        printf("  %-28s %10.2f (profiled steps synchronise after every primitive)\n", "total", 1e3 * total / steps);
+        free(sorted);
+    }
+    free(times);
+    rcc_trainer_free(&t);
+    return 0;
+}

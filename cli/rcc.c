@@ -1,0 +1,130 @@
+/* rcc.c — the `rcc` tool: dispatches to subcommands and parses options from their tables. */
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include "cli.h"
+#include "rcc.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *summary;
+} subcommand;
+
+static const subcommand commands[] = {
+    {"bench", cmd_bench, "time one training step (and compare with PyTorch via bench/compare.sh)"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "rcc %s — Robust Contrastive Clustering of images\n\nusage: rcc <command> [options]\n\ncommands:\n",
+            rcc_version());
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'rcc <command> --help' describes a command's options.\n");
+}
+
+void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *opts)
+{
+    fprintf(out, "usage: rcc %s [options]\n\n%s\n\noptions:\n", cmd, summary);
+    for (const cli_opt *o = opts; o->name; o++) {
+        char left[64];
+        const char *arg = o->kind == OPT_INT ? " N" : o->kind == OPT_FLOAT ? " X" : o->kind == OPT_STR ? " S" : "";
+        if (o->short_name)
+            snprintf(left, sizeof left, "-%c, --%s%s", o->short_name, o->name, arg);
+        else
+            snprintf(left, sizeof left, "    --%s%s", o->name, arg);
+        fprintf(out, "  %-28s %s", left, o->help);
+        if (o->kind == OPT_INT)
+            fprintf(out, " [%d]", *(int *)o->target);
+        else if (o->kind == OPT_FLOAT)
+            fprintf(out, " [%g]", (double)*(float *)o->target);
+        else if (o->kind == OPT_STR && *(const char **)o->target)
+            fprintf(out, " [%s]", *(const char **)o->target);
+        fputc('\n', out);
+    }
+    fprintf(out, "  %-28s %s\n", "-h, --help", "show this help");
+}
+
+int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            cli_help(stdout, cmd, summary, opts);
+            return 1;
+        }
+        const cli_opt *o = NULL;
+        const char *val = NULL;
+        if (a[0] == '-' && a[1] == '-') {
+            const char *eq = strchr(a + 2, '=');
+            size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            for (const cli_opt *p = opts; p->name; p++)
+                if (strlen(p->name) == len && strncmp(p->name, a + 2, len) == 0)
+                    o = p;
+            if (eq)
+                val = eq + 1;
+        } else if (a[0] == '-' && a[1] && !a[2]) {
+            for (const cli_opt *p = opts; p->name; p++)
+                if (p->short_name == a[1])
+                    o = p;
+        }
+        if (!o) {
+            fprintf(stderr, "rcc %s: unknown option '%s' (see 'rcc %s --help')\n", cmd, a, cmd);
+            return -1;
+        }
+        if (o->kind == OPT_FLAG) {
+            *(bool *)o->target = true;
+            continue;
+        }
+        if (!val) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "rcc %s: option '%s' needs a value\n", cmd, a);
+                return -1;
+            }
+            val = argv[++i];
+        }
+        char *end;
+        errno = 0;
+        if (o->kind == OPT_INT) {
+            long v = strtol(val, &end, 10);
+            if (*end || end == val || errno || v < -2147483647L || v > 2147483647L) {
+                fprintf(stderr, "rcc %s: --%s expects an integer, got '%s'\n", cmd, o->name, val);
+                return -1;
+            }
+            *(int *)o->target = (int)v;
+        } else if (o->kind == OPT_FLOAT) {
+            float v = strtof(val, &end);
+            if (*end || end == val || errno) {
+                fprintf(stderr, "rcc %s: --%s expects a number, got '%s'\n", cmd, o->name, val);
+                return -1;
+            }
+            *(float *)o->target = v;
+        } else {
+            *(const char **)o->target = val;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("rcc %s\n", rcc_version());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "rcc: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,47 @@
+/* loss.h — the losses of SPEC.md §2 with their gradients: instance NT-Xent, cluster NT-Xent
+ * with the entropy regulariser, and the uniformity loss, combined with λ. */
+#ifndef RCC_LOSS_H
+#define RCC_LOSS_H
+
+#include "util.h"
+
+typedef struct {
+    double ins;      /* L_ins */
+    double clu_nce;  /* NT-Xent over cluster columns */
+    double entropy;  /* H^a + H^b */
+    double unif;     /* L_unif(H^a) + L_unif(H^b) */
+    double total;    /* λ (ins + clu_nce + entropy) + (1 − λ) unif */
+} rcc_loss_terms;
+
+typedef struct {
+    float lambda, tau_i, tau_c, t;
+} rcc_loss_config;
+
+/* Work space for n rows per view, feature dims up to d, K clusters. Allocated once. */
+typedef struct {
+    int n, d, k;
+    float *x, *xh, *s, *g, *dxh, *norms, *cols, *dcols;
+} rcc_loss_ws;
+
+rcc_status rcc_loss_ws_init(rcc_loss_ws *w, int n, int d, int k);
+void rcc_loss_ws_free(rcc_loss_ws *w);
+
+/* NT-Xent between rows of a (n×d) and b (n×d): row i of a pairs with row i of b, all other
+ * 2n−2 rows are negatives. cosine: normalise rows first (else they are used as given).
+ * If da/db are non-NULL, ADDS scale·∂L/∂a, scale·∂L/∂b. */
+double rcc_ntxent(rcc_loss_ws *w, const float *a, const float *b, int n, int d, float tau, bool cosine, float *da,
+                  float *db, float scale);
+/* H = log K + Σ p log p of y (n×k); adds scale·∂H/∂y into dy if non-NULL. */
+double rcc_entropy(const float *y, int n, int k, float *dy, float scale);
+/* log mean_{i<j} exp(−t‖h_i − h_j‖²); adds scale·∂/∂h into dh if non-NULL. n ≥ 2. */
+double rcc_uniformity(const float *h, int n, int d, float t, float *dh, float scale);
+/* Cluster loss NT-Xent over the K columns of ya, yb (n×k each). */
+double rcc_cluster_nce(rcc_loss_ws *w, const float *ya, const float *yb, int n, int k, float tau, float *dya,
+                       float *dyb, float scale);
+
+/* Everything at once. Gradients (if non-NULL) are WRITTEN: dz (2n×dz_dim: view a rows then b),
+ * dy (2n×k), dh (2n×h_dim). */
+rcc_status rcc_loss_total(rcc_loss_ws *w, const rcc_loss_config *cfg, const float *z, const float *y, const float *h,
+                          int n, int z_dim, int k, int h_dim, rcc_loss_terms *out, float *dz, float *dy, float *dh);
+
+#endif

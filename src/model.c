@@ -1,0 +1,353 @@
+/* model.c — ResNet-18 backbone on the unit sphere with instance and cluster heads:
+ * planning, forward and backward. */
+#include "model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void rcc_model_config_default(rcc_model_config *cfg)
+{
+    cfg->in_channels = 1;
+    cfg->image_size = 64;
+    cfg->width = 64;
+    cfg->rep_dim = 3;
+    cfg->feature_dim = 128;
+    cfg->clusters = 10;
+    cfg->hidden = 512;
+}
+
+rcc_status rcc_model_config_check(const rcc_model_config *c)
+{
+    if (c->in_channels < 1 || c->in_channels > 64)
+        return rcc_fail(RCC_ERR_ARG, "in-channels must be 1..64 (got %d)", c->in_channels);
+    if (c->image_size < 16 || c->image_size > 1024)
+        return rcc_fail(RCC_ERR_ARG, "image size must be 16..1024 (got %d)", c->image_size);
+    if (c->width < 1 || c->width > 1024)
+        return rcc_fail(RCC_ERR_ARG, "width must be 1..1024 (got %d)", c->width);
+    if (c->rep_dim < 2 || c->rep_dim > 4096)
+        return rcc_fail(RCC_ERR_ARG, "rep_dim must be 2..4096 (got %d)", c->rep_dim);
+    if (c->feature_dim < 1 || c->feature_dim > 4096)
+        return rcc_fail(RCC_ERR_ARG, "feature_dim must be 1..4096 (got %d)", c->feature_dim);
+    if (c->clusters < 1 || c->clusters > 1000)
+        return rcc_fail(RCC_ERR_ARG, "the number of clusters K must be 1..1000 (got %d)", c->clusters);
+    if (c->hidden < 1 || c->hidden > 65536)
+        return rcc_fail(RCC_ERR_ARG, "hidden width must be 1..65536 (got %d)", c->hidden);
+    return RCC_OK;
+}
+
+static rcc_status plan_block(rcc_model *m, rcc_block *b, const char *name, rcc_act *x, int out, int stride,
+                             bool relu_out)
+{
+    rcc_arena *a = &m->arena;
+    rcc_params *ps = m->ps;
+    char nm[RCC_NAME_MAX];
+    memset(b, 0, sizeof *b);
+    b->in = x;
+    b->relu_out = relu_out;
+    RCC_TRY(rcc_name(nm, sizeof nm, "%s.conv1.weight", name));
+    RCC_TRY(rcc_conv_plan(a, ps, &b->c1, nm, x, out, 3, stride, 1, m->train, true));
+    RCC_TRY(rcc_name(nm, sizeof nm, "%s.bn1", name));
+    RCC_TRY(rcc_bn_plan(a, ps, &b->b1, nm, &b->c1.dst, true, m->train, m->groups));
+    RCC_TRY(rcc_name(nm, sizeof nm, "%s.conv2.weight", name));
+    RCC_TRY(rcc_conv_plan(a, ps, &b->c2, nm, &b->b1.dst, out, 3, 1, 1, m->train, true));
+    RCC_TRY(rcc_name(nm, sizeof nm, "%s.bn2", name));
+    RCC_TRY(rcc_bn_plan(a, ps, &b->b2, nm, &b->c2.dst, false, m->train, m->groups));
+    b->down = stride != 1 || x->md.dims[1] != out;
+    if (b->down) {
+        RCC_TRY(rcc_name(nm, sizeof nm, "%s.downsample.0.weight", name));
+        RCC_TRY(rcc_conv_plan(a, ps, &b->cd, nm, x, out, 1, stride, 0, m->train, true));
+        RCC_TRY(rcc_name(nm, sizeof nm, "%s.downsample.1", name));
+        RCC_TRY(rcc_bn_plan(a, ps, &b->bd, nm, &b->cd.dst, false, m->train, m->groups));
+    }
+    /* oneDNN may pick different layouts for the two paths (it does for tiny channel counts):
+     * then one reorder brings the shortcut to the main path's layout. */
+    rcc_act *sc = b->down ? &b->bd.dst : x;
+    if (!dnnl_memory_desc_equal(&sc->md, &b->b2.dst.md)) {
+        b->sc_reorder = true;
+        RCC_TRY(rcc_act_plan(a, &b->sc_r, &b->b2.dst.md));
+        RCC_TRY(rcc_reorder_create(a, &b->p_sc, sc, &b->sc_r, false, "reorder (shortcut)"));
+    }
+    return RCC_OK;
+}
+
+static rcc_status plan_head_act(rcc_arena *a, rcc_act *t, int rows, int cols)
+{
+    int64_t d[2] = {rows, cols};
+    dnnl_memory_desc_t md = rcc_md_plain(2, d, dnnl_ab);
+    return rcc_act_plan(a, t, &md);
+}
+
+static rcc_status add_linear(rcc_params *ps, const char *name, int in, int out, size_t *w, size_t *b)
+{
+    char nm[RCC_NAME_MAX];
+    int64_t wd[2] = {out, in}, bd[1] = {out};
+    RCC_TRY(rcc_name(nm, sizeof nm, "%s.weight", name));
+    RCC_TRY(rcc_params_add(ps, nm, RCC_P_LIN_W, 2, wd, w));
+    RCC_TRY(rcc_name(nm, sizeof nm, "%s.bias", name));
+    return rcc_params_add(ps, nm, RCC_P_LIN_B, 1, bd, b);
+}
+
+static size_t max_bytes(size_t a, const rcc_act *t) { return t->bytes > a ? t->bytes : a; }
+
+static rcc_status plan_backward(rcc_model *m)
+{
+    rcc_arena *a = &m->arena;
+    const rcc_model_config *c = &m->cfg;
+    int B = m->batch;
+    /* four shared gradient buffers, each as large as the largest activation */
+    size_t mb = max_bytes(max_bytes(0, &m->stem.dst), &m->maxpool.dst);
+    for (int i = 0; i < 8; i++) {
+        rcc_block *b = &m->blocks[i];
+        mb = max_bytes(max_bytes(max_bytes(mb, &b->c1.dst), &b->c2.dst), b->in);
+    }
+    int64_t nd[1] = {(int64_t)(mb / sizeof(float))};
+    dnnl_memory_desc_t flat = rcc_md_plain(1, nd, dnnl_a);
+    for (int i = 0; i < 4; i++)
+        RCC_TRY(rcc_act_plan(a, &m->dbuf[i], &flat));
+    int64_t hd[4] = {B, c->rep_dim, 1, 1};
+    dnnl_memory_desc_t hmd = rcc_md_plain(4, hd, dnnl_nchw);
+    RCC_TRY(rcc_act_plan(a, &m->d_hraw, &hmd));
+    RCC_TRY(plan_head_act(a, &m->dh, B, c->rep_dim));
+    RCC_TRY(plan_head_act(a, &m->dh1, B, c->rep_dim));
+    RCC_TRY(plan_head_act(a, &m->dzr, B, c->feature_dim));
+    RCC_TRY(plan_head_act(a, &m->dhid, B, c->hidden));
+    RCC_TRY(plan_head_act(a, &m->dcl, B, c->clusters));
+
+    int X = 0, Y = 1, Z = 2, W = 3;
+    rcc_block *last = &m->blocks[7];
+    RCC_TRY(rcc_act_alias(a, &last->d_out, &last->b2.dst.md, &m->dbuf[X], 0));
+    RCC_TRY(rcc_pool_plan_bwd(a, &m->gap, &m->d_hraw, &last->d_out));
+    for (int i = 7; i >= 0; i--) {
+        rcc_block *b = &m->blocks[i];
+        if (i < 7)
+            RCC_TRY(rcc_act_alias(a, &b->d_out, &b->b2.dst.md, &m->dbuf[X], 0));
+        RCC_TRY(rcc_act_alias(a, &b->d_c2, &b->c2.dst.md, &m->dbuf[Y], 0));
+        RCC_TRY(rcc_act_alias(a, &b->d_b1, &b->b1.dst.md, &m->dbuf[Z], 0));
+        RCC_TRY(rcc_act_alias(a, &b->d_c1, &b->c1.dst.md, &m->dbuf[Y], 0));
+        RCC_TRY(rcc_act_alias(a, &b->d_in, &b->in->md, &m->dbuf[W], 0));
+        RCC_TRY(rcc_bn_plan_bwd(a, &b->b2, &b->d_out, &b->d_c2));
+        RCC_TRY(rcc_conv_plan_bwd(a, &b->c2, &b->d_c2, &b->d_b1));
+        RCC_TRY(rcc_bn_plan_bwd(a, &b->b1, &b->d_b1, &b->d_c1));
+        RCC_TRY(rcc_conv_plan_bwd(a, &b->c1, &b->d_c1, &b->d_in));
+        /* the shortcut's gradient: d_out itself, or d_out reordered into the shortcut's layout (in Y) */
+        rcc_act *dsc = &b->d_out;
+        if (b->sc_reorder) {
+            const rcc_act *sc = b->down ? &b->bd.dst : b->in;
+            RCC_TRY(rcc_act_alias(a, &b->d_sc, &sc->md, &m->dbuf[Y], 0));
+            RCC_TRY(rcc_reorder_create(a, &b->p_dsc, &b->d_out, &b->d_sc, false, "reorder (shortcut grad)"));
+            dsc = &b->d_sc;
+        }
+        if (b->down) {
+            RCC_TRY(rcc_act_alias(a, &b->d_bd, &b->cd.dst.md, &m->dbuf[Z], 0));
+            RCC_TRY(rcc_act_alias(a, &b->d_cd_in, &b->in->md, &m->dbuf[b->sc_reorder ? X : Y], 0));
+            RCC_TRY(rcc_bn_plan_bwd(a, &b->bd, dsc, &b->d_bd));
+            RCC_TRY(rcc_conv_plan_bwd(a, &b->cd, &b->d_bd, &b->d_cd_in));
+        }
+        b->dx = X, b->dy = Y, b->dz = Z, b->dw = W;
+        int nx = W, ny = X, nz = Y, nw = Z; /* the result becomes the next block's d_out */
+        X = nx, Y = ny, Z = nz, W = nw;
+    }
+    /* stem: block 0's d_in (in buffer X now) is the max-pool output gradient */
+    RCC_TRY(rcc_act_alias(a, &m->d_stem_pool, &m->stem_bn.dst.md, &m->dbuf[Y], 0));
+    RCC_TRY(rcc_act_alias(a, &m->d_stem_bn, &m->stem.dst.md, &m->dbuf[Z], 0));
+    RCC_TRY(rcc_pool_plan_bwd(a, &m->maxpool, &m->blocks[0].d_in, &m->d_stem_pool));
+    RCC_TRY(rcc_bn_plan_bwd(a, &m->stem_bn, &m->d_stem_pool, &m->d_stem_bn));
+    return rcc_conv_plan_bwd(a, &m->stem, &m->d_stem_bn, NULL);
+}
+
+rcc_status rcc_model_plan(rcc_model *m, const rcc_model_config *cfg, rcc_params *ps, int batch, int groups, bool train)
+{
+    memset(m, 0, sizeof *m);
+    RCC_TRY(rcc_model_config_check(cfg));
+    if (batch < 1 || (train && (groups < 1 || groups > RCC_MAX_GROUPS || batch % groups)))
+        return rcc_fail(RCC_ERR_ARG, "batch %d cannot be split in %d groups", batch, groups);
+    m->cfg = *cfg;
+    m->ps = ps;
+    m->batch = batch;
+    m->groups = train ? groups : 1;
+    m->train = train;
+    rcc_arena *a = &m->arena;
+    int S = cfg->image_size, w = cfg->width;
+    int64_t in_d[4] = {batch, cfg->in_channels, S, S};
+    dnnl_memory_desc_t in_md = rcc_md_plain(4, in_d, dnnl_nchw);
+    RCC_TRY(rcc_act_plan(a, &m->input, &in_md));
+    RCC_TRY(rcc_conv_plan(a, ps, &m->stem, "backbone.conv1.weight", &m->input, w, 7, 2, 3, train, false));
+    RCC_TRY(rcc_bn_plan(a, ps, &m->stem_bn, "backbone.bn1", &m->stem.dst, true, train, m->groups));
+    RCC_TRY(rcc_pool_plan(a, &m->maxpool, &m->stem_bn.dst, false, train));
+    int chans[4] = {w, 2 * w, 4 * w, cfg->rep_dim}, strides[4] = {1, 2, 2, 2};
+    rcc_act *x = &m->maxpool.dst;
+    for (int s = 0; s < 4; s++)
+        for (int j = 0; j < 2; j++) {
+            char nm[RCC_NAME_MAX];
+            snprintf(nm, sizeof nm, "backbone.layer%d.%d", s + 1, j);
+            rcc_block *b = &m->blocks[2 * s + j];
+            RCC_TRY(plan_block(m, b, nm, x, chans[s], j == 0 ? strides[s] : 1, s < 3));
+            x = &b->b2.dst;
+        }
+    RCC_TRY(rcc_pool_plan(a, &m->gap, x, true, train));
+
+    int hid = cfg->hidden;
+    RCC_TRY(add_linear(ps, "instance_projector.0", cfg->rep_dim, hid, &m->iw1, &m->ib1));
+    RCC_TRY(add_linear(ps, "instance_projector.2", hid, cfg->feature_dim, &m->iw2, &m->ib2));
+    RCC_TRY(add_linear(ps, "cluster_projector.0", cfg->rep_dim, hid, &m->cw1, &m->cb1));
+    RCC_TRY(add_linear(ps, "cluster_projector.2", hid, cfg->clusters, &m->cw2, &m->cb2));
+    RCC_TRY(plan_head_act(a, &m->h, batch, cfg->rep_dim));
+    RCC_TRY(plan_head_act(a, &m->hn, batch, 1));
+    RCC_TRY(plan_head_act(a, &m->iar, batch, hid));
+    RCC_TRY(plan_head_act(a, &m->zr, batch, cfg->feature_dim));
+    RCC_TRY(plan_head_act(a, &m->z, batch, cfg->feature_dim));
+    RCC_TRY(plan_head_act(a, &m->zn, batch, 1));
+    RCC_TRY(plan_head_act(a, &m->car, batch, hid));
+    RCC_TRY(plan_head_act(a, &m->cl, batch, cfg->clusters));
+    RCC_TRY(plan_head_act(a, &m->y, batch, cfg->clusters));
+    if (train)
+        RCC_TRY(plan_backward(m));
+    return RCC_OK;
+}
+
+rcc_status rcc_model_commit(rcc_model *m)
+{
+    if (!m->ps->data)
+        return rcc_fail(RCC_ERR_ARG, "model commit before the parameters were allocated");
+    return rcc_arena_commit(&m->arena);
+}
+
+static rcc_status block_forward(rcc_model *m, rcc_block *b)
+{
+    RCC_TRY(rcc_conv_forward(&b->c1));
+    RCC_TRY(rcc_bn_forward(&b->b1, m->ps));
+    RCC_TRY(rcc_conv_forward(&b->c2));
+    RCC_TRY(rcc_bn_forward(&b->b2, m->ps));
+    const rcc_act *sc = b->in;
+    if (b->down) {
+        RCC_TRY(rcc_conv_forward(&b->cd));
+        RCC_TRY(rcc_bn_forward(&b->bd, m->ps));
+        sc = &b->bd.dst;
+    }
+    if (b->sc_reorder) {
+        RCC_TRY(rcc_prim_exec(&b->p_sc));
+        sc = &b->sc_r;
+    }
+    double t0 = rcc_now();
+    rcc_add_relu_forward(b->b2.dst.ptr, sc->ptr, rcc_act_floats(&b->b2.dst), b->relu_out);
+    rcc_prof_add("add+relu fwd", rcc_now() - t0, 0);
+    return RCC_OK;
+}
+
+rcc_status rcc_model_forward(rcc_model *m)
+{
+    const rcc_model_config *c = &m->cfg;
+    RCC_TRY(rcc_conv_forward(&m->stem));
+    RCC_TRY(rcc_bn_forward(&m->stem_bn, m->ps));
+    RCC_TRY(rcc_pool_forward(&m->maxpool));
+    for (int i = 0; i < 8; i++)
+        RCC_TRY(block_forward(m, &m->blocks[i]));
+    RCC_TRY(rcc_pool_forward(&m->gap));
+
+    double t0 = rcc_now();
+    const float *P = rcc_pdata(m->ps);
+    int B = m->batch, hid = c->hidden;
+    rcc_l2norm_forward(m->gap.plain.ptr, m->h.ptr, m->hn.ptr, B, c->rep_dim);
+    RCC_TRY(rcc_linear_forward(m->h.ptr, P + m->iw1, P + m->ib1, m->iar.ptr, B, c->rep_dim, hid));
+    rcc_relu_rows_forward(m->iar.ptr, m->iar.ptr, (size_t)B * hid);
+    RCC_TRY(rcc_linear_forward(m->iar.ptr, P + m->iw2, P + m->ib2, m->zr.ptr, B, hid, c->feature_dim));
+    rcc_l2norm_forward(m->zr.ptr, m->z.ptr, m->zn.ptr, B, c->feature_dim);
+    RCC_TRY(rcc_linear_forward(m->h.ptr, P + m->cw1, P + m->cb1, m->car.ptr, B, c->rep_dim, hid));
+    rcc_relu_rows_forward(m->car.ptr, m->car.ptr, (size_t)B * hid);
+    RCC_TRY(rcc_linear_forward(m->car.ptr, P + m->cw2, P + m->cb2, m->cl.ptr, B, hid, c->clusters));
+    rcc_softmax_forward(m->cl.ptr, m->y.ptr, B, c->clusters);
+    rcc_prof_add("heads fwd", rcc_now() - t0, 0);
+    return RCC_OK;
+}
+
+static rcc_status block_backward(rcc_model *m, rcc_block *b)
+{
+    double t0 = rcc_now();
+    if (b->relu_out)
+        rcc_relu_backward(b->d_out.ptr, b->b2.dst.ptr, rcc_act_floats(&b->d_out));
+    rcc_prof_add("relu bwd", rcc_now() - t0, 0);
+    RCC_TRY(rcc_bn_backward(&b->b2, m->ps));
+    RCC_TRY(rcc_conv_backward(&b->c2));
+    RCC_TRY(rcc_bn_backward(&b->b1, m->ps));
+    RCC_TRY(rcc_conv_backward(&b->c1));
+    if (b->sc_reorder)
+        RCC_TRY(rcc_prim_exec(&b->p_dsc));
+    t0 = rcc_now();
+    if (b->down) {
+        RCC_TRY(rcc_bn_backward(&b->bd, m->ps));
+        RCC_TRY(rcc_conv_backward(&b->cd));
+        t0 = rcc_now();
+        rcc_add_inplace(b->d_in.ptr, b->d_cd_in.ptr, rcc_act_floats(&b->d_in));
+    } else {
+        rcc_add_inplace(b->d_in.ptr, (b->sc_reorder ? &b->d_sc : &b->d_out)->ptr, rcc_act_floats(&b->d_in));
+    }
+    rcc_prof_add("residual add bwd", rcc_now() - t0, 0);
+    return RCC_OK;
+}
+
+rcc_status rcc_model_backward(rcc_model *m, const float *dz, const float *dy, const float *dh)
+{
+    if (!m->train)
+        return rcc_fail(RCC_ERR_ARG, "backward on a model planned for inference");
+    const rcc_model_config *c = &m->cfg;
+    const float *P = rcc_pdata(m->ps);
+    float *G = rcc_pgrad(m->ps);
+    int B = m->batch, hid = c->hidden, R = c->rep_dim;
+    double t0 = rcc_now();
+    /* instance head */
+    rcc_l2norm_backward(m->z.ptr, m->zn.ptr, dz, m->dzr.ptr, B, c->feature_dim);
+    RCC_TRY(rcc_linear_backward(m->iar.ptr, P + m->iw2, m->dzr.ptr, G + m->iw2, G + m->ib2, m->dhid.ptr, B, hid,
+                                c->feature_dim));
+    rcc_relu_rows_backward(m->dhid.ptr, m->iar.ptr, m->dhid.ptr, (size_t)B * hid);
+    RCC_TRY(rcc_linear_backward(m->h.ptr, P + m->iw1, m->dhid.ptr, G + m->iw1, G + m->ib1, m->dh.ptr, B, R, hid));
+    /* cluster head */
+    rcc_softmax_backward(m->y.ptr, dy, m->dcl.ptr, B, c->clusters);
+    RCC_TRY(rcc_linear_backward(m->car.ptr, P + m->cw2, m->dcl.ptr, G + m->cw2, G + m->cb2, m->dhid.ptr, B, hid,
+                                c->clusters));
+    rcc_relu_rows_backward(m->dhid.ptr, m->car.ptr, m->dhid.ptr, (size_t)B * hid);
+    RCC_TRY(rcc_linear_backward(m->h.ptr, P + m->cw1, m->dhid.ptr, G + m->cw1, G + m->cb1, m->dh1.ptr, B, R, hid));
+    float *dht = m->dh.ptr;
+    for (size_t i = 0; i < (size_t)B * R; i++)
+        dht[i] += m->dh1.ptr[i] + (dh ? dh[i] : 0.0f);
+    rcc_l2norm_backward(m->h.ptr, m->hn.ptr, dht, m->d_hraw.ptr, B, R);
+    rcc_prof_add("heads bwd", rcc_now() - t0, 0);
+
+    RCC_TRY(rcc_pool_backward(&m->gap));
+    for (int i = 7; i >= 0; i--)
+        RCC_TRY(block_backward(m, &m->blocks[i]));
+    RCC_TRY(rcc_pool_backward(&m->maxpool));
+    RCC_TRY(rcc_bn_backward(&m->stem_bn, m->ps));
+    return rcc_conv_backward(&m->stem);
+}
+
+double rcc_model_backbone_macs(const rcc_model *m)
+{
+    double s = rcc_conv_macs(&m->stem);
+    for (int i = 0; i < 8; i++) {
+        const rcc_block *b = &m->blocks[i];
+        s += rcc_conv_macs(&b->c1) + rcc_conv_macs(&b->c2) + (b->down ? rcc_conv_macs(&b->cd) : 0);
+    }
+    return s / m->batch;
+}
+
+void rcc_model_free(rcc_model *m)
+{
+    rcc_conv_free(&m->stem);
+    rcc_bn_free(&m->stem_bn);
+    rcc_pool_free(&m->maxpool);
+    rcc_pool_free(&m->gap);
+    for (int i = 0; i < 8; i++) {
+        rcc_block *b = &m->blocks[i];
+        rcc_conv_free(&b->c1);
+        rcc_conv_free(&b->c2);
+        rcc_bn_free(&b->b1);
+        rcc_bn_free(&b->b2);
+        rcc_prim_free(&b->p_sc);
+        rcc_prim_free(&b->p_dsc);
+        if (b->down) {
+            rcc_conv_free(&b->cd);
+            rcc_bn_free(&b->bd);
+        }
+    }
+    rcc_arena_free(&m->arena);
+}

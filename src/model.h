@@ -1,0 +1,67 @@
+/* model.h — the network of SPEC.md §1: a ResNet-18 backbone ending in rep_dim channels whose
+ * pooled output is put on the unit sphere (h), an instance head (z, unit norm) and a cluster
+ * head (y, softmax over K). One plan per (batch, mode): every buffer is laid out before the
+ * first step; forward and backward then run without allocating. */
+#ifndef RCC_MODEL_H
+#define RCC_MODEL_H
+
+#include "ops/ops.h"
+
+typedef struct {
+    int in_channels; /* C */
+    int image_size;  /* S */
+    int width;       /* channels of stage 1 (64 for ResNet-18); stages use w, 2w, 4w, rep_dim */
+    int rep_dim;     /* paper: 3 */
+    int feature_dim; /* instance head output, paper: 128 */
+    int clusters;    /* K */
+    int hidden;      /* heads' hidden width, 512 */
+} rcc_model_config;
+
+void rcc_model_config_default(rcc_model_config *cfg);
+rcc_status rcc_model_config_check(const rcc_model_config *cfg);
+
+typedef struct {
+    rcc_conv c1, c2, cd;
+    rcc_bn b1, b2, bd;
+    bool down, relu_out, sc_reorder;
+    rcc_act *in;
+    rcc_act sc_r, d_sc;  /* only when the shortcut's layout differs from the main path's */
+    rcc_prim p_sc, p_dsc;
+    /* backward: gradient views into the shared diff buffers */
+    rcc_act d_out, d_c2, d_b1, d_c1, d_in, d_bd, d_cd_in;
+    int dx, dy, dz, dw; /* which diff buffer plays which role */
+} rcc_block;
+
+typedef struct {
+    rcc_model_config cfg;
+    int batch, groups;
+    bool train;
+    rcc_params *ps;
+    rcc_arena arena;
+    rcc_act input; /* batch×C×S×S, plain NCHW: write images here */
+    rcc_conv stem;
+    rcc_bn stem_bn;
+    rcc_pool maxpool, gap;
+    rcc_block blocks[8];
+    /* heads (plain row-major) */
+    size_t iw1, ib1, iw2, ib2, cw1, cb1, cw2, cb2; /* parameter offsets */
+    rcc_act h, hn, iar, zr, z, zn, car, cl, y;
+    /* backward */
+    rcc_act dbuf[4];
+    rcc_act d_hraw, dh, dh1, dzr, dhid, dcl, d_stem_pool, d_stem_bn, d_stem_conv;
+} rcc_model;
+
+/* Plans the model for `batch` images. train: batch-norm statistics per group of batch/groups
+ * images and a backward pass; otherwise running statistics, no backward. Parameters are
+ * registered in ps (or, if ps is already allocated, shared with another plan). */
+rcc_status rcc_model_plan(rcc_model *m, const rcc_model_config *cfg, rcc_params *ps, int batch, int groups, bool train);
+/* After rcc_params_alloc: allocates activations and binds everything. */
+rcc_status rcc_model_commit(rcc_model *m);
+rcc_status rcc_model_forward(rcc_model *m);
+/* Gradients of the loss w.r.t. z, y, h (each batch rows); ADDS parameter gradients. */
+rcc_status rcc_model_backward(rcc_model *m, const float *dz, const float *dy, const float *dh);
+void rcc_model_free(rcc_model *m);
+/* Multiply-adds of one forward pass of the backbone for one image. */
+double rcc_model_backbone_macs(const rcc_model *m);
+
+#endif

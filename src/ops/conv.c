@@ -1,0 +1,178 @@
+/* conv.c — 2-d convolution without bias through oneDNN: forward, backward-data, backward-weights.
+ * Weights live in the parameter block as O×I×kH×kW (PyTorch); each step reorders them once into
+ * the layout the kernel wants, and reorders the weight gradient back, adding into the grad block. */
+#include <string.h>
+#include "ops.h"
+
+static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(pd), "ref", 3) == 0; }
+
+static rcc_status make_fwd_pd(rcc_conv *c, const dnnl_memory_desc_t *src_md, dnnl_primitive_desc_t *pd)
+{
+    int64_t wd[4] = {c->out_c, c->in_c, c->k, c->k}, dd[4] = {c->n, c->out_c, c->oh, c->ow};
+    dnnl_memory_desc_t w_any = rcc_md_any(4, wd), d_any = rcc_md_any(4, dd);
+    dnnl_dims_t st = {c->stride, c->stride}, pl = {c->pad, c->pad};
+    dnnl_convolution_desc_t d;
+    DNN_TRY(dnnl_convolution_forward_desc_init(&d, c->train ? dnnl_forward_training : dnnl_forward_inference,
+                                               dnnl_convolution_direct, src_md, &w_any, NULL, &d_any, st, pl, pl),
+            "convolution forward descriptor");
+    return rcc_pd_create(pd, &d, NULL, "convolution forward");
+}
+
+rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,
+                         int k, int stride, int pad, bool train, bool bwd_data)
+{
+    memset(c, 0, sizeof *c);
+    const dnnl_memory_desc_t *smd = &src->md;
+    c->src = src;
+    c->ps = ps;
+    c->n = smd->dims[0];
+    c->in_c = (int)smd->dims[1];
+    c->ih = smd->dims[2];
+    c->iw = smd->dims[3];
+    c->out_c = out_c;
+    c->k = k;
+    c->stride = stride;
+    c->pad = pad;
+    c->oh = (c->ih + 2 * pad - k) / stride + 1;
+    c->ow = (c->iw + 2 * pad - k) / stride + 1;
+    c->train = train;
+    c->bwd_data = bwd_data;
+    if (c->oh < 1 || c->ow < 1)
+        return rcc_fail(RCC_ERR_ARG, "%s: input %lldx%lld too small for kernel %d stride %d", wname,
+                        (long long)c->ih, (long long)c->iw, k, stride);
+    int64_t wd[4] = {out_c, c->in_c, k, k};
+    RCC_TRY(rcc_params_add(ps, wname, RCC_P_CONV_W, 4, wd, &c->w_off));
+
+    /* Prefer the layout the input already has; let oneDNN choose only if that would fall back
+     * to a reference kernel, and then pay one reorder. */
+    dnnl_primitive_desc_t pd;
+    RCC_TRY(make_fwd_pd(c, smd, &pd));
+    if (is_ref(pd)) {
+        int64_t sd[4] = {c->n, c->in_c, c->ih, c->iw};
+        dnnl_memory_desc_t s_any = rcc_md_any(4, sd);
+        dnnl_primitive_desc_t pd2;
+        if (make_fwd_pd(c, &s_any, &pd2) == RCC_OK) {
+            dnnl_primitive_desc_destroy(pd);
+            pd = pd2;
+        }
+    }
+    c->pd_fwd = pd;
+    const dnnl_memory_desc_t *want_src = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    rcc_act *csrc = src;
+    if (!dnnl_memory_desc_equal(want_src, smd)) {
+        RCC_TRY(rcc_act_plan(a, &c->src_r, want_src));
+        RCC_TRY(rcc_reorder_create(a, &c->p_src_reorder, src, &c->src_r, false, "reorder (conv input)"));
+        c->src_reorder = true;
+        csrc = &c->src_r;
+    }
+    dnnl_memory_desc_t wplain = rcc_md_plain(4, wd, dnnl_oihw);
+    RCC_TRY(rcc_act_view(a, &c->w_plain, &wplain, &ps->data, c->w_off * sizeof(float)));
+    RCC_TRY(rcc_act_plan(a, &c->w, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)));
+    RCC_TRY(rcc_reorder_create(a, &c->p_w, &c->w_plain, &c->w, false, "reorder (weights)"));
+    RCC_TRY(rcc_act_plan(a, &c->dst, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)));
+    RCC_TRY(rcc_prim_create(a, &c->p_fwd, pd, "conv fwd"));
+    c->p_fwd.flops = 2.0 * rcc_conv_macs(c);
+    rcc_prim_arg(&c->p_fwd, DNNL_ARG_SRC, csrc);
+    rcc_prim_arg(&c->p_fwd, DNNL_ARG_WEIGHTS, &c->w);
+    rcc_prim_arg(&c->p_fwd, DNNL_ARG_DST, &c->dst);
+    return RCC_OK;
+}
+
+rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_act *diff_src)
+{
+    if (!c->train)
+        return rcc_fail(RCC_ERR_ARG, "convolution planned for inference has no backward");
+    if (!dnnl_memory_desc_equal(&diff_dst->md, &c->dst.md))
+        return rcc_fail(RCC_ERR_ARG, "convolution backward: gradient layout differs from the output's");
+    rcc_act *csrc = c->src_reorder ? &c->src_r : c->src;
+    dnnl_dims_t st = {c->stride, c->stride}, pl = {c->pad, c->pad};
+    int64_t wd[4] = {c->out_c, c->in_c, c->k, c->k};
+    dnnl_memory_desc_t w_any = rcc_md_any(4, wd);
+
+    dnnl_convolution_desc_t d;
+    DNN_TRY(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &csrc->md, &w_any, NULL,
+                                                        &diff_dst->md, st, pl, pl),
+            "convolution backward-weights descriptor");
+    dnnl_primitive_desc_t pd;
+    RCC_TRY(rcc_pd_create(&pd, &d, c->pd_fwd, "convolution backward-weights"));
+    rcc_status s = rcc_act_plan(a, &c->dw, dnnl_primitive_desc_query_md(pd, dnnl_query_diff_weights_md, 0));
+    if (s == RCC_OK)
+        s = rcc_prim_create(a, &c->p_bwd_w, pd, "conv bwd-weights");
+    dnnl_primitive_desc_destroy(pd);
+    RCC_TRY(s);
+    c->p_bwd_w.flops = 2.0 * rcc_conv_macs(c);
+    rcc_prim_arg(&c->p_bwd_w, DNNL_ARG_SRC, csrc);
+    rcc_prim_arg(&c->p_bwd_w, DNNL_ARG_DIFF_DST, diff_dst);
+    rcc_prim_arg(&c->p_bwd_w, DNNL_ARG_DIFF_WEIGHTS, &c->dw);
+    RCC_TRY(rcc_act_view(a, &c->dw_plain, &c->w_plain.md, &c->ps->grad, c->w_off * sizeof(float)));
+    RCC_TRY(rcc_reorder_create(a, &c->p_dw, &c->dw, &c->dw_plain, true, "reorder (weight gradient)"));
+
+    if (!c->bwd_data)
+        return RCC_OK;
+    if (!diff_src || !dnnl_memory_desc_equal(&diff_src->md, &c->src->md))
+        return rcc_fail(RCC_ERR_ARG, "convolution backward-data: input gradient layout differs from the input's");
+    rcc_act *cdiff_src = diff_src;
+    if (c->src_reorder) { /* the kernel works in its own layout: reorder its gradient back */
+        RCC_TRY(rcc_act_plan(a, &c->dsrc_r, &c->src_r.md));
+        RCC_TRY(rcc_reorder_create(a, &c->p_dsrc_reorder, &c->dsrc_r, diff_src, false, "reorder (conv input grad)"));
+        cdiff_src = &c->dsrc_r;
+    }
+    DNN_TRY(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &cdiff_src->md, &w_any,
+                                                     &diff_dst->md, st, pl, pl),
+            "convolution backward-data descriptor");
+    RCC_TRY(rcc_pd_create(&pd, &d, c->pd_fwd, "convolution backward-data"));
+    const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    rcc_act *w = &c->w;
+    s = RCC_OK;
+    if (!dnnl_memory_desc_equal(wmd, &c->w.md)) {
+        c->w_bd_separate = true;
+        s = rcc_act_plan(a, &c->w_bd, wmd);
+        if (s == RCC_OK)
+            s = rcc_reorder_create(a, &c->p_w_bd, &c->w_plain, &c->w_bd, false, "reorder (weights, bwd-data)");
+        w = &c->w_bd;
+    }
+    if (s == RCC_OK)
+        s = rcc_prim_create(a, &c->p_bwd_d, pd, "conv bwd-data");
+    dnnl_primitive_desc_destroy(pd);
+    RCC_TRY(s);
+    c->p_bwd_d.flops = 2.0 * rcc_conv_macs(c);
+    rcc_prim_arg(&c->p_bwd_d, DNNL_ARG_DIFF_DST, diff_dst);
+    rcc_prim_arg(&c->p_bwd_d, DNNL_ARG_WEIGHTS, w);
+    rcc_prim_arg(&c->p_bwd_d, DNNL_ARG_DIFF_SRC, cdiff_src);
+    return RCC_OK;
+}
+
+rcc_status rcc_conv_forward(rcc_conv *c)
+{
+    if (c->src_reorder)
+        RCC_TRY(rcc_prim_exec(&c->p_src_reorder));
+    RCC_TRY(rcc_prim_exec(&c->p_w));
+    return rcc_prim_exec(&c->p_fwd);
+}
+
+rcc_status rcc_conv_backward(rcc_conv *c)
+{
+    RCC_TRY(rcc_prim_exec(&c->p_bwd_w));
+    RCC_TRY(rcc_prim_exec(&c->p_dw));
+    if (!c->bwd_data)
+        return RCC_OK;
+    if (c->w_bd_separate)
+        RCC_TRY(rcc_prim_exec(&c->p_w_bd));
+    RCC_TRY(rcc_prim_exec(&c->p_bwd_d));
+    return c->src_reorder ? rcc_prim_exec(&c->p_dsrc_reorder) : RCC_OK;
+}
+
+double rcc_conv_macs(const rcc_conv *c)
+{
+    return (double)c->n * (double)c->oh * (double)c->ow * c->out_c * c->in_c * c->k * c->k;
+}
+
+void rcc_conv_free(rcc_conv *c)
+{
+    rcc_prim *ps[] = {&c->p_src_reorder, &c->p_w, &c->p_fwd, &c->p_bwd_w, &c->p_dw, &c->p_bwd_d, &c->p_w_bd, &c->p_dsrc_reorder};
+    for (size_t i = 0; i < sizeof ps / sizeof *ps; i++)
+        rcc_prim_free(ps[i]);
+    if (c->pd_fwd)
+        dnnl_primitive_desc_destroy(c->pd_fwd);
+    c->pd_fwd = NULL;
+}

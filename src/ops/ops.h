@@ -1,0 +1,100 @@
+/* ops.h — the layers of the network, each with a forward and a backward that live side by side.
+ * Image tensors are rcc_act (oneDNN layouts chosen by the convolutions and kept from layer to
+ * layer); head tensors are plain row-major float arrays. Every backward ADDS into parameter
+ * gradients; gradients w.r.t. inputs are written (the caller accumulates where a tensor fans out). */
+#ifndef RCC_OPS_H
+#define RCC_OPS_H
+
+#include "../dnn.h"
+#include "../params.h"
+
+#define RCC_MAX_GROUPS 2
+
+/* ---- convolution (no bias): src N×I×H×W -> dst N×O×H'×W' ---- */
+typedef struct {
+    int in_c, out_c, k, stride, pad;
+    int64_t n, ih, iw, oh, ow;
+    size_t w_off;
+    rcc_params *ps;
+    bool train, bwd_data;
+    rcc_act *src;
+    rcc_act src_r, dst;           /* src_r: the input reordered, only when the conv wants another layout */
+    rcc_act w_plain, w, dw_plain, dw, w_bd, dsrc_r;
+    bool src_reorder, w_bd_separate;
+    rcc_prim p_src_reorder, p_w, p_fwd, p_bwd_w, p_dw, p_bwd_d, p_w_bd, p_dsrc_reorder;
+    dnnl_primitive_desc_t pd_fwd; /* kept as the hint for the backward */
+} rcc_conv;
+
+rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,
+                         int k, int stride, int pad, bool train, bool bwd_data);
+/* Backward buffers: diff_dst has dst's layout; diff_src (src's layout) only if bwd_data. */
+rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_act *diff_src);
+rcc_status rcc_conv_forward(rcc_conv *c);
+rcc_status rcc_conv_backward(rcc_conv *c);
+double rcc_conv_macs(const rcc_conv *c); /* multiply-adds of one forward */
+void rcc_conv_free(rcc_conv *c);
+
+/* ---- batch normalisation 2-d, optionally fused with ReLU; statistics per group of the batch ---- */
+typedef struct {
+    int c, groups;
+    bool relu, train;
+    float eps, momentum;
+    int64_t n, h, w;
+    size_t gamma_off, beta_off, mean_off, var_off;
+    rcc_act *src;
+    rcc_act dst, ws;
+    rcc_act src_g[RCC_MAX_GROUPS], dst_g[RCC_MAX_GROUPS], ws_g[RCC_MAX_GROUPS];
+    rcc_act mean_g[RCC_MAX_GROUPS], var_g[RCC_MAX_GROUPS];
+    rcc_act gamma, beta, dgamma, dbeta, rmean, rvar;
+    rcc_act dd_g[RCC_MAX_GROUPS], ds_g[RCC_MAX_GROUPS]; /* diff_dst, diff_src per group */
+    rcc_prim fwd[RCC_MAX_GROUPS], bwd[RCC_MAX_GROUPS];
+    dnnl_primitive_desc_t pd_fwd;
+    bool has_bwd;
+} rcc_bn;
+
+/* name: e.g. "backbone.bn1" (registers .weight .bias .running_mean .running_var). */
+rcc_status rcc_bn_plan(rcc_arena *a, rcc_params *ps, rcc_bn *b, const char *name, rcc_act *src, bool relu, bool train,
+                       int groups);
+rcc_status rcc_bn_plan_bwd(rcc_arena *a, rcc_bn *b, rcc_act *diff_dst, rcc_act *diff_src);
+rcc_status rcc_bn_forward(rcc_bn *b, rcc_params *ps);
+rcc_status rcc_bn_backward(rcc_bn *b, rcc_params *ps);
+void rcc_bn_free(rcc_bn *b);
+
+/* ---- pooling: max 3×3/2 pad 1, and global average ---- */
+typedef struct {
+    bool global, train;
+    rcc_act *src;
+    rcc_act dst, ws, plain; /* plain: global pooling output as a row-major N×C matrix */
+    rcc_act dplain_r;       /* backward: the N×C gradient in the pooled layout */
+    rcc_prim fwd, bwd, to_plain, from_plain;
+    dnnl_primitive_desc_t pd_fwd;
+    bool has_bwd;
+} rcc_pool;
+
+rcc_status rcc_pool_plan(rcc_arena *a, rcc_pool *p, rcc_act *src, bool global, bool train);
+/* Global: diff_dst is the plain N×C gradient (row-major); max: diff_dst has dst's layout. */
+rcc_status rcc_pool_plan_bwd(rcc_arena *a, rcc_pool *p, rcc_act *diff_dst, rcc_act *diff_src);
+rcc_status rcc_pool_forward(rcc_pool *p);
+rcc_status rcc_pool_backward(rcc_pool *p);
+void rcc_pool_free(rcc_pool *p);
+
+/* ---- element-wise on same-layout buffers of n floats ---- */
+void rcc_add_relu_forward(float *y, const float *x, size_t n, bool relu); /* y = relu?(y + x) */
+void rcc_relu_backward(float *dy, const float *y, size_t n);              /* dy *= (y > 0) */
+void rcc_add_inplace(float *y, const float *x, size_t n);                 /* y += x */
+
+/* ---- head ops on row-major matrices ---- */
+/* y[n×out] = x[n×in] · Wᵀ + b;  W is out×in (PyTorch). */
+rcc_status rcc_linear_forward(const float *x, const float *w, const float *b, float *y, int n, int in, int out);
+/* dW += dyᵀx, db += Σ dy; dx = dy·W (written, if dx). */
+rcc_status rcc_linear_backward(const float *x, const float *w, const float *dy, float *dw, float *db, float *dx, int n,
+                               int in, int out);
+void rcc_relu_rows_forward(float *y, const float *x, size_t n);
+void rcc_relu_rows_backward(float *dx, const float *y, const float *dy, size_t n); /* dx = dy·(y>0) */
+void rcc_softmax_forward(const float *x, float *y, int n, int k);
+void rcc_softmax_backward(const float *y, const float *dy, float *dx, int n, int k); /* dx written */
+/* y = x/‖x‖ per row; norms saved for backward. */
+void rcc_l2norm_forward(const float *x, float *y, float *norms, int n, int d);
+void rcc_l2norm_backward(const float *y, const float *norms, const float *dy, float *dx, int n, int d); /* written */
+
+#endif

@@ -1,0 +1,34 @@
+/* train.h — one RCC training step: both views through the network as one batch of 2N images
+ * (batch-norm statistics per view), all losses, backward, Adam. */
+#ifndef RCC_TRAIN_H
+#define RCC_TRAIN_H
+
+#include "loss.h"
+#include "model.h"
+#include "optim.h"
+
+typedef struct {
+    rcc_model_config mcfg;
+    rcc_loss_config lcfg;
+    rcc_adam_config acfg;
+    int n; /* images per view */
+    rcc_params ps;
+    rcc_model model;
+    rcc_loss_ws lws;
+    float *dz, *dy, *dh;
+    long step;
+} rcc_trainer;
+
+typedef enum { RCC_INIT_DEFAULT, RCC_INIT_HASH } rcc_init_kind;
+
+void rcc_loss_config_default(rcc_loss_config *c); /* λ 0.95, τ_I 0.5, τ_C 1, t 2 */
+rcc_status rcc_trainer_create(rcc_trainer *t, const rcc_model_config *mcfg, const rcc_loss_config *lcfg,
+                              const rcc_adam_config *acfg, int n, rcc_init_kind init, uint64_t seed);
+/* Views in t->model.input.ptr: rows 0..n−1 view a, n..2n−1 view b (NCHW, values in [0,1]).
+ * Computes losses and gradients; with `update`, takes an Adam step. */
+rcc_status rcc_trainer_step(rcc_trainer *t, rcc_loss_terms *out, bool update);
+void rcc_trainer_free(rcc_trainer *t);
+/* Direct-equivalent floating-point operations of one step (forward, backward-data, backward-weights). */
+double rcc_trainer_step_flops(const rcc_trainer *t);
+
+#endif

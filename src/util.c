@@ -1,0 +1,66 @@
+/* util.c — error reporting, aligned allocation, thread count. */
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+
+static _Thread_local char last_error[512];
+
+rcc_status rcc_fail(rcc_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+const char *rcc_last_error(void) { return last_error; }
+
+const char *rcc_strerror(rcc_status status)
+{
+    switch (status) {
+    case RCC_OK: return "success";
+    case RCC_ERR_NOMEM: return "out of memory";
+    case RCC_ERR_IO: return "input/output error";
+    case RCC_ERR_FORMAT: return "bad file format";
+    case RCC_ERR_ARG: return "invalid argument";
+    case RCC_ERR_BACKEND: return "oneDNN error";
+    case RCC_ERR_NUMERIC: return "numerical error (NaN or infinity)";
+    case RCC_ERR_INTERRUPTED: return "interrupted";
+    }
+    return "unknown status";
+}
+
+const char *rcc_version(void) { return RCC_VERSION_STRING; }
+
+void *rcc_alloc(size_t bytes)
+{
+    if (bytes == 0)
+        return NULL;
+    void *p = aligned_alloc(RCC_ALIGN, rcc_align_up(bytes));
+    if (p)
+        memset(p, 0, rcc_align_up(bytes));
+    return p;
+}
+
+void rcc_free(void *p) { free(p); }
+
+void rcc_set_threads(int threads)
+{
+    if (threads > 0)
+        omp_set_num_threads(threads);
+}
+
+int rcc_get_threads(void) { return omp_get_max_threads(); }
+
+rcc_status rcc_name(char *dst, size_t size, const char *fmt, const char *arg)
+{
+    int n = snprintf(dst, size, fmt, arg);
+    if (n < 0 || (size_t)n >= size)
+        return rcc_fail(RCC_ERR_ARG, "name too long: %s", arg);
+    return RCC_OK;
+}

@@ -1,0 +1,36 @@
+/* util.h — small helpers shared by the library: errors, aligned allocation, checked macros. */
+#ifndef RCC_UTIL_H
+#define RCC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "rcc.h"
+
+#if defined(__GNUC__)
+#define RCC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define RCC_PRINTF(a, b)
+#endif
+
+/* Records a formatted detail for rcc_last_error() and returns status. */
+rcc_status rcc_fail(rcc_status status, const char *fmt, ...) RCC_PRINTF(2, 3);
+
+/* 64-byte aligned allocation, zero-filled; NULL on failure or zero size. */
+void *rcc_alloc(size_t bytes);
+void rcc_free(void *p);
+
+#define RCC_TRY(expr)                       \
+    do {                                    \
+        rcc_status rcc_try_s_ = (expr);     \
+        if (rcc_try_s_ != RCC_OK)           \
+            return rcc_try_s_;              \
+    } while (0)
+
+/* snprintf into a name buffer; fails (RCC_ERR_ARG) if the name does not fit. */
+rcc_status rcc_name(char *dst, size_t size, const char *fmt, const char *arg);
+
+#define RCC_ALIGN 64
+static inline size_t rcc_align_up(size_t n) { return (n + RCC_ALIGN - 1) & ~(size_t)(RCC_ALIGN - 1); }
+
+#endif
