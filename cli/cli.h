@@ -6,13 +6,20 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG } opt_kind;
+typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG, OPT_STRS } opt_kind;
+
+/* OPT_STRS: a repeatable option collecting its values. */
+#define CLI_MAX_STRS 32
+typedef struct {
+    const char *v[CLI_MAX_STRS];
+    int n;
+} cli_strs;
 
 typedef struct {
     const char *name; /* long name without dashes */
     char short_name;  /* 0 for none */
     opt_kind kind;
-    void *target; /* int*, float*, const char**, bool* */
+    void *target; /* int*, float*, const char**, bool*, cli_strs* */
     const char *help;
 } cli_opt;
 
@@ -21,5 +28,13 @@ int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int arg
 void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *opts);
 
 int cmd_bench(int argc, char **argv);
+int cmd_views(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_kselect(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

@@ -12,6 +12,14 @@ typedef struct {
 } subcommand;
 
 static const subcommand commands[] = {
+    {"train", cmd_train, "train a model: cluster a set of images without labels"},
+    {"predict", cmd_predict, "assign images to clusters (files, folders, or paths on stdin)"},
+    {"embed", cmd_embed, "write the unit-sphere features h of images (.npy or .csv)"},
+    {"eval", cmd_eval, "score cluster assignments: ACC/NMI/ARI against labels, sizes and confidence"},
+    {"probe", cmd_probe, "linear probe on frozen features (softmax regression, Adam)"},
+    {"kselect", cmd_kselect, "choose k: k-means sweep, WCSS elbow, silhouette, Calinski-Harabasz"},
+    {"plot", cmd_plot, "PNG pictures: sphere, kselect, curves, confusion"},
+    {"views", cmd_views, "write a PNG grid of images and their augmented views"},
     {"bench", cmd_bench, "time one training step (and compare with PyTorch via bench/compare.sh)"},
 };
 
@@ -29,7 +37,11 @@ void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *op
     fprintf(out, "usage: rcc %s [options]\n\n%s\n\noptions:\n", cmd, summary);
     for (const cli_opt *o = opts; o->name; o++) {
         char left[64];
-        const char *arg = o->kind == OPT_INT ? " N" : o->kind == OPT_FLOAT ? " X" : o->kind == OPT_STR ? " S" : "";
+        const char *arg = o->kind == OPT_INT     ? " N"
+                          : o->kind == OPT_FLOAT ? " X"
+                          : o->kind == OPT_STR   ? " S"
+                          : o->kind == OPT_STRS  ? " S..."
+                                                 : "";
         if (o->short_name)
             snprintf(left, sizeof left, "-%c, --%s%s", o->short_name, o->name, arg);
         else
@@ -100,6 +112,13 @@ int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int arg
                 return -1;
             }
             *(float *)o->target = v;
+        } else if (o->kind == OPT_STRS) {
+            cli_strs *l = o->target;
+            if (l->n == CLI_MAX_STRS) {
+                fprintf(stderr, "rcc %s: --%s given more than %d times\n", cmd, o->name, CLI_MAX_STRS);
+                return -1;
+            }
+            l->v[l->n++] = val;
         } else {
             *(const char **)o->target = val;
         }

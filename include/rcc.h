@@ -34,9 +34,85 @@ const char *rcc_last_error(void);
 /* "0.1.0" */
 const char *rcc_version(void);
 
-/* Number of threads used by the compute kernels (OpenMP and oneDNN). */
+/* Number of threads used by the compute kernels (OpenMP and oneDNN). Also makes every compute
+ * thread flush denormal floats to zero (they slow training down tenfold). */
 void rcc_set_threads(int threads);
 int rcc_get_threads(void);
+
+/* ------------------------------------------------------------------ configuration */
+
+/* Every hyper-parameter of a run (SPEC.md §1–4 and the engineering around them). */
+typedef struct {
+    /* model */
+    char backbone[16]; /* "resnet18" */
+    int in_channels;   /* 0: taken from the data */
+    int image_size;    /* S: images are resized to S×S */
+    int width;         /* channels of the first stage (64 for ResNet-18) */
+    int rep_dim;       /* backbone output on the unit sphere (paper: 3) */
+    int feature_dim;   /* instance head output (paper: 128) */
+    int clusters;      /* K */
+    int hidden;        /* heads' hidden width (512) */
+    /* loss */
+    float lambda, tau_i, tau_c, t;
+    /* optimisation */
+    float lr, beta1, beta2, adam_eps, weight_decay;
+    int warmup_epochs;  /* linear learning-rate warm-up */
+    int cosine;         /* 1: cosine decay of the learning rate to 0 over the run; 0: constant */
+    int batch;          /* images per view per step */
+    int epochs;
+    uint64_t seed;
+    char augment[16];   /* augmentation preset: "paper", "cpu", "none" */
+    float crop_area_min;  /* overrides of the preset when >= 0: smallest crop area fraction, */
+    float jitter_prob;    /*   colour-jitter probability, */
+    float blur_prob;      /*   blur probability (negative: the preset's value) */
+    /* running */
+    int threads;        /* compute threads */
+    int loader_threads; /* data threads */
+    int eval_every;     /* epochs between evaluations (when labels exist); 0 = only at the end */
+    int save_every;     /* epochs between checkpoints; 0 = only at the end */
+} rcc_config;
+
+/* Fills c with a named preset: "paper" (SPEC.md exactly) or "cpu" (the default: fast on a CPU). */
+rcc_status rcc_config_preset(rcc_config *c, const char *name);
+/* Checks ranges; the error names the field. */
+rcc_status rcc_config_check(const rcc_config *c);
+
+/* ------------------------------------------------------------------ training */
+
+/* A whole run, as `rcc train` does it: loads the data sources (IDX, .npy, folders of PNG/JPEG),
+ * trains, evaluates when labels are given, and writes out_dir/checkpoint.safetensors and
+ * out_dir/metrics.jsonl. labels may be NULL (else one IDX label file per source, or NULL entries);
+ * resume_from, a checkpoint to continue, may be NULL. */
+rcc_status rcc_train(const rcc_config *c, const char *const *sources, int nsources, const char *const *labels,
+                     const char *out_dir, const char *resume_from);
+
+/* Step by step, for programs that bring their own images. */
+typedef struct rcc_training rcc_training;
+
+/* A fresh model and optimizer for `channels`-channel images (c->in_channels is ignored). */
+rcc_status rcc_training_create(rcc_training **t, const rcc_config *c, int channels);
+/* One step on two augmented views of c->batch images: views is 2·batch images of C×S×S
+ * (all first views, then all second views), values in [0, 1]. losses (may be NULL) receives
+ * L_ins, NT-Xent of the clusters, H^a + H^b, L_unif, and the total. */
+rcc_status rcc_training_step(rcc_training *t, const float *views, double losses[5]);
+/* A checkpoint rcc_net_load (and `rcc predict`) can read. */
+rcc_status rcc_training_save(rcc_training *t, const char *path);
+void rcc_training_free(rcc_training *t);
+
+/* ------------------------------------------------------------------ inference */
+
+/* A trained network loaded from a checkpoint, ready to embed images and assign clusters. */
+typedef struct rcc_net rcc_net;
+
+rcc_status rcc_net_load(rcc_net **net, const char *checkpoint_path);
+void rcc_net_free(rcc_net *net);
+/* The configuration the network was trained with. */
+const rcc_config *rcc_net_config(const rcc_net *net);
+/* n images, C×S×S each (C, S of the configuration), values in [0, 1]. Any output may be NULL:
+ * cluster[n] (argmax of the cluster head), confidence[n] (its probability), h[n×rep_dim]
+ * (the unit-sphere features), probs[n×K]. Thread-compatible: one call at a time per net. */
+rcc_status rcc_net_assign(rcc_net *net, const float *images, int n, int *cluster, float *confidence, float *h,
+                          float *probs);
 
 #ifdef __cplusplus
 }

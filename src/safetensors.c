@@ -2,9 +2,12 @@
 #include "safetensors.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define ST_MAX_HEADER (100u << 20) /* the format's own limit is 100 MB */
 
@@ -228,4 +231,159 @@ void rcc_st_close(rcc_st_file *f)
     free(f->meta_vals);
     free(f->buf);
     memset(f, 0, sizeof *f);
+}
+
+/* ---- writing ---- */
+
+static size_t entry_bytes(const rcc_st_entry *e)
+{
+    size_t n = dtype_size(e->dtype);
+    for (int i = 0; i < e->ndims; i++)
+        n *= (size_t)e->dims[i];
+    return n;
+}
+
+rcc_status rcc_st_writer_add(rcc_st_writer *w, const char *name, rcc_st_dtype dtype, int ndims, const int64_t *dims,
+                             const void *data)
+{
+    if (dtype != RCC_ST_F32 && dtype != RCC_ST_I64 && dtype != RCC_ST_F64)
+        return rcc_fail(RCC_ERR_ARG, "safetensors: unsupported dtype for %s", name);
+    if (ndims < 0 || ndims > RCC_ST_MAX_DIMS)
+        return rcc_fail(RCC_ERR_ARG, "safetensors: %s has %d dimensions", name, ndims);
+    if (w->n == w->cap) {
+        int cap = w->cap ? 2 * w->cap : 64;
+        rcc_st_entry *ne = realloc(w->e, (size_t)cap * sizeof *ne);
+        if (!ne)
+            return rcc_fail(RCC_ERR_NOMEM, "safetensors writer");
+        w->e = ne;
+        w->cap = cap;
+    }
+    rcc_st_entry *e = &w->e[w->n];
+    memset(e, 0, sizeof *e);
+    e->name = dupstr(name);
+    if (!e->name)
+        return rcc_fail(RCC_ERR_NOMEM, "safetensors writer");
+    e->dtype = dtype;
+    e->ndims = ndims;
+    for (int i = 0; i < ndims; i++)
+        e->dims[i] = dims[i];
+    e->data = data;
+    w->n++;
+    return RCC_OK;
+}
+
+rcc_status rcc_st_writer_meta(rcc_st_writer *w, const char *key, const char *value)
+{
+    if (w->nmeta == w->capmeta) {
+        int cap = w->capmeta ? 2 * w->capmeta : 32;
+        char **k = realloc(w->meta_keys, (size_t)cap * sizeof *k);
+        if (!k)
+            return rcc_fail(RCC_ERR_NOMEM, "safetensors writer");
+        w->meta_keys = k;
+        char **v = realloc(w->meta_vals, (size_t)cap * sizeof *v);
+        if (!v)
+            return rcc_fail(RCC_ERR_NOMEM, "safetensors writer");
+        w->meta_vals = v;
+        w->capmeta = cap;
+    }
+    w->meta_keys[w->nmeta] = dupstr(key);
+    w->meta_vals[w->nmeta] = dupstr(value);
+    if (!w->meta_keys[w->nmeta] || !w->meta_vals[w->nmeta])
+        return rcc_fail(RCC_ERR_NOMEM, "safetensors writer");
+    w->nmeta++;
+    return RCC_OK;
+}
+
+static bool write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t r = write(fd, c, n);
+        if (r < 0)
+            return false;
+        c += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+rcc_status rcc_st_writer_save(const rcc_st_writer *w, const char *path)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return rcc_fail(RCC_ERR_NOMEM, "safetensors header");
+    if (w->nmeta) {
+        cJSON *m = cJSON_AddObjectToObject(root, "__metadata__");
+        for (int i = 0; m && i < w->nmeta; i++)
+            cJSON_AddStringToObject(m, w->meta_keys[i], w->meta_vals[i]);
+    }
+    size_t off = 0;
+    for (int i = 0; i < w->n; i++) {
+        const rcc_st_entry *e = &w->e[i];
+        cJSON *t = cJSON_AddObjectToObject(root, e->name);
+        if (!t)
+            break;
+        cJSON_AddStringToObject(t, "dtype", e->dtype == RCC_ST_F32 ? "F32" : e->dtype == RCC_ST_F64 ? "F64" : "I64");
+        cJSON *sh = cJSON_AddArrayToObject(t, "shape");
+        for (int j = 0; j < e->ndims; j++)
+            cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)e->dims[j]));
+        cJSON *o = cJSON_AddArrayToObject(t, "data_offsets");
+        size_t b = entry_bytes(e);
+        cJSON_AddItemToArray(o, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToArray(o, cJSON_CreateNumber((double)(off + b)));
+        off += b;
+    }
+    char *json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!json)
+        return rcc_fail(RCC_ERR_NOMEM, "safetensors header");
+    size_t hl = strlen(json), padded = (hl + 7) & ~(size_t)7;
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    if (!tmp) {
+        free(json);
+        return rcc_fail(RCC_ERR_NOMEM, "path");
+    }
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        free(json);
+        rcc_status st = rcc_fail(RCC_ERR_IO, "%s: cannot create (%s)", tmp, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++)
+        len8[i] = (unsigned char)((uint64_t)padded >> (8 * i));
+    bool ok = write_all(fd, len8, 8) && write_all(fd, json, hl) && write_all(fd, "        ", padded - hl);
+    for (int i = 0; ok && i < w->n; i++)
+        ok = write_all(fd, w->e[i].data, entry_bytes(&w->e[i]));
+    ok = ok && fsync(fd) == 0;
+    int err = errno;
+    ok = (close(fd) == 0) && ok;
+    free(json);
+    if (!ok || rename(tmp, path) != 0) {
+        if (ok)
+            err = errno;
+        unlink(tmp);
+        rcc_status st = rcc_fail(RCC_ERR_IO, "%s: cannot write (%s)", path, strerror(err));
+        free(tmp);
+        return st;
+    }
+    free(tmp);
+    return RCC_OK;
+}
+
+void rcc_st_writer_free(rcc_st_writer *w)
+{
+    for (int i = 0; i < w->n; i++)
+        free(w->e[i].name);
+    for (int i = 0; i < w->nmeta; i++) {
+        free(w->meta_keys[i]);
+        free(w->meta_vals[i]);
+    }
+    free(w->e);
+    free(w->meta_keys);
+    free(w->meta_vals);
+    memset(w, 0, sizeof *w);
 }

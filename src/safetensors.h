@@ -37,4 +37,30 @@ rcc_status rcc_st_read_f32(const rcc_st_file *f, const char *name, float *dst, s
 const char *rcc_st_meta(const rcc_st_file *f, const char *key); /* NULL if absent */
 void rcc_st_close(rcc_st_file *f);
 
+/* ---- writing ---- */
+
+typedef struct {
+    char *name;
+    rcc_st_dtype dtype;
+    int ndims;
+    int64_t dims[RCC_ST_MAX_DIMS];
+    const void *data; /* borrowed until rcc_st_writer_save returns */
+} rcc_st_entry;
+
+typedef struct {
+    rcc_st_entry *e;
+    int n, cap;
+    char **meta_keys, **meta_vals;
+    int nmeta, capmeta;
+} rcc_st_writer;
+
+/* Adds a tensor (data is not copied: keep it alive until save). dtype F32 or I64. */
+rcc_status rcc_st_writer_add(rcc_st_writer *w, const char *name, rcc_st_dtype dtype, int ndims, const int64_t *dims,
+                             const void *data);
+rcc_status rcc_st_writer_meta(rcc_st_writer *w, const char *key, const char *value);
+/* Writes `path` atomically: a temporary file in the same folder, flushed to disk, then renamed,
+ * so a crash leaves either the old file or the complete new one. */
+rcc_status rcc_st_writer_save(const rcc_st_writer *w, const char *path);
+void rcc_st_writer_free(rcc_st_writer *w);
+
 #endif

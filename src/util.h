@@ -16,6 +16,10 @@
 /* Records a formatted detail for rcc_last_error() and returns status. */
 rcc_status rcc_fail(rcc_status status, const char *fmt, ...) RCC_PRINTF(2, 3);
 
+/* Sets flush-to-zero and denormals-are-zero on the calling thread (rcc_set_threads does it
+ * on every compute thread). */
+void rcc_flush_denormals(void);
+
 /* 64-byte aligned allocation, zero-filled; NULL on failure or zero size. */
 void *rcc_alloc(size_t bytes);
 void rcc_free(void *p);
@@ -29,6 +33,16 @@ void rcc_free(void *p);
 
 /* snprintf into a name buffer; fails (RCC_ERR_ARG) if the name does not fit. */
 rcc_status rcc_name(char *dst, size_t size, const char *fmt, const char *arg);
+
+/* Index of the largest of x[0..n) (the first on ties). */
+static inline int rcc_argmax(const float *x, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best])
+            best = i;
+    return best;
+}
 
 #define RCC_ALIGN 64
 static inline size_t rcc_align_up(size_t n) { return (n + RCC_ALIGN - 1) & ~(size_t)(RCC_ALIGN - 1); }

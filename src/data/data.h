@@ -27,6 +27,19 @@ typedef struct {
 rcc_status rcc_dataset_load(rcc_dataset *d, const char *const *paths, int npaths, const char *const *label_paths);
 void rcc_dataset_free(rcc_dataset *d);
 
+/* What loading did quietly, for the caller to report (the library does not print). */
+typedef struct {
+    int skipped_files;       /* files in folders without a .png/.jpg/.jpeg name, and nested folders: ignored */
+    char first_skipped[256]; /* the first of them ("" if none) */
+    int resized;             /* images resized to the first image's H×W (mixed sizes) */
+    int gray_to_rgb;         /* gray images replicated to 3 channels because other images are colour */
+    bool labels_dropped;     /* some sources had labels and others not: the data set is unlabelled */
+} rcc_data_report;
+
+/* rcc_dataset_load, also filling *report (may be NULL). */
+rcc_status rcc_dataset_load_report(rcc_dataset *d, const char *const *paths, int npaths,
+                                   const char *const *label_paths, rcc_data_report *report);
+
 /* Bilinear resize of one C×H×W image to C×S×S, as PyTorch's interpolate(mode="bilinear",
  * align_corners=False, antialias=False). */
 void rcc_resize_bilinear(const float *src, int c, int h, int w, float *dst, int s);
@@ -47,6 +60,32 @@ typedef struct {
 
 /* "paper" (SPEC.md §3 exactly) or any other preset the module documents; RCC_ERR_ARG if unknown. */
 rcc_status rcc_aug_preset(rcc_aug_config *a, const char *name);
+
+/* The random choices of one view, drawn by rcc_aug_sample and applied by rcc_aug_apply
+ * (rcc_augment is the two in a row). Exposed so tests can check their statistics. */
+typedef enum { RCC_JIT_BRIGHTNESS, RCC_JIT_CONTRAST, RCC_JIT_SATURATION, RCC_JIT_HUE } rcc_jitter_op;
+typedef struct {
+    int crop_y, crop_x, crop_h, crop_w; /* region of the source image resampled to S×S */
+    bool flip;
+    bool jitter;
+    int jitter_order[4]; /* a permutation of rcc_jitter_op */
+    float brightness, contrast, saturation, hue;
+    bool gray;
+    bool blur;
+    float blur_sigma;
+    int blur_kernel; /* odd; 1 means no blur */
+} rcc_aug_params;
+
+/* Draws the choices for a c×h×w source image and output side s; deterministic in
+ * (seed, epoch, index, view). */
+void rcc_aug_sample(const rcc_aug_config *a, int c, int h, int w, int s, uint64_t seed, uint64_t epoch, int index,
+                    int view, rcc_aug_params *p);
+/* Applies them to one c×h×w image in [0, 1], writing c×s×s in [0, 1]. */
+void rcc_aug_apply(const rcc_aug_params *p, const float *img, int c, int h, int w, int s, float *out);
+/* RCC_ERR_ARG (with the reason) unless every probability is in [0, 1] and every range is sane. */
+rcc_status rcc_aug_check(const rcc_aug_config *a);
+/* The Gaussian blur kernel side for output side s: int(blur_kernel_frac·s), made odd (7 at S = 64). */
+int rcc_aug_blur_kernel(const rcc_aug_config *a, int s);
 /* Writes one augmented S×S view of image `index` of d into out (C×S×S). Deterministic in
  * (seed, epoch, index, view) only: the same arguments give the same view on any thread. */
 void rcc_augment(const rcc_aug_config *a, const rcc_dataset *d, int index, int s, uint64_t seed, uint64_t epoch,

@@ -108,16 +108,16 @@ def kaiming_init(module):
 class RCCNet(nn.Module):
     """Backbone + instance head g_I + cluster head g_C (SPEC section 1)."""
 
-    def __init__(self, in_ch=1, rep_dim=3, width=64, feature_dim=128, K=10):
+    def __init__(self, in_ch=1, rep_dim=3, width=64, feature_dim=128, K=10, hidden=512):
         super().__init__()
         self.K = K
         self.feature_dim = feature_dim
         self.backbone = ResNet18(in_ch=in_ch, rep_dim=rep_dim, width=width)
         self.instance_projector = nn.Sequential(
-            nn.Linear(rep_dim, 512), nn.ReLU(), nn.Linear(512, feature_dim)
+            nn.Linear(rep_dim, hidden), nn.ReLU(), nn.Linear(hidden, feature_dim)
         )
         self.cluster_projector = nn.Sequential(
-            nn.Linear(rep_dim, 512), nn.ReLU(), nn.Linear(512, K), nn.Softmax(dim=1)
+            nn.Linear(rep_dim, hidden), nn.ReLU(), nn.Linear(hidden, K), nn.Softmax(dim=1)
         )
 
     def embed(self, x):

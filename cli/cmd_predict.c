@@ -1,0 +1,207 @@
+/* cmd_predict.c — `rcc predict` (assign images to clusters, online) and `rcc embed` (write the
+ * unit-sphere features h). Both go through the public rcc_net API, as a C program would. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "data/data.h"
+#include "eval/eval.h"
+#include "rcc.h"
+#include "util.h"
+
+#define CHUNK 256
+
+static const char *checkpoint_path(const char *model, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", model);
+    if (strstr(model, ".safetensors") == NULL)
+        snprintf(buf, n, "%s/checkpoint.safetensors", model);
+    return buf;
+}
+
+static int fail(const char *cmd, rcc_status st)
+{
+    fprintf(stderr, "rcc %s: %s: %s\n", cmd, rcc_strerror(st), rcc_last_error());
+    return 1;
+}
+
+/* Runs the network over every image of d (resized to its size), chunk by chunk. */
+static rcc_status run_all(rcc_net *net, const rcc_dataset *d, int *cluster, float *conf, float *h,
+                          void (*emit)(const rcc_dataset *, int, int, float, void *), void *user)
+{
+    const rcc_config *c = rcc_net_config(net);
+    if (d->c != c->in_channels)
+        return rcc_fail(RCC_ERR_ARG, "the model takes %d-channel images, the data has %d", c->in_channels, d->c);
+    int S = c->image_size, R = c->rep_dim;
+    size_t per = (size_t)d->c * S * S;
+    float *buf = malloc(sizeof(float) * per * CHUNK);
+    int cl[CHUNK];
+    float cf[CHUNK];
+    if (!buf)
+        return rcc_fail(RCC_ERR_NOMEM, "image buffer");
+    rcc_status st = RCC_OK;
+    for (int i0 = 0; i0 < d->n && st == RCC_OK; i0 += CHUNK) {
+        int b = d->n - i0 < CHUNK ? d->n - i0 : CHUNK;
+        for (int i = 0; i < b; i++)
+            rcc_eval_view(d, i0 + i, S, buf + per * (size_t)i);
+        st = rcc_net_assign(net, buf, b, cl, cf, h ? h + (size_t)i0 * R : NULL, NULL);
+        for (int i = 0; st == RCC_OK && i < b; i++) {
+            if (cluster)
+                cluster[i0 + i] = cl[i];
+            if (conf)
+                conf[i0 + i] = cf[i];
+            if (emit)
+                emit(d, i0 + i, cl[i], cf[i], user);
+        }
+    }
+    free(buf);
+    return st;
+}
+
+static void print_row(const rcc_dataset *d, int i, int cluster, float conf, void *user)
+{
+    (void)user;
+    if (d->names)
+        printf("%s,%d,%.4f\n", d->names[i], cluster, (double)conf);
+    else
+        printf("%d,%d,%.4f\n", i, cluster, (double)conf);
+}
+
+/* One image path per line on stdin; one answer per line on stdout as soon as it is known. */
+static int predict_stream(rcc_net *net)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int bad = 0;
+    while ((len = getline(&line, &cap, stdin)) > 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = 0;
+        if (len == 0)
+            continue;
+        const char *paths[1] = {line};
+        rcc_dataset d;
+        rcc_status st = rcc_dataset_load(&d, paths, 1, NULL);
+        if (st == RCC_OK) {
+            st = run_all(net, &d, NULL, NULL, NULL, print_row, NULL);
+            rcc_dataset_free(&d);
+        }
+        if (st != RCC_OK) {
+            printf("%s,error,%s\n", line, rcc_last_error());
+            bad++;
+        }
+        fflush(stdout);
+    }
+    free(line);
+    return bad ? 1 : 0;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    const char *model = NULL, *out = NULL;
+    cli_strs data = {0};
+    bool from_stdin = false;
+    int threads = 0;
+    const cli_opt opts[] = {
+        {"model", 'm', OPT_STR, &model, "checkpoint file, or a training output folder"},
+        {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, folder of PNG/JPEG, or an image file (repeatable)"},
+        {"stdin", 0, OPT_FLAG, &from_stdin, "read image paths from standard input, one per line, answering each"},
+        {"out", 'o', OPT_STR, &out, "also write the clusters to this .npy file (int32)"},
+        {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained)"},
+        {0},
+    };
+    int r = cli_parse("predict",
+                      "Assign images to clusters. Prints one line per image: name_or_index,cluster,confidence.",
+                      opts, argc, argv);
+    if (r)
+        return r > 0 ? 0 : 2;
+    if (!model || (!data.n && !from_stdin)) {
+        fprintf(stderr, "rcc predict: --model and --data (or --stdin) are required\n");
+        return 2;
+    }
+    char ck[4200];
+    rcc_net *net;
+    rcc_status st = rcc_net_load(&net, checkpoint_path(model, ck, sizeof ck));
+    if (st != RCC_OK)
+        return fail("predict", st);
+    if (threads > 0)
+        rcc_set_threads(threads);
+    int rc = 0;
+    if (from_stdin) {
+        rc = predict_stream(net);
+    } else {
+        rcc_dataset d;
+        st = rcc_dataset_load(&d, data.v, data.n, NULL);
+        int *cl = st == RCC_OK ? malloc(sizeof(int) * (size_t)d.n) : NULL;
+        if (st == RCC_OK && !cl)
+            st = rcc_fail(RCC_ERR_NOMEM, "clusters");
+        if (st == RCC_OK)
+            st = run_all(net, &d, cl, NULL, NULL, print_row, NULL);
+        if (st == RCC_OK && out)
+            st = rcc_npy_write_i32(out, cl, (size_t)d.n);
+        rc = st == RCC_OK ? 0 : fail("predict", st);
+        free(cl);
+        if (d.pix || d.n)
+            rcc_dataset_free(&d);
+    }
+    rcc_net_free(net);
+    return rc;
+}
+
+int cmd_embed(int argc, char **argv)
+{
+    const char *model = NULL, *out = NULL;
+    cli_strs data = {0};
+    int threads = 0;
+    const cli_opt opts[] = {
+        {"model", 'm', OPT_STR, &model, "checkpoint file, or a training output folder"},
+        {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, or folder of PNG/JPEG (repeatable)"},
+        {"out", 'o', OPT_STR, &out, "output: .npy (float32 N x rep_dim) or .csv"},
+        {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained)"},
+        {0},
+    };
+    int r = cli_parse("embed", "Write the unit-sphere features h of images.", opts, argc, argv);
+    if (r)
+        return r > 0 ? 0 : 2;
+    if (!model || !data.n || !out) {
+        fprintf(stderr, "rcc embed: --model, --data and --out are required\n");
+        return 2;
+    }
+    char ck[4200];
+    rcc_net *net;
+    rcc_status st = rcc_net_load(&net, checkpoint_path(model, ck, sizeof ck));
+    if (st != RCC_OK)
+        return fail("embed", st);
+    if (threads > 0)
+        rcc_set_threads(threads);
+    int R = rcc_net_config(net)->rep_dim;
+    rcc_dataset d;
+    memset(&d, 0, sizeof d);
+    st = rcc_dataset_load(&d, data.v, data.n, NULL);
+    float *h = st == RCC_OK ? malloc(sizeof(float) * (size_t)d.n * (size_t)R) : NULL;
+    if (st == RCC_OK && !h)
+        st = rcc_fail(RCC_ERR_NOMEM, "features");
+    if (st == RCC_OK)
+        st = run_all(net, &d, NULL, NULL, h, NULL, NULL);
+    size_t ol = strlen(out);
+    if (st == RCC_OK && ol > 4 && strcmp(out + ol - 4, ".csv") == 0) {
+        FILE *f = fopen(out, "w");
+        if (!f)
+            st = rcc_fail(RCC_ERR_IO, "%s: cannot write", out);
+        for (int i = 0; f && i < d.n; i++)
+            for (int j = 0; j < R; j++)
+                fprintf(f, "%.7g%c", (double)h[(size_t)i * R + j], j + 1 < R ? ',' : '\n');
+        if (f && fclose(f) != 0)
+            st = rcc_fail(RCC_ERR_IO, "%s: write error", out);
+    } else if (st == RCC_OK) {
+        st = rcc_npy_write_f32(out, h, (size_t)d.n, (size_t)R);
+    }
+    int rc = st == RCC_OK ? 0 : fail("embed", st);
+    if (rc == 0)
+        fprintf(stderr, "wrote %d x %d features to %s\n", d.n, R, out);
+    free(h);
+    rcc_dataset_free(&d);
+    rcc_net_free(net);
+    return rc;
+}

@@ -1,0 +1,222 @@
+/* cmd_train.c — `rcc train`: cluster a set of images without labels. Argument parsing, progress
+ * and messages only; the work is rcc_run_train (src/run/run.c). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "run/config.h"
+#include "run/run.h"
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    g_stop = 1;
+    signal(sig, SIG_DFL); /* a second Ctrl-C ends at once */
+}
+
+typedef struct {
+    bool tty;
+    int every;  /* plain-line interval in steps */
+    double sec; /* smoothed seconds per step */
+} progress;
+
+static void fmt_time(char *buf, size_t n, double s)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, n, "%02ld:%02ld", t / 60, t % 60);
+}
+
+static void on_step(const rcc_step_event *e, void *user)
+{
+    progress *p = user;
+    long total = (long)e->epochs * e->batches, done = (long)e->epoch * e->batches + e->batch;
+    p->sec = p->sec > 0 ? 0.9 * p->sec + 0.1 * e->step_seconds : e->step_seconds; /* smoothed */
+    double rate = e->pairs / p->sec, eta = (double)(total - done) * p->sec;
+    char et[32], el[32];
+    fmt_time(et, sizeof et, eta);
+    fmt_time(el, sizeof el, e->elapsed);
+    if (p->tty) {
+        int width = 24, fill = (int)((double)width * e->batch / e->batches);
+        char bar[32];
+        for (int i = 0; i < width; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[width] = 0;
+        fprintf(stderr,
+                "\r\033[Kepoch %d/%d [%s] %d/%d  ins %.3f clu %.3f ent %.3f unif %.3f total %.3f  %.0f pairs/s  "
+                "ETA %s",
+                e->epoch + 1, e->epochs, bar, e->batch, e->batches, e->loss.ins, e->loss.clu_nce, e->loss.entropy,
+                e->loss.unif, e->loss.total, rate, et);
+        fflush(stderr);
+    } else if (e->batch % p->every == 0 || e->batch == e->batches) {
+        fprintf(stderr,
+                "epoch %d/%d batch %d/%d step %ld: ins %.4f clu %.4f ent %.4f unif %.4f total %.4f lr %.2e "
+                "(%.0f pairs/s, %s elapsed, ETA %s)\n",
+                e->epoch + 1, e->epochs, e->batch, e->batches, e->step, e->loss.ins, e->loss.clu_nce,
+                e->loss.entropy, e->loss.unif, e->loss.total, e->lr, rate, el, et);
+    }
+}
+
+static void on_epoch(const rcc_epoch_event *e, void *user)
+{
+    progress *p = user;
+    if (p->tty)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "epoch %d/%d done in %.1f s: ins %.4f clu %.4f ent %.4f unif %.4f total %.4f", e->epoch + 1,
+            e->epochs, e->seconds, e->mean.ins, e->mean.clu_nce, e->mean.entropy, e->mean.unif, e->mean.total);
+    if (e->evaluated)
+        fprintf(stderr, " | ACC %.4f NMI %.4f ARI %.4f", e->acc, e->nmi, e->ari);
+    fprintf(stderr, "%s\n  cluster sizes:", e->saved ? " | saved" : "");
+    for (int k = 0; k < e->clusters; k++)
+        fprintf(stderr, " %ld", e->sizes[k]);
+    fputc('\n', stderr);
+    if (e->empty || e->largest > 0.5)
+        fprintf(stderr, "  warning: cluster collapse: %d empty cluster(s), the largest holds %.0f%% of the images\n",
+                e->empty, 100 * e->largest);
+}
+
+static const char *find_preset(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--preset=", 9) == 0)
+            return argv[i] + 9;
+    }
+    return "cpu";
+}
+
+int cmd_train(int argc, char **argv)
+{
+    rcc_config c;
+    const char *preset = find_preset(argc, argv), *out = NULL, *resume = NULL, *backbone = NULL, *augment = NULL;
+    if (rcc_config_preset(&c, preset) != RCC_OK) {
+        fprintf(stderr, "rcc train: %s\n", rcc_last_error());
+        return 2;
+    }
+    cli_strs data = {0}, labels = {0};
+    int seed = (int)c.seed;
+    const cli_opt opts[] = {
+        {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, or a folder of PNG/JPEG (repeat to concatenate)"},
+        {"labels", 'l', OPT_STRS, &labels, "IDX label file for each --data (optional: only for ACC/NMI/ARI)"},
+        {"out", 'o', OPT_STR, &out, "output folder: checkpoint.safetensors, metrics.jsonl"},
+        {"preset", 'p', OPT_STR, &preset, "hyper-parameter preset: cpu (fast on a CPU) or paper (SPEC.md exactly)"},
+        {"resume", 0, OPT_STR, &resume, "continue the run saved in this folder (or checkpoint file)"},
+        {"backbone", 0, OPT_STR, &backbone, "backbone (resnet18)"},
+        {"size", 's', OPT_INT, &c.image_size, "image side S (images are resized to SxS)"},
+        {"width", 0, OPT_INT, &c.width, "backbone width: channels of the first stage"},
+        {"rep-dim", 0, OPT_INT, &c.rep_dim, "dimension of the unit-sphere representation h"},
+        {"feature-dim", 0, OPT_INT, &c.feature_dim, "instance head output dimension"},
+        {"clusters", 'K', OPT_INT, &c.clusters, "number of clusters K"},
+        {"lambda", 0, OPT_FLOAT, &c.lambda, "weight of the contrastive terms; 1 - lambda weighs uniformity (1 = CC)"},
+        {"tau-i", 0, OPT_FLOAT, &c.tau_i, "instance temperature"},
+        {"tau-c", 0, OPT_FLOAT, &c.tau_c, "cluster temperature"},
+        {"t", 0, OPT_FLOAT, &c.t, "uniformity loss t"},
+        {"batch", 'b', OPT_INT, &c.batch, "images per view per step"},
+        {"epochs", 'e', OPT_INT, &c.epochs, "epochs"},
+        {"lr", 0, OPT_FLOAT, &c.lr, "Adam learning rate"},
+        {"weight-decay", 0, OPT_FLOAT, &c.weight_decay, "Adam weight decay"},
+        {"warmup", 0, OPT_INT, &c.warmup_epochs, "epochs of linear learning-rate warm-up"},
+        {"cosine", 0, OPT_INT, &c.cosine, "1: cosine learning-rate decay, 0: constant"},
+        {"augment", 'a', OPT_STR, &augment, "augmentation preset (paper, cpu, none)"},
+        {"crop-min", 0, OPT_FLOAT, &c.crop_area_min, "smallest crop area fraction (-1: the preset's)"},
+        {"jitter-prob", 0, OPT_FLOAT, &c.jitter_prob, "colour-jitter probability (-1: the preset's)"},
+        {"blur-prob", 0, OPT_FLOAT, &c.blur_prob, "blur probability (-1: the preset's)"},
+        {"seed", 0, OPT_INT, &seed, "random seed (same seed, same model)"},
+        {"threads", 't', OPT_INT, &c.threads, "compute threads"},
+        {"loader-threads", 0, OPT_INT, &c.loader_threads, "data preparation threads"},
+        {"eval-every", 0, OPT_INT, &c.eval_every, "epochs between evaluations when labels are given"},
+        {"save-every", 0, OPT_INT, &c.save_every, "epochs between checkpoints"},
+        {0},
+    };
+    const char *summary = "Train an RCC model: cluster images without labels. Writes OUT/checkpoint.safetensors and "
+                          "OUT/metrics.jsonl;\nCtrl-C saves and stops (a second Ctrl-C stops at once).";
+    /* With --resume, the saved configuration is the default for every flag. */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc)
+            resume = argv[i + 1];
+    char ckpt[4200];
+    if (resume) {
+        snprintf(ckpt, sizeof ckpt, "%s", resume);
+        if (access(ckpt, R_OK) == 0 && strstr(ckpt, ".safetensors") == NULL)
+            snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", resume);
+        rcc_st_file f;
+        rcc_progress pr;
+        if (rcc_checkpoint_open(ckpt, &f, &c, &pr) != RCC_OK) {
+            fprintf(stderr, "rcc train: %s\n", rcc_last_error());
+            return 1;
+        }
+        rcc_st_close(&f);
+        seed = (int)c.seed;
+        fprintf(stderr, "resuming %s at epoch %d, batch %d (step %ld)\n", ckpt, pr.epoch + 1, pr.batch_in_epoch,
+                pr.step);
+    }
+    int r = cli_parse("train", summary, opts, argc, argv);
+    if (r)
+        return r > 0 ? 0 : 2;
+    if (!data.n) {
+        fprintf(stderr, "rcc train: --data is required (see 'rcc train --help')\n");
+        return 2;
+    }
+    if (!out && resume) /* a resumed run continues in its own folder */
+        out = strstr(resume, ".safetensors") ? "." : resume;
+    if (!out) {
+        fprintf(stderr, "rcc train: --out is required (see 'rcc train --help')\n");
+        return 2;
+    }
+    if (labels.n && labels.n != data.n) {
+        fprintf(stderr, "rcc train: give one --labels per --data (%d vs %d)\n", labels.n, data.n);
+        return 2;
+    }
+    if (seed < 0) {
+        fprintf(stderr, "rcc train: --seed must be >= 0\n");
+        return 2;
+    }
+    c.seed = (uint64_t)seed;
+    if (backbone)
+        snprintf(c.backbone, sizeof c.backbone, "%s", backbone);
+    if (augment)
+        snprintf(c.augment, sizeof c.augment, "%s", augment);
+    rcc_status st = rcc_config_check(&c);
+    if (st != RCC_OK) {
+        fprintf(stderr, "rcc train: %s\n", rcc_last_error());
+        return 2;
+    }
+    rcc_dataset d;
+    st = rcc_dataset_load(&d, data.v, data.n, labels.n ? labels.v : NULL);
+    if (st != RCC_OK) {
+        fprintf(stderr, "rcc train: %s\n", rcc_last_error());
+        return 1;
+    }
+    fprintf(stderr, "data: %d images, %d channel(s), %dx%d, %s; training at %dx%d, batch %d, %d epochs, K %d\n", d.n,
+            d.c, d.h, d.w, d.labels ? "labelled (labels are used only to evaluate)" : "unlabelled", c.image_size,
+            c.image_size, c.batch, c.epochs, c.clusters);
+    progress p = {isatty(2) != 0, 1, 0};
+    int batches = d.n / c.batch;
+    p.every = batches >= 10 ? batches / 10 : 1;
+    rcc_run_hooks hooks = {on_step, on_epoch, &p, &g_stop};
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    double t0 = rcc_now();
+    st = rcc_run_train(&c, &d, out, resume ? ckpt : NULL, &hooks);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (st == RCC_ERR_INTERRUPTED) {
+        fprintf(stderr, "\n%s\nresume with: rcc train --resume %s --data ...\n", rcc_last_error(), out);
+        rcc_dataset_free(&d);
+        return 130;
+    }
+    if (st != RCC_OK) {
+        fprintf(stderr, "\nrcc train: %s: %s\n", rcc_strerror(st), rcc_last_error());
+        rcc_dataset_free(&d);
+        return 1;
+    }
+    printf("trained in %.1f s: %s/checkpoint.safetensors\n", rcc_now() - t0, out);
+    rcc_dataset_free(&d);
+    return 0;
+}

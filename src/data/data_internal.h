@@ -1,0 +1,35 @@
+/* data_internal.h — pieces shared by the files of the data module (not part of the contract in
+ * data.h): limits, image decoding, and the resampling kernels. */
+#ifndef RCC_DATA_INTERNAL_H
+#define RCC_DATA_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "data.h"
+#include "util.h"
+
+/* Limits that keep a corrupt or hostile header from causing a huge allocation. */
+#define RCC_DATA_MAX_SIDE 16384                       /* pixels per image side */
+#define RCC_DATA_MAX_IMAGE_PIXELS ((uint64_t)1 << 26)  /* h·w of one decoded PNG/JPEG */
+#define RCC_DATA_MAX_BYTES ((uint64_t)16 << 30)        /* float pixels of a whole data set: 16 GiB */
+#define RCC_DATA_MAX_LABEL 65535
+
+/* A decoded PNG or JPEG: c (1 or 3) planes of h×w bytes (CHW). */
+typedef struct {
+    int c, h, w;
+    unsigned char *pix;
+} rcc_image_u8;
+
+/* Decode by signature (PNG or JPEG); errors name `path`. Gray(+alpha) gives 1 channel, colour(+alpha)
+ * 3; alpha is dropped, 16-bit samples are scaled to 8 bits, palettes expanded. */
+rcc_status rcc_image_decode(const char *path, rcc_image_u8 *img);
+
+/* Resampling of a region (y0, x0, rh, rw) of one c×h×w image to c×oh×ow, as PyTorch's bilinear
+ * interpolate (align_corners=False, no antialiasing) of the cropped tensor. */
+void rcc_resize_region(const float *src, int c, int h, int w, int y0, int x0, int rh, int rw, float *dst, int oh,
+                       int ow);
+/* Antialiased bilinear (triangle filter widened by the scale when shrinking, as PIL's), used only to
+ * bring images of other sizes to the data set's size at load time. */
+rcc_status rcc_resize_aa(const float *src, int c, int h, int w, float *dst, int oh, int ow);
+
+#endif

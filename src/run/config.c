@@ -1,0 +1,257 @@
+/* config.c — the presets and the JSON round trip of rcc_config. One table lists every field,
+ * so presets, validation messages and checkpoints cannot drift apart. */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { F_INT, F_FLOAT, F_U64, F_STR } field_kind;
+typedef struct {
+    const char *name;
+    field_kind kind;
+    size_t off;
+    double lo, hi; /* valid range (numbers) */
+} field;
+
+#define FI(n, lo, hi) {#n, F_INT, offsetof(rcc_config, n), lo, hi}
+#define FF(n, lo, hi) {#n, F_FLOAT, offsetof(rcc_config, n), lo, hi}
+static const field fields[] = {
+    {"backbone", F_STR, offsetof(rcc_config, backbone), 0, 0},
+    FI(in_channels, 0, 64),
+    FI(image_size, 16, 1024),
+    FI(width, 1, 1024),
+    FI(rep_dim, 2, 4096),
+    FI(feature_dim, 1, 4096),
+    FI(clusters, 1, 1000),
+    FI(hidden, 1, 65536),
+    FF(lambda, 0, 1),
+    FF(tau_i, 1e-3, 1e3),
+    FF(tau_c, 1e-3, 1e3),
+    FF(t, 1e-3, 1e3),
+    FF(lr, 0, 10),
+    FF(beta1, 0, 0.999999),
+    FF(beta2, 0, 0.999999),
+    FF(adam_eps, 0, 1),
+    FF(weight_decay, 0, 10),
+    FI(warmup_epochs, 0, 100000),
+    FI(cosine, 0, 1),
+    FI(batch, 2, 1 << 20),
+    FI(epochs, 0, 1000000),
+    {"seed", F_U64, offsetof(rcc_config, seed), 0, 0},
+    {"augment", F_STR, offsetof(rcc_config, augment), 0, 0},
+    FF(crop_area_min, -1, 1),
+    FF(jitter_prob, -1, 1),
+    FF(blur_prob, -1, 1),
+    FI(threads, 1, 1024),
+    FI(loader_threads, 1, 1024),
+    FI(eval_every, 0, 1000000),
+    FI(save_every, 0, 1000000),
+};
+#define NFIELDS (sizeof fields / sizeof *fields)
+
+rcc_status rcc_config_preset(rcc_config *c, const char *name)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->backbone, sizeof c->backbone, "resnet18");
+    c->in_channels = 0;
+    c->width = 64;
+    c->rep_dim = 3;
+    c->feature_dim = 128;
+    c->clusters = 10;
+    c->hidden = 512;
+    c->lambda = 0.95f;
+    c->tau_i = 0.5f;
+    c->tau_c = 1.0f;
+    c->t = 2.0f;
+    c->beta1 = 0.9f;
+    c->beta2 = 0.999f;
+    c->adam_eps = 1e-8f;
+    c->weight_decay = 0;
+    c->batch = 256;
+    c->seed = 1;
+    c->threads = 2;
+    c->loader_threads = 1;
+    c->crop_area_min = c->jitter_prob = c->blur_prob = -1; /* the augmentation preset's own */
+    if (strcmp(name, "paper") == 0) { /* SPEC.md exactly */
+        c->image_size = 64;
+        c->lr = 3e-4f;
+        c->epochs = 200;
+        c->warmup_epochs = 0;
+        c->cosine = 0;
+        snprintf(c->augment, sizeof c->augment, "paper");
+        c->eval_every = 10;
+        c->save_every = 10;
+        return RCC_OK;
+    }
+    if (strcmp(name, "cpu") == 0) { /* see README: fast on a CPU, tuned on MNIST-test labels never */
+        c->image_size = 32;
+        c->lr = 1e-3f;
+        c->epochs = 40;
+        c->warmup_epochs = 1;
+        c->cosine = 1;
+        snprintf(c->augment, sizeof c->augment, "cpu");
+        c->eval_every = 5;
+        c->save_every = 5;
+        return RCC_OK;
+    }
+    return rcc_fail(RCC_ERR_ARG, "unknown preset '%s' (known: paper, cpu)", name);
+}
+
+rcc_status rcc_config_check(const rcc_config *c)
+{
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const field *f = &fields[i];
+        const char *p = (const char *)c + f->off;
+        double v;
+        if (f->kind == F_INT)
+            v = *(const int *)p;
+        else if (f->kind == F_FLOAT)
+            v = *(const float *)p;
+        else
+            continue;
+        if (!(v >= f->lo && v <= f->hi))
+            return rcc_fail(RCC_ERR_ARG, "%s = %g is out of range [%g, %g]", f->name, v, f->lo, f->hi);
+    }
+    if (strcmp(c->backbone, "resnet18") != 0)
+        return rcc_fail(RCC_ERR_ARG, "backbone '%s' is not known (known: resnet18)", c->backbone);
+    if (c->lr <= 0)
+        return rcc_fail(RCC_ERR_ARG, "lr must be positive");
+    if (c->crop_area_min == 0)
+        return rcc_fail(RCC_ERR_ARG, "crop_area_min must be positive (or negative for the preset's)");
+    return RCC_OK;
+}
+
+char *rcc_config_to_json(const rcc_config *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const field *f = &fields[i];
+        const char *p = (const char *)c + f->off;
+        char buf[32];
+        switch (f->kind) {
+        case F_INT:
+            cJSON_AddNumberToObject(o, f->name, *(const int *)p);
+            break;
+        case F_FLOAT:
+            /* shortest text that reads back to the same float */
+            snprintf(buf, sizeof buf, "%.9g", (double)*(const float *)p);
+            cJSON_AddRawToObject(o, f->name, buf);
+            break;
+        case F_U64: /* as a string: JSON numbers lose 64-bit integers */
+            snprintf(buf, sizeof buf, "%llu", (unsigned long long)*(const uint64_t *)p);
+            cJSON_AddStringToObject(o, f->name, buf);
+            break;
+        case F_STR:
+            cJSON_AddStringToObject(o, f->name, p);
+            break;
+        }
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+rcc_status rcc_config_from_json(rcc_config *c, const char *json)
+{
+    cJSON *o = cJSON_Parse(json);
+    if (!o || !cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return rcc_fail(RCC_ERR_FORMAT, "configuration is not a JSON object");
+    }
+    rcc_status st = RCC_OK;
+    for (cJSON *it = o->child; it && st == RCC_OK; it = it->next) {
+        const field *f = NULL;
+        for (size_t i = 0; i < NFIELDS; i++)
+            if (strcmp(fields[i].name, it->string) == 0)
+                f = &fields[i];
+        if (!f) {
+            st = rcc_fail(RCC_ERR_FORMAT, "configuration: unknown key '%s'", it->string);
+            break;
+        }
+        char *p = (char *)c + f->off;
+        if (f->kind == F_STR || f->kind == F_U64) {
+            if (!cJSON_IsString(it)) {
+                st = rcc_fail(RCC_ERR_FORMAT, "configuration: '%s' must be a string", f->name);
+                break;
+            }
+            if (f->kind == F_STR) {
+                if (strlen(it->valuestring) >= 16) {
+                    st = rcc_fail(RCC_ERR_FORMAT, "configuration: '%s' is too long", f->name);
+                    break;
+                }
+                snprintf(p, 16, "%s", it->valuestring);
+            } else {
+                char *end;
+                unsigned long long v = strtoull(it->valuestring, &end, 10);
+                if (*end || end == it->valuestring) {
+                    st = rcc_fail(RCC_ERR_FORMAT, "configuration: '%s' is not an integer", f->name);
+                    break;
+                }
+                *(uint64_t *)p = v;
+            }
+            continue;
+        }
+        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) {
+            st = rcc_fail(RCC_ERR_FORMAT, "configuration: '%s' must be a number", f->name);
+            break;
+        }
+        if (f->kind == F_INT) {
+            if (it->valuedouble != floor(it->valuedouble) || fabs(it->valuedouble) > 2e9) {
+                st = rcc_fail(RCC_ERR_FORMAT, "configuration: '%s' must be an integer", f->name);
+                break;
+            }
+            *(int *)p = (int)it->valuedouble;
+        } else {
+            *(float *)p = (float)it->valuedouble;
+        }
+    }
+    cJSON_Delete(o);
+    return st == RCC_OK ? rcc_config_check(c) : st;
+}
+
+void rcc_config_model(const rcc_config *c, rcc_model_config *m)
+{
+    rcc_model_config_default(m);
+    m->in_channels = c->in_channels > 0 ? c->in_channels : 1;
+    m->image_size = c->image_size;
+    m->width = c->width;
+    m->rep_dim = c->rep_dim;
+    m->feature_dim = c->feature_dim;
+    m->clusters = c->clusters;
+    m->hidden = c->hidden;
+}
+
+rcc_status rcc_config_augment(const rcc_config *c, rcc_aug_config *a)
+{
+    RCC_TRY(rcc_aug_preset(a, c->augment));
+    if (c->crop_area_min >= 0)
+        a->crop_area_min = c->crop_area_min;
+    if (c->jitter_prob >= 0)
+        a->jitter_prob = c->jitter_prob;
+    if (c->blur_prob >= 0)
+        a->blur_prob = c->blur_prob;
+    return rcc_aug_check(a);
+}
+
+void rcc_config_loss(const rcc_config *c, rcc_loss_config *l)
+{
+    l->lambda = c->lambda;
+    l->tau_i = c->tau_i;
+    l->tau_c = c->tau_c;
+    l->t = c->t;
+}
+
+void rcc_config_adam(const rcc_config *c, rcc_adam_config *a)
+{
+    a->lr = c->lr;
+    a->beta1 = c->beta1;
+    a->beta2 = c->beta2;
+    a->eps = c->adam_eps;
+    a->weight_decay = c->weight_decay;
+}

@@ -1,0 +1,367 @@
+/* run.c — the training loop (see run.h). */
+#include "run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "../eval/eval.h"
+#include "../train.h"
+#include "config.h"
+
+#define RCC_PI 3.14159265358979323846
+
+double rcc_run_lr(const rcc_config *cfg, long step, int batches)
+{
+    double total = (double)cfg->epochs * batches, warm = (double)cfg->warmup_epochs * batches;
+    if (step < warm)
+        return cfg->lr * (double)(step + 1) / warm;
+    if (!cfg->cosine || total <= warm)
+        return cfg->lr;
+    double p = ((double)step - warm) / (total - warm);
+    return cfg->lr * 0.5 * (1.0 + cos(RCC_PI * (p < 1 ? p : 1)));
+}
+
+/* The output folder must exist (or be creatable), be writable and have room for a few
+ * checkpoints: found out now, not after hours of training. */
+static rcc_status prepare_out_dir(const char *dir, size_t ckpt_bytes)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return rcc_fail(RCC_ERR_IO, "%s: cannot create the output folder (%s)", dir, strerror(errno));
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return rcc_fail(RCC_ERR_IO, "%s: not a folder", dir);
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/.rcc-write-test", dir);
+    FILE *f = fopen(probe, "w");
+    if (!f || fputs("ok\n", f) < 0 || fclose(f) != 0) {
+        int e = errno;
+        if (f)
+            unlink(probe);
+        return rcc_fail(RCC_ERR_IO, "%s: the output folder is not writable (%s)", dir, strerror(e));
+    }
+    unlink(probe);
+    struct statvfs vs;
+    if (statvfs(dir, &vs) == 0) {
+        double avail = (double)vs.f_bavail * (double)vs.f_frsize;
+        if (avail < 3.0 * (double)ckpt_bytes)
+            return rcc_fail(RCC_ERR_IO, "%s: only %.1f MB free, a run needs about %.1f MB for its checkpoints", dir,
+                            avail / 1e6, 3.0 * (double)ckpt_bytes / 1e6);
+    }
+    return RCC_OK;
+}
+
+/* On resume, keeps only the metric lines of steps the checkpoint had reached. */
+static rcc_status trim_metrics(const char *path, long step)
+{
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return RCC_OK;
+    char tmp[4300];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        fclose(in);
+        return rcc_fail(RCC_ERR_IO, "%s: path too long", path);
+    }
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        fclose(in);
+        return rcc_fail(RCC_ERR_IO, "%s: cannot write", tmp);
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, in) > 0) {
+        cJSON *o = cJSON_Parse(line);
+        cJSON *s = o ? cJSON_GetObjectItemCaseSensitive(o, "step") : NULL;
+        bool keep = s && cJSON_IsNumber(s) && s->valuedouble <= (double)step;
+        cJSON_Delete(o);
+        if (keep)
+            fputs(line, out);
+    }
+    free(line);
+    fclose(in);
+    if (fclose(out) != 0 || rename(tmp, path) != 0)
+        return rcc_fail(RCC_ERR_IO, "%s: cannot rewrite", path);
+    return RCC_OK;
+}
+
+static bool same_training(const rcc_config *a, const rcc_config *b)
+{
+    rcc_config x = *a, y = *b;
+    x.epochs = y.epochs = 0;
+    x.threads = y.threads = 1;
+    x.loader_threads = y.loader_threads = 1;
+    x.eval_every = y.eval_every = 0;
+    x.save_every = y.save_every = 0;
+    char *jx = rcc_config_to_json(&x), *jy = rcc_config_to_json(&y);
+    bool same = jx && jy && strcmp(jx, jy) == 0;
+    free(jx);
+    free(jy);
+    return same;
+}
+
+rcc_status rcc_run_assign_all(const rcc_config *cfg, rcc_params *ps, const rcc_dataset *data, int *cluster,
+                              float *confidence, float *h)
+{
+    rcc_model_config mc;
+    rcc_config_model(cfg, &mc);
+    int batch = data->n < 256 ? data->n : 256;
+    rcc_model m;
+    rcc_loader *l = NULL;
+    rcc_aug_config aug;
+    rcc_status st = rcc_model_plan(&m, &mc, ps, batch, 1, false);
+    if (st == RCC_OK)
+        st = rcc_model_commit(&m);
+    if (st == RCC_OK)
+        st = rcc_aug_preset(&aug, "paper");
+    if (st == RCC_OK)
+        st = rcc_loader_create(&l, data, &aug, RCC_LOADER_EVAL, batch, cfg->image_size, cfg->seed, cfg->loader_threads);
+    if (st == RCC_OK)
+        st = rcc_loader_start_epoch(l, 0, 0);
+    int *idx = st == RCC_OK ? malloc(sizeof(int) * (size_t)batch) : NULL;
+    if (st == RCC_OK && !idx)
+        st = rcc_fail(RCC_ERR_NOMEM, "indices");
+    int K = mc.clusters, R = mc.rep_dim;
+    while (st == RCC_OK) {
+        int count = 0;
+        st = rcc_loader_next(l, m.input.ptr, idx, &count);
+        if (st != RCC_OK || count == 0)
+            break;
+        st = rcc_model_forward(&m);
+        for (int i = 0; st == RCC_OK && i < count; i++) {
+            const float *y = m.y.ptr + (size_t)i * K;
+            int best = rcc_argmax(y, K);
+            if (cluster)
+                cluster[idx[i]] = best;
+            if (confidence)
+                confidence[idx[i]] = y[best];
+            if (h)
+                memcpy(h + (size_t)idx[i] * R, m.h.ptr + (size_t)i * R, sizeof(float) * (size_t)R);
+        }
+    }
+    free(idx);
+    rcc_loader_free(l);
+    rcc_model_free(&m);
+    return st;
+}
+
+static void log_terms(FILE *f, const rcc_loss_terms *t)
+{
+    fprintf(f, "\"ins\":%.7g,\"clu_nce\":%.7g,\"entropy\":%.7g,\"unif\":%.7g,\"total\":%.7g", t->ins, t->clu_nce,
+            t->entropy, t->unif, t->total);
+}
+
+typedef struct {
+    rcc_config cfg;
+    const rcc_dataset *data;
+    rcc_trainer tr;
+    rcc_loader *loader;
+    FILE *metrics;
+    char ckpt[4200], metrics_path[4200];
+    int *idx, *pred;
+    long *sizes;
+} run_state;
+
+static rcc_status save(run_state *s, const rcc_progress *pr)
+{
+    return rcc_checkpoint_save(s->ckpt, &s->cfg, &s->tr.ps, pr, true);
+}
+
+static rcc_status evaluate(run_state *s, rcc_epoch_event *ev)
+{
+    const rcc_dataset *d = s->data;
+    RCC_TRY(rcc_run_assign_all(&s->cfg, &s->tr.ps, d, s->pred, NULL, NULL));
+    rcc_scores sc;
+    RCC_TRY(rcc_scores_compute(s->pred, d->labels, (size_t)d->n, &sc));
+    ev->evaluated = true;
+    ev->acc = sc.acc;
+    ev->nmi = sc.nmi;
+    ev->ari = sc.ari;
+    return RCC_OK;
+}
+
+static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks *hooks)
+{
+    const rcc_config *c = &s->cfg;
+    int batches = rcc_loader_batches_per_epoch(s->loader);
+    int K = c->clusters, N = c->batch;
+    double t_start = rcc_now();
+    for (int epoch = pr->epoch; epoch < c->epochs; epoch++) {
+        RCC_TRY(rcc_loader_start_epoch(s->loader, (uint64_t)epoch, pr->batch_in_epoch));
+        rcc_loss_terms sum = {0};
+        int nb = 0;
+        memset(s->sizes, 0, sizeof(long) * (size_t)K);
+        double t_epoch = rcc_now(), t_prev = t_epoch;
+        for (;;) {
+            int count = 0;
+            RCC_TRY(rcc_loader_next(s->loader, s->tr.model.input.ptr, s->idx, &count));
+            if (count == 0)
+                break;
+            s->tr.acfg.lr = (float)rcc_run_lr(c, pr->step, batches);
+            rcc_loss_terms lt;
+            rcc_status st = rcc_trainer_step(&s->tr, &lt, true);
+            if (st == RCC_ERR_NUMERIC)
+                return rcc_fail(st, "epoch %d, step %ld: %s; the last good checkpoint is %s", epoch + 1, pr->step + 1,
+                                rcc_last_error(), s->ckpt);
+            RCC_TRY(st);
+            pr->step++;
+            pr->batch_in_epoch++;
+            nb++;
+            sum.ins += lt.ins, sum.clu_nce += lt.clu_nce, sum.entropy += lt.entropy, sum.unif += lt.unif;
+            sum.total += lt.total;
+            const float *y = s->tr.model.y.ptr;
+            for (int i = 0; i < N; i++)
+                s->sizes[rcc_argmax(y + (size_t)i * K, K)]++;
+            fprintf(s->metrics, "{\"kind\":\"step\",\"epoch\":%d,\"batch\":%d,\"step\":%ld,\"lr\":%.6g,", epoch + 1,
+                    pr->batch_in_epoch, pr->step, (double)s->tr.acfg.lr);
+            log_terms(s->metrics, &lt);
+            fputs("}\n", s->metrics);
+            fflush(s->metrics);
+            double now = rcc_now();
+            if (hooks && hooks->on_step) {
+                rcc_step_event e = {epoch, c->epochs, pr->batch_in_epoch, batches, pr->step, lt, s->tr.acfg.lr,
+                                    now - t_prev, N, now - t_start};
+                hooks->on_step(&e, hooks->user);
+            }
+            t_prev = now;
+            if (hooks && hooks->stop && *hooks->stop) {
+                RCC_TRY(save(s, pr));
+                return rcc_fail(RCC_ERR_INTERRUPTED, "interrupted at epoch %d, batch %d; saved %s", epoch + 1,
+                                pr->batch_in_epoch, s->ckpt);
+            }
+        }
+        pr->epoch = epoch + 1;
+        pr->batch_in_epoch = 0;
+        rcc_epoch_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.epoch = epoch;
+        ev.epochs = c->epochs;
+        ev.step = pr->step;
+        double inv = nb ? 1.0 / nb : 0;
+        ev.mean = (rcc_loss_terms){sum.ins * inv, sum.clu_nce * inv, sum.entropy * inv, sum.unif * inv,
+                                   sum.total * inv};
+        ev.sizes = s->sizes;
+        ev.clusters = K;
+        long total = 0, big = 0;
+        for (int k = 0; k < K; k++) {
+            total += s->sizes[k];
+            big = s->sizes[k] > big ? s->sizes[k] : big;
+            ev.empty += s->sizes[k] == 0;
+        }
+        ev.largest = total ? (double)big / (double)total : 0;
+        bool last = epoch + 1 == c->epochs;
+        if (s->data->labels && ((c->eval_every && (epoch + 1) % c->eval_every == 0) || last))
+            RCC_TRY(evaluate(s, &ev));
+        if ((c->save_every && (epoch + 1) % c->save_every == 0) || last) {
+            RCC_TRY(save(s, pr));
+            ev.saved = true;
+        }
+        ev.seconds = rcc_now() - t_epoch;
+        fprintf(s->metrics, "{\"kind\":\"epoch\",\"epoch\":%d,\"step\":%ld,", epoch + 1, pr->step);
+        log_terms(s->metrics, &ev.mean);
+        fprintf(s->metrics, ",\"seconds\":%.3f,\"empty\":%d,\"largest\":%.4f,\"sizes\":[", ev.seconds, ev.empty,
+                ev.largest);
+        for (int k = 0; k < K; k++)
+            fprintf(s->metrics, "%s%ld", k ? "," : "", s->sizes[k]);
+        fputs("]}\n", s->metrics);
+        if (ev.evaluated)
+            fprintf(s->metrics, "{\"kind\":\"eval\",\"epoch\":%d,\"step\":%ld,\"acc\":%.6f,\"nmi\":%.6f,\"ari\":%.6f}\n",
+                    epoch + 1, pr->step, ev.acc, ev.nmi, ev.ari);
+        fflush(s->metrics);
+        if (hooks && hooks->on_epoch)
+            hooks->on_epoch(&ev, hooks->user);
+        if (hooks && hooks->stop && *hooks->stop) {
+            if (!ev.saved)
+                RCC_TRY(save(s, pr));
+            return rcc_fail(RCC_ERR_INTERRUPTED, "interrupted after epoch %d; saved %s", epoch + 1, s->ckpt);
+        }
+    }
+    return RCC_OK;
+}
+
+rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, const char *out_dir, const char *resume_from,
+                         const rcc_run_hooks *hooks)
+{
+    run_state s;
+    memset(&s, 0, sizeof s);
+    s.cfg = *cfg_in;
+    s.data = data;
+    rcc_config *c = &s.cfg;
+    if (c->in_channels == 0)
+        c->in_channels = data->c;
+    if (c->in_channels != data->c)
+        return rcc_fail(RCC_ERR_ARG, "the configuration has %d input channels, the data %d", c->in_channels, data->c);
+    RCC_TRY(rcc_config_check(c));
+    if (data->n < c->batch)
+        return rcc_fail(RCC_ERR_ARG, "%d images are fewer than one batch of %d: lower --batch", data->n, c->batch);
+    if (data->labels && data->num_classes < 1)
+        return rcc_fail(RCC_ERR_ARG, "labels present but no classes");
+
+    rcc_progress pr = {0, 0, 0};
+    rcc_st_file ck;
+    bool resuming = resume_from != NULL;
+    if (resuming) {
+        rcc_config saved;
+        RCC_TRY(rcc_checkpoint_open(resume_from, &ck, &saved, &pr));
+        if (!same_training(&saved, c)) {
+            rcc_st_close(&ck);
+            return rcc_fail(RCC_ERR_ARG, "%s was trained with another configuration (only epochs, threads, "
+                                         "loader_threads, eval_every and save_every may change on resume)",
+                            resume_from);
+        }
+    }
+    rcc_model_config mc;
+    rcc_loss_config lc;
+    rcc_adam_config ac;
+    rcc_config_model(c, &mc);
+    rcc_config_loss(c, &lc);
+    rcc_config_adam(c, &ac);
+    rcc_set_threads(c->threads);
+    rcc_aug_config aug;
+    rcc_status st = rcc_config_augment(c, &aug);
+    if (st == RCC_OK)
+        st = rcc_trainer_create(&s.tr, &mc, &lc, &ac, c->batch, RCC_INIT_DEFAULT, c->seed);
+    if (st == RCC_OK)
+        st = prepare_out_dir(out_dir, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20));
+    if (strlen(out_dir) > 4000)
+        return rcc_fail(RCC_ERR_ARG, "output folder path too long");
+    snprintf(s.ckpt, sizeof s.ckpt, "%s/checkpoint.safetensors", out_dir);
+    snprintf(s.metrics_path, sizeof s.metrics_path, "%s/metrics.jsonl", out_dir);
+    if (resuming) {
+        if (st == RCC_OK)
+            st = rcc_checkpoint_load_params(&ck, resume_from, &s.tr.ps, true);
+        rcc_st_close(&ck);
+        s.tr.step = pr.step;
+        if (st == RCC_OK)
+            st = trim_metrics(s.metrics_path, pr.step);
+    }
+    if (st == RCC_OK) {
+        s.metrics = fopen(s.metrics_path, resuming ? "a" : "w");
+        if (!s.metrics)
+            st = rcc_fail(RCC_ERR_IO, "%s: cannot write (%s)", s.metrics_path, strerror(errno));
+    }
+    if (st == RCC_OK)
+        st = rcc_loader_create(&s.loader, data, &aug, RCC_LOADER_TRAIN, c->batch, c->image_size, c->seed,
+                               c->loader_threads);
+    s.idx = malloc(sizeof(int) * (size_t)c->batch);
+    s.pred = malloc(sizeof(int) * (size_t)data->n);
+    s.sizes = malloc(sizeof(long) * (size_t)c->clusters);
+    if (st == RCC_OK && (!s.idx || !s.pred || !s.sizes))
+        st = rcc_fail(RCC_ERR_NOMEM, "run buffers");
+    if (st == RCC_OK && !resuming)
+        st = save(&s, &pr); /* a loadable checkpoint exists from the start */
+    if (st == RCC_OK)
+        st = train_loop(&s, &pr, hooks);
+    if (s.metrics)
+        fclose(s.metrics);
+    rcc_loader_free(s.loader);
+    rcc_trainer_free(&s.tr);
+    free(s.idx);
+    free(s.pred);
+    free(s.sizes);
+    return st;
+}

@@ -1,0 +1,1 @@
+list(APPEND RCC_TESTS test_eval)

@@ -1,0 +1,259 @@
+/* test_run.c — the training loop around the step: checkpoints round-trip exactly and refuse
+ * what they should; an interrupted and resumed run ends bit for bit where an uninterrupted one
+ * does (at an epoch boundary and mid-epoch); the learning-rate schedule; the public API. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "run/checkpoint.h"
+#include "run/config.h"
+#include "run/run.h"
+#include "testutil.h"
+#include "train.h"
+
+static char tmpdir[256];
+
+static void tiny_config(rcc_config *c)
+{
+    rcc_config_preset(c, "cpu");
+    c->image_size = 16;
+    c->width = 4;
+    c->hidden = 16;
+    c->feature_dim = 8;
+    c->clusters = 3;
+    c->batch = 8;
+    c->epochs = 2;
+    c->eval_every = 1;
+    c->save_every = 1;
+    c->warmup_epochs = 1;
+    c->threads = 2;
+}
+
+/* 40 random 20×20 images with labels 0..3 */
+static void tiny_data(rcc_dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    d->n = 40, d->c = 1, d->h = 20, d->w = 20;
+    d->pix = malloc(sizeof(float) * 40 * 400);
+    d->labels = malloc(sizeof(int) * 40);
+    d->num_classes = 4;
+    rcc_rng r;
+    rcc_rng_init(&r, 3, 3);
+    for (int i = 0; i < 40 * 400; i++)
+        d->pix[i] = (float)rcc_rng_uniform(&r);
+    for (int i = 0; i < 40; i++)
+        d->labels[i] = i % 4;
+}
+
+static bool load_params(const char *path, rcc_params *ps, rcc_model *m, rcc_progress *pr, rcc_config *cfg)
+{
+    rcc_st_file f;
+    if (rcc_checkpoint_open(path, &f, cfg, pr) != RCC_OK) {
+        CHECK(false, "open %s: %s", path, rcc_last_error());
+        return false;
+    }
+    rcc_model_config mc;
+    rcc_config_model(cfg, &mc);
+    memset(ps, 0, sizeof *ps);
+    bool ok = rcc_model_plan(m, &mc, ps, 2, 1, false) == RCC_OK && rcc_params_alloc(ps) == RCC_OK &&
+              rcc_checkpoint_load_params(&f, path, ps, true) == RCC_OK;
+    CHECK(ok, "load %s: %s", path, rcc_last_error());
+    rcc_st_close(&f);
+    return ok;
+}
+
+static void checkpoint_roundtrip(void)
+{
+    rcc_config c;
+    tiny_config(&c);
+    c.in_channels = 1;
+    rcc_model_config mc;
+    rcc_loss_config lc;
+    rcc_adam_config ac;
+    rcc_config_model(&c, &mc);
+    rcc_config_loss(&c, &lc);
+    rcc_config_adam(&c, &ac);
+    rcc_trainer t;
+    CHECK_OK(rcc_trainer_create(&t, &mc, &lc, &ac, 4, RCC_INIT_DEFAULT, 11));
+    rcc_rng r;
+    rcc_rng_init(&r, 1, 1);
+    fill_uniform(t.model.input.ptr, rcc_act_floats(&t.model.input), &r, 0, 1);
+    rcc_loss_terms lt;
+    CHECK_OK(rcc_trainer_step(&t, &lt, true)); /* non-trivial m, v and running statistics */
+    char path[300];
+    snprintf(path, sizeof path, "%s/rt.safetensors", tmpdir);
+    rcc_progress pr = {3, 2, 17};
+    CHECK_OK(rcc_checkpoint_save(path, &c, &t.ps, &pr, true));
+    rcc_params ps;
+    rcc_model m;
+    rcc_progress pr2;
+    rcc_config c2;
+    if (load_params(path, &ps, &m, &pr2, &c2)) {
+        CHECK(pr2.epoch == 3 && pr2.batch_in_epoch == 2 && pr2.step == 17, "progress round trip");
+        char *j1 = rcc_config_to_json(&c), *j2 = rcc_config_to_json(&c2);
+        CHECK(strcmp(j1, j2) == 0, "configuration round trip:\n%s\n%s", j1, j2);
+        free(j1);
+        free(j2);
+        CHECK(ps.total == t.ps.total && memcmp(ps.data, t.ps.data, ps.total * 4) == 0, "parameters round trip");
+        CHECK(memcmp(ps.m, t.ps.m, ps.total * 4) == 0 && memcmp(ps.v, t.ps.v, ps.total * 4) == 0,
+              "Adam moments round trip");
+        CHECK(memcmp(ps.bufs, t.ps.bufs, ps.total_b * 4) == 0, "running statistics round trip");
+        rcc_model_free(&m);
+        rcc_params_free(&ps);
+    }
+    /* refusals: another K, a file that is not a checkpoint */
+    rcc_config other = c;
+    other.clusters = 4;
+    rcc_model_config omc;
+    rcc_config_model(&other, &omc);
+    rcc_params ops = {0};
+    rcc_model om;
+    CHECK_OK(rcc_model_plan(&om, &omc, &ops, 2, 1, false));
+    CHECK_OK(rcc_params_alloc(&ops));
+    rcc_st_file f;
+    rcc_config tmpc;
+    CHECK_OK(rcc_checkpoint_open(path, &f, &tmpc, &pr2));
+    rcc_status st = rcc_checkpoint_load_params(&f, path, &ops, false);
+    CHECK(st == RCC_ERR_FORMAT && strstr(rcc_last_error(), "shape"), "a model with another K is refused: %s",
+          rcc_last_error());
+    rcc_st_close(&f);
+    rcc_model_free(&om);
+    rcc_params_free(&ops);
+    st = rcc_checkpoint_open(RCC_FIXTURES "/losses.safetensors", &f, &tmpc, &pr2);
+    CHECK(st == RCC_ERR_FORMAT && strstr(rcc_last_error(), "not an rcc checkpoint"), "a fixture is not a checkpoint: %s",
+          rcc_last_error());
+    rcc_trainer_free(&t);
+}
+
+typedef struct {
+    int stop_epoch, stop_batch; /* stop after this (0-based epoch, 1-based batch); batch 0 = end of epoch */
+    volatile sig_atomic_t flag;
+} stopper;
+
+static void stop_step(const rcc_step_event *e, void *u)
+{
+    stopper *s = u;
+    if (s->stop_batch && e->epoch == s->stop_epoch && e->batch == s->stop_batch)
+        s->flag = 1;
+}
+
+static void stop_epoch(const rcc_epoch_event *e, void *u)
+{
+    stopper *s = u;
+    if (!s->stop_batch && e->epoch == s->stop_epoch)
+        s->flag = 1;
+}
+
+static void resume_case(int stop_ep, int stop_batch)
+{
+    rcc_config c;
+    tiny_config(&c);
+    rcc_dataset d;
+    tiny_data(&d);
+    char a[300], b[300], pa[340], pb[340];
+    snprintf(a, sizeof a, "%s/full", tmpdir);
+    snprintf(b, sizeof b, "%s/cut-%d-%d", tmpdir, stop_ep, stop_batch);
+    CHECK_OK(rcc_run_train(&c, &d, a, NULL, NULL));
+    stopper s = {stop_ep, stop_batch, 0};
+    rcc_run_hooks hooks = {stop_step, stop_epoch, &s, &s.flag};
+    rcc_status st = rcc_run_train(&c, &d, b, NULL, &hooks);
+    CHECK(st == RCC_ERR_INTERRUPTED, "the stop flag interrupts the run (%s)", rcc_strerror(st));
+    snprintf(pb, sizeof pb, "%s/checkpoint.safetensors", b);
+    c.in_channels = 1;
+    CHECK_OK(rcc_run_train(&c, &d, b, pb, NULL));
+    snprintf(pa, sizeof pa, "%s/checkpoint.safetensors", a);
+    rcc_params p1, p2;
+    rcc_model m1, m2;
+    rcc_progress r1, r2;
+    rcc_config c1, c2;
+    if (load_params(pa, &p1, &m1, &r1, &c1) && load_params(pb, &p2, &m2, &r2, &c2)) {
+        CHECK(r1.step == r2.step && r1.epoch == r2.epoch, "resumed run reaches the same step (%ld vs %ld)", r2.step,
+              r1.step);
+        CHECK(memcmp(p1.data, p2.data, p1.total * 4) == 0 && memcmp(p1.m, p2.m, p1.total * 4) == 0 &&
+                  memcmp(p1.v, p2.v, p1.total * 4) == 0 && memcmp(p1.bufs, p2.bufs, p1.total_b * 4) == 0,
+              "interrupted at epoch %d batch %d and resumed: parameters, Adam state and running statistics equal "
+              "the uninterrupted run bit for bit",
+              stop_ep + 1, stop_batch);
+        rcc_model_free(&m1);
+        rcc_model_free(&m2);
+        rcc_params_free(&p1);
+        rcc_params_free(&p2);
+    }
+    /* metrics: one line per step, no duplicates after the resume */
+    char mp[360];
+    snprintf(mp, sizeof mp, "%s/metrics.jsonl", b);
+    FILE *f = fopen(mp, "r");
+    int steps = 0;
+    char line[4096];
+    while (f && fgets(line, sizeof line, f))
+        steps += strstr(line, "\"kind\":\"step\"") != NULL;
+    if (f)
+        fclose(f);
+    CHECK(steps == 2 * (40 / 8), "metrics.jsonl holds each step once after a resume (%d lines)", steps);
+    free(d.pix);
+    free(d.labels);
+}
+
+static void bad_runs(void)
+{
+    rcc_config c;
+    tiny_config(&c);
+    rcc_dataset d;
+    tiny_data(&d);
+    c.batch = 64;
+    rcc_status st = rcc_run_train(&c, &d, tmpdir, NULL, NULL);
+    CHECK(st == RCC_ERR_ARG && strstr(rcc_last_error(), "fewer than one batch"), "fewer images than a batch: %s",
+          rcc_last_error());
+    tiny_config(&c);
+    st = rcc_run_train(&c, &d, "/proc/rcc-cannot-write-here", NULL, NULL);
+    CHECK(st == RCC_ERR_IO, "an output folder that cannot be made is reported at start: %s", rcc_last_error());
+    c.lambda = 1.5f;
+    st = rcc_run_train(&c, &d, tmpdir, NULL, NULL);
+    CHECK(st == RCC_ERR_ARG && strstr(rcc_last_error(), "lambda"), "lambda out of range: %s", rcc_last_error());
+    free(d.pix);
+    free(d.labels);
+}
+
+static void schedule(void)
+{
+    rcc_config c;
+    rcc_config_preset(&c, "cpu");
+    c.epochs = 10;
+    c.warmup_epochs = 2;
+    c.cosine = 1;
+    c.lr = 1.0f;
+    CHECK(fabs(rcc_run_lr(&c, 0, 5) - 0.1) < 1e-12, "warm-up starts at lr/warmup_steps");
+    CHECK(fabs(rcc_run_lr(&c, 9, 5) - 1.0) < 1e-12, "warm-up ends at lr");
+    CHECK(fabs(rcc_run_lr(&c, 10, 5) - 1.0) < 1e-12, "cosine starts at lr");
+    CHECK(fabs(rcc_run_lr(&c, 30, 5) - 0.5) < 1e-12, "cosine is at lr/2 half-way");
+    CHECK(rcc_run_lr(&c, 49, 5) < 0.01, "cosine ends near 0");
+    c.cosine = 0;
+    CHECK(fabs(rcc_run_lr(&c, 40, 5) - 1.0) < 1e-12, "constant after warm-up");
+    rcc_config p;
+    CHECK_OK(rcc_config_preset(&p, "paper"));
+    CHECK(p.image_size == 64 && p.rep_dim == 3 && p.feature_dim == 128 && p.batch == 256 && p.epochs == 200 &&
+              fabsf(p.lr - 3e-4f) < 1e-9f && fabsf(p.lambda - 0.95f) < 1e-9f && p.cosine == 0 && p.warmup_epochs == 0 &&
+              strcmp(p.augment, "paper") == 0,
+          "the paper preset is SPEC.md");
+    CHECK(rcc_config_preset(&p, "nonsense") == RCC_ERR_ARG, "unknown preset refused");
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/rcc-test-run-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    schedule();
+    checkpoint_roundtrip();
+    resume_case(0, 0); /* after the first epoch */
+    resume_case(1, 2); /* in the middle of the second */
+    bad_runs();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+    return test_finish("test_run");
+}
