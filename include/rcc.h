@@ -64,7 +64,8 @@ typedef struct {
     char augment[16];   /* augmentation preset: "paper", "cpu", "none" */
     float crop_area_min;  /* overrides of the preset when >= 0: smallest crop area fraction, */
     float jitter_prob;    /*   colour-jitter probability, */
-    float blur_prob;      /*   blur probability (negative: the preset's value) */
+    float blur_prob;      /*   blur probability, */
+    float rotate_deg;     /*   largest rotation in degrees (negative: the preset's value) */
     /* running */
     int threads;        /* compute threads */
     int loader_threads; /* data threads */

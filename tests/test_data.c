@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include "data/data.h"
+#include "npy.h"
 #include "test_data_common.h"
 #include "testutil.h"
 
@@ -615,6 +616,162 @@ static void test_bad_npy(void)
     expect_fail(".npy label count mismatch", &img, 1, labs, RCC_ERR_FORMAT, l3, "2 images");
 }
 
+/* ---------------------------------------------------------------- the shared .npy parser (npy.h) */
+
+/* A .npy header of `version` around `dict`, padded to 64 bytes as NumPy does, then `data` bytes of
+ * zeros; returns the length. */
+static size_t npy_bytes(unsigned char *buf, size_t cap, int version, const char *dict, size_t data)
+{
+    size_t pre = version == 1 ? 10 : 12, dl = strlen(dict);
+    size_t total = (pre + dl + 1 + 63) / 64 * 64, hlen = total - pre;
+    if (total + data > cap)
+        return 0;
+    memcpy(buf, "\x93NUMPY", 6);
+    buf[6] = (unsigned char)version;
+    buf[7] = 0;
+    for (size_t i = 0; i < pre - 8; i++)
+        buf[8 + i] = (unsigned char)(hlen >> (8 * i));
+    memset(buf + pre, ' ', hlen);
+    memcpy(buf + pre, dict, dl);
+    buf[total - 1] = '\n';
+    memset(buf + total, 0, data);
+    return total + data;
+}
+
+/* Parsing `len` bytes of buf must fail with RCC_ERR_FORMAT, naming the file and saying `needle`. */
+static void npy_parse_fails(const char *what, const unsigned char *buf, size_t len, const char *needle)
+{
+    rcc_npy_header h;
+    rcc_status st = rcc_npy_parse_header("mem-test.npy", buf, len, &h);
+    const char *msg = rcc_last_error();
+    CHECK(st == RCC_ERR_FORMAT, "npy parser, %s: status %s (%s)", what, rcc_strerror(st), msg);
+    CHECK(st == RCC_OK || (strstr(msg, "mem-test.npy") && strstr(msg, needle)),
+          "npy parser, %s: message lacks the file name or '%s': %s", what, needle, msg);
+    if (st != RCC_OK)
+        printf("  npy parser ok: %-30s -> %s\n", what, msg);
+}
+
+static void npy_dict_fails(const char *what, const char *dict, const char *needle)
+{
+    unsigned char buf[1024];
+    size_t len = npy_bytes(buf, sizeof buf, 1, dict, 0);
+    npy_parse_fails(what, buf, len, needle);
+}
+
+static void test_npy_parser(void)
+{
+    unsigned char buf[4096];
+    rcc_npy_header h;
+    /* versions 1, 2 and 3 give the same header; only the preamble length differs */
+    for (int v = 1; v <= 3; v++) {
+        size_t len = npy_bytes(buf, sizeof buf, v, "{'descr': '<f4', 'fortran_order': False, 'shape': (5, 3), }", 60);
+        CHECK_OK(rcc_npy_parse_header("v.npy", buf, len, &h));
+        CHECK(h.version == v && h.dtype.kind == RCC_NPY_FLOAT && h.dtype.size == 4 && h.dtype.order == '<' &&
+                  !strcmp(h.dtype.descr, "<f4") && !h.fortran && h.ndim == 2 && h.shape[0] == 5 && h.shape[1] == 3 &&
+                  h.count == 15 && h.offset == len - 60 && h.offset % 64 == 0 && rcc_npy_data_bytes(&h) == 60,
+              "npy parser, version %d: kind %c size %d ndim %d count %llu offset %llu", v, h.dtype.kind, h.dtype.size,
+              h.ndim, (unsigned long long)h.count, (unsigned long long)h.offset);
+    }
+    /* Fortran order, double-quoted keys, 0-D and 1-D shapes, Python 2 longs, one-byte orders */
+    size_t len = npy_bytes(buf, sizeof buf, 1, "{\"descr\": \"<f8\", \"fortran_order\": True, \"shape\": (2, 3), }", 0);
+    CHECK_OK(rcc_npy_parse_header("f.npy", buf, len, &h));
+    CHECK(h.fortran && h.dtype.size == 8 && h.count == 6, "npy parser: Fortran order, double quotes");
+    len = npy_bytes(buf, sizeof buf, 1, "{'descr': '|b1', 'fortran_order': False, 'shape': (), }", 0);
+    CHECK_OK(rcc_npy_parse_header("s.npy", buf, len, &h));
+    CHECK(h.ndim == 0 && h.count == 1 && h.dtype.kind == RCC_NPY_BOOL, "npy parser: 0-D array has one element");
+    len = npy_bytes(buf, sizeof buf, 1, "{'descr': '>u1', 'fortran_order': False, 'shape': (7L,), }", 0);
+    CHECK_OK(rcc_npy_parse_header("l.npy", buf, len, &h));
+    CHECK(h.ndim == 1 && h.shape[0] == 7 && h.dtype.kind == RCC_NPY_UINT && h.dtype.order == '|',
+          "npy parser: '>u1' (one byte) and a Python 2 long");
+    len = npy_bytes(buf, sizeof buf, 1, "{'descr': '=i2', 'fortran_order': False, 'shape': (4, 0), }", 0);
+    CHECK_OK(rcc_npy_parse_header("z.npy", buf, len, &h));
+    CHECK(h.count == 0 && h.dtype.kind == RCC_NPY_INT && h.dtype.order == '<', "npy parser: '=i2', empty array");
+
+    /* refusals: each names the file and the problem */
+    npy_dict_fails("big-endian float", "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", "big-endian");
+    npy_dict_fails("big-endian int", "{'descr': '>i8', 'fortran_order': False, 'shape': (2,), }", "'>i8'");
+    npy_dict_fails("unicode dtype", "{'descr': '<U10', 'fortran_order': False, 'shape': (2,), }", "'<U10'");
+    npy_dict_fails("complex dtype", "{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", "not supported");
+    npy_dict_fails("half float", "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", "not supported");
+    npy_dict_fails("structured dtype", "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }",
+                   "descr");
+    npy_dict_fails("no descr", "{'fortran_order': False, 'shape': (2,), }", "descr");
+    npy_dict_fails("no fortran_order", "{'descr': '<f4', 'shape': (2,), }", "fortran_order");
+    npy_dict_fails("shape as a list", "{'descr': '<f4', 'fortran_order': False, 'shape': [2, 3], }", "shape");
+    npy_dict_fails("shape with a name", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, n), }", "shape");
+    npy_dict_fails("negative dimension", "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", "shape");
+    npy_dict_fails("shape without commas", "{'descr': '<f4', 'fortran_order': False, 'shape': (2 3), }", "shape");
+    npy_dict_fails("unclosed shape", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3", "shape");
+    npy_dict_fails("nine dimensions",
+                   "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1, 1, 1, 1, 1), }", "more than 8");
+    npy_dict_fails("dimension over 2^40",
+                   "{'descr': '|u1', 'fortran_order': False, 'shape': (1099511627777,), }", "absurd");
+    npy_dict_fails("dimension over 64 bits",
+                   "{'descr': '|u1', 'fortran_order': False, 'shape': (99999999999999999999999,), }", "absurd");
+    npy_dict_fails("product over 2^40",
+                   "{'descr': '|u1', 'fortran_order': False, 'shape': (1048576, 1048576, 2), }", "absurd");
+
+    len = npy_bytes(buf, sizeof buf, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 0);
+    buf[5] = 'Z';
+    npy_parse_fails("wrong magic", buf, len, "magic");
+    buf[5] = 'Y';
+    buf[6] = 4;
+    npy_parse_fails("version 4", buf, len, "version 4.0");
+    buf[6] = 1;
+    npy_parse_fails("cut in the preamble", buf, 8, "truncated");
+    npy_parse_fails("cut in the header", buf, 40, "truncated .npy header");
+    len = npy_bytes(buf, sizeof buf, 2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 0);
+    npy_parse_fails("version 2 cut in the length", buf, 11, "truncated");
+    buf[10] = 0x20; /* a 2 MiB header */
+    npy_parse_fails("header over 1 MiB", buf, len, "limit");
+
+    /* element conversion: sign extension, ranges, integral floats */
+    rcc_npy_dtype i2 = {RCC_NPY_INT, 2, '<', "<i2"}, u8 = {RCC_NPY_UINT, 8, '<', "<u8"},
+                  f8 = {RCC_NPY_FLOAT, 8, '<', "<f8"}, b1 = {RCC_NPY_BOOL, 1, '|', "|b1"};
+    unsigned char ri2[6] = {0xfe, 0xff, 0x07, 0x00, 0x00, 0x80}; /* -2, 7, -32768 */
+    int iv[3];
+    float fv[3];
+    CHECK_OK(rcc_npy_to_int("c.npy", "element", &i2, ri2, 3, INT32_MIN, INT32_MAX, iv));
+    CHECK(iv[0] == -2 && iv[1] == 7 && iv[2] == -32768, "npy: i2 sign extension (%d %d %d)", iv[0], iv[1], iv[2]);
+    rcc_npy_to_f32(&i2, ri2, 3, fv);
+    CHECK(fv[0] == -2 && fv[1] == 7 && fv[2] == -32768, "npy: i2 to float");
+    CHECK(rcc_npy_to_int("c.npy", "label", &i2, ri2, 3, 0, 65535, iv) == RCC_ERR_FORMAT &&
+              strstr(rcc_last_error(), "c.npy: label -2 at position 0"),
+          "npy: negative label refused: %s", rcc_last_error());
+    unsigned char ru8[8] = {0, 0, 0, 0, 0, 0, 0, 0x80}; /* 2^63 */
+    CHECK(rcc_npy_to_int("c.npy", "element", &u8, ru8, 1, INT32_MIN, INT32_MAX, iv) == RCC_ERR_FORMAT &&
+              strstr(rcc_last_error(), "9223372036854775808"),
+          "npy: u8 above int64 refused with its value: %s", rcc_last_error());
+    double dv[2] = {3, 2.5};
+    CHECK(rcc_npy_to_int("c.npy", "element", &f8, (const unsigned char *)dv, 2, 0, 10, iv) == RCC_ERR_FORMAT &&
+              iv[0] == 3 && strstr(rcc_last_error(), "2.5 at position 1"),
+          "npy: non-integral float refused: %s", rcc_last_error());
+    unsigned char rb1[2] = {1, 0};
+    CHECK_OK(rcc_npy_to_int("c.npy", "label", &b1, rb1, 2, 0, 1, iv));
+    CHECK(iv[0] == 1 && iv[1] == 0, "npy: b1 to int");
+
+    /* rcc_npy_open: trailing bytes refused only when the size must be exact; the stream is at the data */
+    len = npy_bytes(buf, sizeof buf, 3, "{'descr': '<i2', 'fortran_order': False, 'shape': (3,), }", 8);
+    size_t at = len - 8; /* the data offset */
+    memcpy(buf + at, ri2, 6);
+    const char *p = tmp_path("open.npy");
+    write_bytes(p, buf, len);
+    FILE *f;
+    CHECK(rcc_npy_open(p, true, &f, &h) == RCC_ERR_FORMAT && strstr(rcc_last_error(), "2 bytes more"),
+          "npy open, exact: trailing bytes refused: %s", rcc_last_error());
+    CHECK_OK(rcc_npy_open(p, false, &f, &h));
+    unsigned char *data = NULL;
+    if (f) {
+        CHECK_OK(rcc_npy_read_data(p, f, &h, &data));
+        fclose(f);
+    }
+    CHECK(data && !memcmp(data, ri2, 6), "npy open: data read from the offset");
+    free(data);
+    write_bytes(p, buf, at + 4);
+    CHECK(rcc_npy_open(p, false, &f, &h) == RCC_ERR_FORMAT && strstr(rcc_last_error(), "truncated"),
+          "npy open: truncated data refused: %s", rcc_last_error());
+}
+
 static void write_good_png(const char *path)
 {
     unsigned char g[40 * 40];
@@ -792,6 +949,7 @@ int main(void)
     test_npy();
     test_bad_idx();
     test_bad_npy();
+    test_npy_parser();
     test_bad_images();
     test_cli();
     tmp_cleanup();

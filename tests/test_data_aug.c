@@ -560,8 +560,55 @@ static void test_throughput(void)
     rcc_dataset_free(&d);
 }
 
+/* Rotation: 90° of the whole image is an exact pixel permutation; 0° is the plain crop; the
+ * sampled angle stays in range and leaves the other choices unchanged. */
+static void test_rotation(void)
+{
+    enum { W = 12 };
+    float img[W * W], out[W * W], plain[W * W];
+    for (int i = 0; i < W * W; i++)
+        img[i] = (float)((i * 37) % 101) / 100.0f;
+    rcc_aug_params p;
+    memset(&p, 0, sizeof p);
+    p.crop_h = p.crop_w = W;
+    p.brightness = p.contrast = p.saturation = 1;
+    p.blur_kernel = 1;
+    p.rotate = 90;
+    rcc_aug_apply(&p, img, 1, W, W, W, out);
+    int bad = 0;
+    for (int y = 0; y < W; y++)
+        for (int x = 0; x < W; x++)
+            bad += fabsf(out[y * W + x] - img[x * W + (W - 1 - y)]) > 1e-5f;
+    CHECK(bad == 0, "rotation by 90 degrees is a pixel permutation (%d pixels differ)", bad);
+    p.rotate = 0;
+    rcc_aug_apply(&p, img, 1, W, W, W, plain);
+    p.rotate = 1e-4f; /* the rotation path at a negligible angle agrees with the plain crop */
+    rcc_aug_apply(&p, img, 1, W, W, W, out);
+    bad = 0;
+    for (int i = 0; i < W * W; i++)
+        bad += fabsf(out[i] - plain[i]) > 1e-3f;
+    CHECK(bad == 0, "a tiny rotation matches the unrotated crop (%d pixels differ)", bad);
+    rcc_aug_config a;
+    rcc_aug_preset(&a, "cpu");
+    rcc_aug_params q0, q1;
+    rcc_aug_sample(&a, 1, 28, 28, 32, 5, 1, 7, 0, &q0);
+    a.rotate_deg = 15;
+    float lo = 0, hi = 0;
+    for (int i = 0; i < 2000; i++) {
+        rcc_aug_sample(&a, 1, 28, 28, 32, 5, 1, i, 0, &q1);
+        lo = q1.rotate < lo ? q1.rotate : lo;
+        hi = q1.rotate > hi ? q1.rotate : hi;
+    }
+    CHECK(lo >= -15 && hi <= 15 && lo < -14 && hi > 14, "rotation angles cover [-15, 15] (%g..%g)", (double)lo,
+          (double)hi);
+    rcc_aug_sample(&a, 1, 28, 28, 32, 5, 1, 7, 0, &q1);
+    CHECK(q0.crop_x == q1.crop_x && q0.crop_y == q1.crop_y && q0.crop_h == q1.crop_h && q0.blur == q1.blur,
+          "enabling rotation leaves the other random choices unchanged");
+}
+
 int main(void)
 {
+    test_rotation();
     test_resize_fixture();
     test_augment_fixture();
     test_aug_stats();

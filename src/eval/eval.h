@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "npy.h"
 #include "rcc.h"
 
 /* ================================================================ scores against labels */
@@ -173,14 +174,12 @@ rcc_status rcc_probe_run(const float *x, const int *labels, size_t n, int d, int
 
 /* ================================================================ files */
 
-/* .npy (versions 1–3, C order, little-endian or single-byte dtypes f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1).
- * rows×cols: a 1-D array is rows×1; 2-D as is. Converted to float32 / int. */
+/* .npy (versions 1–3, C or Fortran order, little-endian or single-byte dtypes f4 f8 i1 i2 i4 i8 u1 u2
+ * u4 u8 b1; parsed by npy.h). rows×cols: a 1-D array is rows×1; 2-D as is. Converted to float32 / int. */
 rcc_status rcc_npy_read_f32(const char *path, float **data, size_t *rows, size_t *cols);
 /* Integer dtypes, or floats whose values are all integral. */
 rcc_status rcc_npy_read_int(const char *path, int **data, size_t *rows, size_t *cols);
-/* cols == 0 writes a 1-D array. Written to path.tmp and renamed. */
-rcc_status rcc_npy_write_f32(const char *path, const float *x, size_t rows, size_t cols);
-rcc_status rcc_npy_write_i32(const char *path, const int *x, size_t n);
+/* The writers rcc_npy_write_f32 / rcc_npy_write_i32 are declared in npy.h, included above. */
 
 /* Features: .npy (float or integer, 1-D = one column) or a numeric CSV/text table, one row per
  * point; a header line is skipped, and columns that are not numbers (a path) or are named

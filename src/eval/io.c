@@ -1,15 +1,16 @@
-/* io.c — the files evaluation reads and writes: .npy arrays (features, predictions, labels), IDX
- * label files (gzip or raw), and small CSV/text tables of labels or predictions. */
+/* io.c — the files evaluation reads: .npy arrays (features, predictions, labels; the header parser
+ * and the writers are in npy.c), IDX label files (gzip or raw, read by the data module), and small
+ * CSV/text tables of labels or predictions. */
 #include "eval/eval.h"
 
-#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
+#include "data/data_internal.h" /* the IDX label reader */
 #include "util.h"
 
 /* ---------------------------------------------------------------- whole files */
@@ -48,278 +49,69 @@ static rcc_status read_file(const char *path, unsigned char **buf, size_t *size)
     return RCC_OK;
 }
 
-/* ---------------------------------------------------------------- .npy */
+/* ---------------------------------------------------------------- .npy (header parsed by npy.c) */
 
-typedef struct {
-    char order;  /* '<', '|', '>' */
-    char kind;   /* 'f', 'i', 'u', 'b' */
-    int size;    /* bytes per element */
-    bool fortran;
-    int ndim;
-    size_t shape[8];
-    size_t numel;
-    const unsigned char *data;
-} npy_info;
-
-static const char *find_key(const char *h, const char *key)
+/* A 0-, 1- or 2-D array as rows×cols (1-D: one column) floats or ints in C order. Trailing bytes after
+ * the data are ignored, as NumPy does. */
+static rcc_status npy_read_2d(const char *path, bool as_int, void **out, size_t *rows, size_t *cols)
 {
-    const char *p = strstr(h, key);
-    if (!p)
-        return NULL;
-    p = strchr(p + strlen(key), ':');
-    if (!p)
-        return NULL;
-    p++;
-    while (*p == ' ')
-        p++;
-    return p;
-}
-
-static rcc_status npy_parse(const char *path, const unsigned char *b, size_t size, npy_info *in)
-{
-    memset(in, 0, sizeof *in);
-    if (size < 10 || memcmp(b, "\x93NUMPY", 6) != 0)
-        return rcc_fail(RCC_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", path);
-    int major = b[6];
-    size_t hlen, hstart;
-    if (major == 1) {
-        hlen = (size_t)b[8] | (size_t)b[9] << 8;
-        hstart = 10;
-    } else if (major == 2 || major == 3) {
-        if (size < 12)
-            return rcc_fail(RCC_ERR_FORMAT, "%s: truncated .npy header", path);
-        hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
-        hstart = 12;
-    } else {
-        return rcc_fail(RCC_ERR_FORMAT, "%s: .npy version %d.%d not supported (expected 1, 2 or 3)", path, major, b[7]);
-    }
-    if (hstart + hlen > size || hlen > 65536)
-        return rcc_fail(RCC_ERR_FORMAT, "%s: .npy header length %zu exceeds the file", path, hlen);
-    char h[65537];
-    memcpy(h, b + hstart, hlen);
-    h[hlen] = 0;
-    const char *p = find_key(h, "'descr'");
-    if (!p || (*p != '\'' && *p != '"'))
-        return rcc_fail(RCC_ERR_FORMAT, "%s: .npy header lacks 'descr'", path);
-    char q = *p++;
-    const char *e = strchr(p, q);
-    if (!e || e - p < 3 || e - p > 4)
-        return rcc_fail(RCC_ERR_FORMAT, "%s: unsupported .npy dtype", path);
-    in->order = p[0] == '=' ? '<' : p[0];
-    in->kind = p[1];
-    in->size = atoi(p + 2);
-    bool ok_kind = (in->kind == 'f' && (in->size == 4 || in->size == 8)) ||
-                   ((in->kind == 'i' || in->kind == 'u') && (in->size == 1 || in->size == 2 || in->size == 4 ||
-                                                            in->size == 8)) ||
-                   (in->kind == 'b' && in->size == 1);
-    if (!ok_kind || (in->order != '<' && in->order != '|') || (in->order == '|' && in->size != 1))
-        return rcc_fail(RCC_ERR_FORMAT, "%s: .npy dtype '%.*s' not supported (little-endian f4 f8 i1-8 u1-8 b1)", path,
-                        (int)(e - p), p);
-    p = find_key(h, "'fortran_order'");
-    if (!p)
-        return rcc_fail(RCC_ERR_FORMAT, "%s: .npy header lacks 'fortran_order'", path);
-    in->fortran = strncmp(p, "True", 4) == 0;
-    p = find_key(h, "'shape'");
-    if (!p || *p != '(')
-        return rcc_fail(RCC_ERR_FORMAT, "%s: .npy header lacks 'shape'", path);
-    p++;
-    in->numel = 1;
-    while (1) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (*p == ')')
-            break;
-        if (!isdigit((unsigned char)*p) || in->ndim == 8)
-            return rcc_fail(RCC_ERR_FORMAT, "%s: bad .npy shape", path);
-        char *end;
-        unsigned long long v = strtoull(p, &end, 10);
-        if (v > ((size_t)1 << 40))
-            return rcc_fail(RCC_ERR_FORMAT, "%s: .npy dimension %llu too large", path, v);
-        in->shape[in->ndim++] = (size_t)v;
-        in->numel *= (size_t)v;
-        p = end;
-        while (*p == 'L')
-            p++;
-    }
-    if (in->ndim > 2)
-        return rcc_fail(RCC_ERR_FORMAT, "%s: .npy array has %d dimensions (expected 1 or 2)", path, in->ndim);
-    size_t need = in->numel * (size_t)in->size;
-    if (in->numel > ((size_t)1 << 40) || hstart + hlen + need > size)
-        return rcc_fail(RCC_ERR_FORMAT, "%s: .npy data is truncated (%zu bytes for %zu elements of %d bytes)", path,
-                        size - hstart - hlen, in->numel, in->size);
-    in->data = b + hstart + hlen;
-    return RCC_OK;
-}
-
-static double npy_get(const npy_info *in, size_t i)
-{
-    const unsigned char *p = in->data + i * (size_t)in->size;
-    uint64_t u = 0;
-    for (int b = 0; b < in->size; b++)
-        u |= (uint64_t)p[b] << (8 * b);
-    switch (in->kind) {
-    case 'f':
-        if (in->size == 4) {
-            uint32_t v = (uint32_t)u;
-            float f;
-            memcpy(&f, &v, 4);
-            return f;
-        } else {
-            double f;
-            memcpy(&f, &u, 8);
-            return f;
+    FILE *f;
+    rcc_npy_header h;
+    RCC_TRY(rcc_npy_open(path, false, &f, &h));
+    rcc_status st = RCC_OK;
+    if (h.ndim > 2)
+        st = rcc_fail(RCC_ERR_FORMAT, "%s: .npy array has %d dimensions (expected 1 or 2)", path, h.ndim);
+    unsigned char *b = NULL;
+    if (st == RCC_OK)
+        st = rcc_npy_read_data(path, f, &h, &b);
+    fclose(f);
+    RCC_TRY(st);
+    size_t r = h.ndim == 0 ? 1 : (size_t)h.shape[0], c = h.ndim == 2 ? (size_t)h.shape[1] : 1;
+    size_t es = (size_t)h.dtype.size, n = (size_t)h.count;
+    if (h.fortran && r > 1 && c > 1) { /* column-major to row-major */
+        unsigned char *t = malloc(n * es);
+        if (!t) {
+            free(b);
+            return rcc_fail(RCC_ERR_NOMEM, "%s: %zu x %zu elements", path, r, c);
         }
-    case 'i':
-        if (in->size < 8 && (u >> (8 * in->size - 1)) & 1)
-            u |= ~(uint64_t)0 << (8 * in->size); /* sign-extend */
-        return (double)(int64_t)u;
-    default:
-        return (double)u;
+        for (size_t i = 0; i < r; i++)
+            for (size_t j = 0; j < c; j++)
+                memcpy(t + (i * c + j) * es, b + (j * r + i) * es, es);
+        free(b);
+        b = t;
     }
-}
-
-/* Element (r, c) of a rows×cols array, whatever the storage order. */
-static size_t npy_offset(const npy_info *in, size_t r, size_t c, size_t rows, size_t cols)
-{
-    return in->fortran && in->ndim == 2 ? c * rows + r : r * cols + c;
-}
-
-static void npy_dims(const npy_info *in, size_t *rows, size_t *cols)
-{
-    *rows = in->ndim == 0 ? 1 : in->shape[0];
-    *cols = in->ndim == 2 ? in->shape[1] : 1;
+    void *x = malloc((n ? n : 1) * (as_int ? sizeof(int) : sizeof(float)));
+    if (!x)
+        st = rcc_fail(RCC_ERR_NOMEM, "%s: %zu elements", path, n);
+    else if (as_int)
+        st = rcc_npy_to_int(path, "element", &h.dtype, b, n, INT_MIN, INT_MAX, x);
+    else
+        rcc_npy_to_f32(&h.dtype, b, n, x);
+    free(b);
+    if (st != RCC_OK) {
+        free(x);
+        return st;
+    }
+    *out = x;
+    *rows = r;
+    *cols = c;
+    return RCC_OK;
 }
 
 rcc_status rcc_npy_read_f32(const char *path, float **data, size_t *rows, size_t *cols)
 {
-    unsigned char *b;
-    size_t size;
-    RCC_TRY(read_file(path, &b, &size));
-    npy_info in;
-    rcc_status st = npy_parse(path, b, size, &in);
-    if (st == RCC_OK) {
-        npy_dims(&in, rows, cols);
-        float *x = malloc((in.numel ? in.numel : 1) * sizeof *x);
-        if (!x) {
-            st = rcc_fail(RCC_ERR_NOMEM, "%s: %zu elements", path, in.numel);
-        } else {
-            for (size_t r = 0; r < *rows; r++)
-                for (size_t c = 0; c < *cols; c++)
-                    x[r * *cols + c] = (float)npy_get(&in, npy_offset(&in, r, c, *rows, *cols));
-            *data = x;
-        }
-    }
-    free(b);
-    return st;
+    void *x;
+    RCC_TRY(npy_read_2d(path, false, &x, rows, cols));
+    *data = x;
+    return RCC_OK;
 }
 
 rcc_status rcc_npy_read_int(const char *path, int **data, size_t *rows, size_t *cols)
 {
-    unsigned char *b;
-    size_t size;
-    RCC_TRY(read_file(path, &b, &size));
-    npy_info in;
-    rcc_status st = npy_parse(path, b, size, &in);
-    if (st == RCC_OK) {
-        npy_dims(&in, rows, cols);
-        int *x = malloc((in.numel ? in.numel : 1) * sizeof *x);
-        if (!x)
-            st = rcc_fail(RCC_ERR_NOMEM, "%s: %zu elements", path, in.numel);
-        for (size_t r = 0; r < *rows && st == RCC_OK; r++)
-            for (size_t c = 0; c < *cols; c++) {
-                size_t o = npy_offset(&in, r, c, *rows, *cols);
-                double v = npy_get(&in, o);
-                if (v != floor(v) || fabs(v) > 2147483647.0) {
-                    st = rcc_fail(RCC_ERR_FORMAT, "%s: element %zu (%g) is not an int", path, o, v);
-                    break;
-                }
-                x[r * *cols + c] = (int)v;
-            }
-        if (st == RCC_OK)
-            *data = x;
-        else
-            free(x);
-    }
-    free(b);
-    return st;
-}
-
-static rcc_status npy_write(const char *path, const char *descr, const void *x, size_t esize, size_t rows,
-                            size_t cols)
-{
-    char shape[64], header[256];
-    if (cols)
-        snprintf(shape, sizeof shape, "(%zu, %zu)", rows, cols);
-    else
-        snprintf(shape, sizeof shape, "(%zu,)", rows);
-    int hl = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
-    size_t total = 10 + (size_t)hl + 1, pad = (64 - total % 64) % 64;
-    size_t hlen = (size_t)hl + pad + 1;
-    memset(header + hl, ' ', pad);
-    header[hl + pad] = '\n';
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return rcc_fail(RCC_ERR_ARG, "npy: path too long: %s", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return rcc_fail(RCC_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
-                             (unsigned char)(hlen >> 8)};
-    size_t n = rows * (cols ? cols : 1);
-    bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen &&
-              (n == 0 || fwrite(x, esize, n, f) == n);
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return rcc_fail(RCC_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    }
+    void *x;
+    RCC_TRY(npy_read_2d(path, true, &x, rows, cols));
+    *data = x;
     return RCC_OK;
-}
-
-rcc_status rcc_npy_write_f32(const char *path, const float *x, size_t rows, size_t cols)
-{
-    return npy_write(path, "<f4", x, sizeof(float), rows, cols);
-}
-
-rcc_status rcc_npy_write_i32(const char *path, const int *x, size_t n)
-{
-    return npy_write(path, "<i4", x, sizeof(int), n, 0);
-}
-
-/* ---------------------------------------------------------------- IDX labels */
-
-static rcc_status idx_labels(const char *path, int **labels, size_t *n)
-{
-    gzFile g = gzopen(path, "rb"); /* reads raw files too */
-    if (!g)
-        return rcc_fail(RCC_ERR_IO, "%s: cannot open", path);
-    unsigned char h[8];
-    rcc_status st = RCC_OK;
-    if (gzread(g, h, 8) != 8) {
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: truncated IDX header", path);
-    } else if (h[0] || h[1] || h[2] != 0x08 || h[3] != 1) {
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: not an IDX label file (magic %02x%02x%02x%02x, expected 00000801)", path,
-                      h[0], h[1], h[2], h[3]);
-    } else {
-        size_t cnt = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
-        unsigned char *raw = malloc(cnt ? cnt : 1);
-        int *lab = malloc((cnt ? cnt : 1) * sizeof *lab);
-        if (!raw || !lab) {
-            st = rcc_fail(RCC_ERR_NOMEM, "%s: %zu labels", path, cnt);
-        } else if (cnt > 0x7fffffff || (size_t)gzread(g, raw, (unsigned)cnt) != cnt) {
-            st = rcc_fail(RCC_ERR_FORMAT, "%s: IDX file holds fewer than the %zu labels it announces", path, cnt);
-        } else {
-            for (size_t i = 0; i < cnt; i++)
-                lab[i] = raw[i];
-            *labels = lab;
-            *n = cnt;
-            lab = NULL;
-        }
-        free(raw);
-        free(lab);
-    }
-    gzclose(g);
-    return st;
 }
 
 /* ---------------------------------------------------------------- CSV tables */
@@ -404,8 +196,8 @@ static int split_line(char *line, char **f, int maxf)
 static rcc_status csv_read(const char *path, csv_table *t)
 {
     memset(t, 0, sizeof *t);
-    unsigned char *b;
-    size_t size;
+    unsigned char *b = NULL; /* initialised: GCC, inlining read_file, cannot see that it sets both */
+    size_t size = 0;
     RCC_TRY(read_file(path, &b, &size));
     t->buf = (char *)b;
     if (memchr(b, 0, size))
@@ -602,7 +394,7 @@ rcc_status rcc_labels_load(const char *path, int **labels, size_t *n)
         return RCC_OK;
     }
     if ((got >= 2 && head[0] == 0x1f && head[1] == 0x8b) || (got >= 4 && !head[0] && !head[1] && head[2] == 8))
-        return idx_labels(path, labels, n);
+        return rcc_idx_read_labels(path, false, labels, n); /* trailing data ignored, as before */
     csv_table t;
     RCC_TRY(csv_read(path, &t));
     int lc = csv_col(&t, "label,labels,class,target,y");

@@ -46,6 +46,7 @@ static const field fields[] = {
     FF(crop_area_min, -1, 1),
     FF(jitter_prob, -1, 1),
     FF(blur_prob, -1, 1),
+    FF(rotate_deg, -1, 180),
     FI(threads, 1, 1024),
     FI(loader_threads, 1, 1024),
     FI(eval_every, 0, 1000000),
@@ -75,7 +76,7 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
     c->seed = 1;
     c->threads = 2;
     c->loader_threads = 1;
-    c->crop_area_min = c->jitter_prob = c->blur_prob = -1; /* the augmentation preset's own */
+    c->crop_area_min = c->jitter_prob = c->blur_prob = c->rotate_deg = -1; /* the augmentation preset's own */
     if (strcmp(name, "paper") == 0) { /* SPEC.md exactly */
         c->image_size = 64;
         c->lr = 3e-4f;
@@ -236,6 +237,8 @@ rcc_status rcc_config_augment(const rcc_config *c, rcc_aug_config *a)
         a->jitter_prob = c->jitter_prob;
     if (c->blur_prob >= 0)
         a->blur_prob = c->blur_prob;
+    if (c->rotate_deg >= 0)
+        a->rotate_deg = c->rotate_deg;
     return rcc_aug_check(a);
 }
 

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# test_cli.sh — the rcc tool end to end on MNIST-test with a tiny network: train, Ctrl-C and
+# resume, predict (file and stdin), embed, bad arguments. Skips (exit 77) without MNIST.
+# Usage: test_cli.sh RCC_BINARY SHARED_DATA_DIR
+set -u
+RCC=$1
+DATA=${RCC_DATA:-$2/mnist}
+IMG=$DATA/t10k-images-idx3-ubyte.gz
+if [ ! -f "$IMG" ]; then
+  echo "test_cli: skipped: MNIST-test not found at $DATA (set RCC_DATA)"
+  exit 77
+fi
+tmp=$(mktemp -d /tmp/rcc-test-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { if [ "$1" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+tiny=(--width 4 --size 16 --batch 128 --clusters 10 --hidden 16 --feature-dim 8 --eval-every 1 --threads 2)
+
+"$RCC" train --data "$IMG" --out "$tmp/run" "${tiny[@]}" --epochs 1 > "$tmp/train.out" 2> "$tmp/train.err"
+ok $? "rcc train exits 0"
+[ -s "$tmp/run/checkpoint.safetensors" ]; ok $? "a checkpoint is written"
+grep -q '"kind":"eval"' "$tmp/run/metrics.jsonl"; ok $? "labels found beside the images give an evaluation line"
+grep -q "ACC" "$tmp/train.err"; ok $? "the epoch line shows ACC"
+
+"$RCC" predict --model "$tmp/run" --data "$IMG" --out "$tmp/pred.npy" > "$tmp/pred.csv"
+ok $? "rcc predict exits 0"
+[ "$(wc -l < "$tmp/pred.csv")" = 10000 ]; ok $? "one line per image"
+grep -qvE '^[0-9]+,[0-9],[01]\.[0-9]{4}$' "$tmp/pred.csv"; [ $? = 1 ]; ok $? "lines are index,cluster,confidence"
+echo "$IMG" | "$RCC" predict --model "$tmp/run" --stdin > "$tmp/stream.csv"
+ok $? "rcc predict --stdin exits 0"
+cmp -s <(cut -d, -f2- "$tmp/pred.csv") <(cut -d, -f2- "$tmp/stream.csv"); ok $? "stdin answers equal the batch answers"
+echo "/nonexistent.png" | "$RCC" predict --model "$tmp/run" --stdin > "$tmp/bad.csv"
+[ $? = 1 ] && grep -q "^/nonexistent.png,error," "$tmp/bad.csv"; ok $? "a bad path on stdin gets an error line and exit 1"
+
+"$RCC" embed --model "$tmp/run" --data "$IMG" --out "$tmp/h.npy" 2> /dev/null
+ok $? "rcc embed exits 0"
+[ "$(stat -c %s "$tmp/h.npy")" -ge $((10000 * 3 * 4)) ]; ok $? "h.npy holds 10000 x 3 floats"
+
+"$RCC" train --data "$IMG" --out "$tmp/x" --lambda 2 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q lambda "$tmp/err"; ok $? "lambda out of range: exit 2 naming it"
+"$RCC" train --data /nonexistent --out "$tmp/x" > /dev/null 2> "$tmp/err"
+[ $? = 1 ] && grep -q /nonexistent "$tmp/err"; ok $? "missing data: exit 1 naming the file"
+"$RCC" predict --model "$tmp/nothing" --data "$IMG" > /dev/null 2> "$tmp/err"
+[ $? = 1 ] && grep -q "cannot open" "$tmp/err"; ok $? "missing model: exit 1"
+"$RCC" train --bogus > /dev/null 2>&1; [ $? = 2 ]; ok $? "unknown option: exit 2"
+"$RCC" train --help | grep -q -- "--lambda"; ok $? "train --help lists the flags"
+
+# Ctrl-C: saves and exits 130; --resume continues to the end
+"$RCC" train --data "$IMG" --out "$tmp/int" "${tiny[@]}" --epochs 30 > /dev/null 2> "$tmp/int.err" &
+pid=$!
+for _ in $(seq 100); do grep -q "done in" "$tmp/int.err" 2>/dev/null && break; sleep 0.1; done
+kill -INT $pid
+wait $pid
+ok $(( $? == 130 ? 0 : 1 )) "SIGINT: exit status 130"
+grep -q "resume with" "$tmp/int.err"; ok $? "SIGINT: says how to resume"
+"$RCC" train --resume "$tmp/int" --data "$IMG" --epochs 3 > /dev/null 2> "$tmp/res.err"
+ok $? "--resume after SIGINT finishes ($(tail -1 "$tmp/res.err"))"
+grep -q "resuming" "$tmp/res.err"; ok $? "--resume says where it resumes"
+
+echo "test_cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]
