@@ -25,22 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rcc_torch as R  # noqa: E402
-
-DTYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8"}
-
-
-def read_safetensors(path):
-    raw = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
-    meta = header.pop("__metadata__", {})
-    data = raw[8 + n :]
-    tensors = {}
-    for name, info in header.items():
-        b, e = info["data_offsets"]
-        tensors[name] = np.frombuffer(data[b:e], dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
-    return meta, tensors
-
+from safetensors_io import load_safetensors  # noqa: E402
 
 def read_idx_images(path):
     raw = gzip.open(path).read() if path.endswith(".gz") else open(path, "rb").read()
@@ -55,7 +40,7 @@ def main():
         return 2
     ckpt, images, h_path = sys.argv[1:4]
     n = int(sys.argv[4]) if len(sys.argv) > 4 else 256
-    meta, tensors = read_safetensors(ckpt)
+    meta, tensors = load_safetensors(ckpt)
     cfg = json.loads(meta["config"])
     model = R.RCCNet(in_ch=cfg["in_channels"], rep_dim=cfg["rep_dim"], width=cfg["width"],
                      feature_dim=cfg["feature_dim"], K=cfg["clusters"], hidden=cfg["hidden"])

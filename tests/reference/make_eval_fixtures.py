@@ -32,25 +32,8 @@ from sklearn.metrics import (adjusted_rand_score, calinski_harabasz_score, norma
                              silhouette_score)
 from sklearn.metrics.cluster import contingency_matrix
 
-
-def save_safetensors(path, tensors, metadata=None):
-    """tensors: dict name -> (dtype 'F32' | 'F64', array). Same layout as rcc_torch.save_safetensors."""
-    header = {"__metadata__": {str(k): str(v) for k, v in (metadata or {}).items()}}
-    blobs, off = [], 0
-    for name, (dt, a) in tensors.items():
-        a = np.ascontiguousarray(np.asarray(a, dtype="<f4" if dt == "F32" else "<f8"))
-        shape = list(a.shape) if a.ndim > 0 else [1]
-        b = a.tobytes()
-        header[name] = {"dtype": dt, "shape": shape, "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    hb += b" " * ((8 - len(hb) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hb)))
-        f.write(hb)
-        for b in blobs:
-            f.write(b)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_io import save_safetensors  # noqa: E402
 
 
 def hungarian_acc(labels, pred):

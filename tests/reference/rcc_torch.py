@@ -20,6 +20,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import safetensors_io as _st
+
 # --------------------------------------------------------------------------------------------
 # Backbone
 # --------------------------------------------------------------------------------------------
@@ -294,47 +296,11 @@ def total_loss(out, lam=0.95, tau_i=0.5, tau_c=1.0, t=2.0):
 
 
 def save_safetensors(path, tensors, metadata=None):
-    """tensors: ordered dict name -> array-like (stored as little-endian float32).
-    Layout: u64 LE header length, JSON header padded with spaces to a multiple of 8, raw data
-    in header order; data_offsets are relative to the start of the data section."""
-    import json
-    import struct
-
-    header = {"__metadata__": {str(k): str(v) for k, v in (metadata or {}).items()}}
-    blobs = []
-    off = 0
-    for name, t in tensors.items():
-        if isinstance(t, torch.Tensor):
-            t = t.detach().cpu().contiguous().numpy()
-        a = np.ascontiguousarray(np.asarray(t, dtype="<f4"))
-        shape = list(a.shape) if a.ndim > 0 else [1]
-        b = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    hb += b" " * ((8 - len(hb) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hb)))
-        f.write(hb)
-        for b in blobs:
-            f.write(b)
+    """tensors: ordered dict name -> tensor or array (stored as float32); see safetensors_io."""
+    _st.save_safetensors(path, {k: (t.detach().cpu().contiguous().numpy() if isinstance(t, torch.Tensor) else t)
+                                for k, t in tensors.items()}, metadata)
 
 
 def load_safetensors(path):
-    """Returns (metadata dict, dict name -> float32 numpy array)."""
-    import json
-    import struct
-
-    with open(path, "rb") as f:
-        raw = f.read()
-    (hlen,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + hlen].decode("utf-8"))
-    data = raw[8 + hlen :]
-    meta = header.pop("__metadata__", {})
-    out = {}
-    for name, info in header.items():
-        assert info["dtype"] == "F32"
-        b, e = info["data_offsets"]
-        out[name] = np.frombuffer(data[b:e], dtype="<f4").reshape(info["shape"])
-    return meta, out
+    """Returns (metadata dict, dict name -> numpy array)."""
+    return _st.load_safetensors(path)
