@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs rcc's training step and PyTorch's (fp32 channels_last, and bf16 autocast) on the same
-# machine, one after the other, alternating, and prints the medians and their ratio.
+# Runs rcc's training step and PyTorch's (fp32 channels_last, and bf16 autocast), then inference
+# (one-image latency, batch throughput), on the same machine, one after the other, alternating,
+# and prints the medians and their ratios.
 # Usage: bench/compare.sh [path/to/rcc] [rounds]   (environment: BATCH, STEPS, WARMUP, THREADS)
 set -euo pipefail
 RCC=${1:-build/rcc}
@@ -14,17 +15,29 @@ for r in $(seq "$ROUNDS"); do
   "$RCC" bench "${common[@]}" --json | sed 's/^/rcc /' >>"$tmp"
   /usr/bin/python3 "$here/bench_torch.py" "${common[@]}" --json | sed 's/^/torch_fp32 /' >>"$tmp"
   /usr/bin/python3 "$here/bench_torch.py" "${common[@]}" --bf16 --json | sed 's/^/torch_bf16 /' >>"$tmp"
+  "$RCC" bench --infer "${common[@]}" --json | sed 's/^/rcc_eval /' >>"$tmp"
+  /usr/bin/python3 "$here/bench_torch.py" "${common[@]}" --eval --json | sed 's/^/torch_eval /' >>"$tmp"
 done
 /usr/bin/python3 - "$tmp" <<'PY'
 import json, statistics, sys
-runs = {}
+runs, lat, ips = {}, {}, {}
 for line in open(sys.argv[1]):
     name, js = line.split(" ", 1)
     d = json.loads(js)
+    if name.endswith("_eval"):
+        lat.setdefault(name, []).append(d.get("latency_ms", d.get("single_median_ms")))
+        ips.setdefault(name, []).append(d["images_per_s"])
+        continue
     runs.setdefault(name, []).append(d["pairs_per_s"])
 med = {k: statistics.median(v) for k, v in runs.items()}
 for k, v in runs.items():
     print(f"{k:11s} pairs/s: median {med[k]:7.1f}  (rounds: {', '.join(f'{x:.1f}' for x in v)})")
 print(f"ratio rcc / torch fp32 channels_last: {med['rcc'] / med['torch_fp32']:.2f}x")
 print(f"ratio rcc / torch bf16 autocast:      {med['rcc'] / med['torch_bf16']:.2f}x")
+ml = {k: statistics.median(v) for k, v in lat.items()}
+mi = {k: statistics.median(v) for k, v in ips.items()}
+print(f"inference, one image: rcc {ml['rcc_eval']:.2f} ms, torch eval {ml['torch_eval']:.2f} ms "
+      f"-> rcc/torch latency {ml['rcc_eval'] / ml['torch_eval']:.2f}")
+print(f"inference, batch:     rcc {mi['rcc_eval']:.0f} images/s, torch eval {mi['torch_eval']:.0f} images/s "
+      f"-> {mi['rcc_eval'] / mi['torch_eval']:.2f}x")
 PY

@@ -13,6 +13,72 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double median_of(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* Inference as `rcc predict` runs it: evaluation-mode network, one image (latency) and a batch
+ * (throughput), median over repetitions. */
+static int bench_infer(const rcc_model_config *mc, int batch, int steps, int warmup, bool json)
+{
+    rcc_params ps = {0};
+    rcc_model one, many;
+    rcc_status s = rcc_model_plan(&one, mc, &ps, 1, 1, false);
+    if (s == RCC_OK)
+        s = rcc_model_plan(&many, mc, &ps, batch, 1, false);
+    if (s == RCC_OK)
+        s = rcc_params_alloc(&ps);
+    if (s == RCC_OK)
+        s = rcc_model_commit(&one);
+    if (s == RCC_OK)
+        s = rcc_model_commit(&many);
+    if (s != RCC_OK) {
+        fprintf(stderr, "rcc bench: %s: %s\n", rcc_strerror(s), rcc_last_error());
+        return 1;
+    }
+    rcc_params_init_default(&ps, 1);
+    rcc_rng rng;
+    rcc_rng_init(&rng, 7, 0);
+    for (size_t i = 0; i < rcc_act_floats(&many.input); i++)
+        many.input.ptr[i] = (float)rcc_rng_uniform(&rng);
+    memcpy(one.input.ptr, many.input.ptr, one.input.bytes);
+    int reps = 20 * steps;
+    double *t = calloc((size_t)reps, sizeof *t);
+    for (int i = 0; i < warmup + reps && s == RCC_OK; i++) {
+        double t0 = rcc_now();
+        s = rcc_model_forward(&one);
+        if (i >= warmup)
+            t[i - warmup] = rcc_now() - t0;
+    }
+    double lat = median_of(t, reps);
+    for (int i = 0; i < warmup + steps && s == RCC_OK; i++) {
+        double t0 = rcc_now();
+        s = rcc_model_forward(&many);
+        if (i >= warmup)
+            t[i - warmup] = rcc_now() - t0;
+    }
+    double bt = median_of(t, steps);
+    free(t);
+    if (s != RCC_OK) {
+        fprintf(stderr, "rcc bench: %s: %s\n", rcc_strerror(s), rcc_last_error());
+    } else if (json) {
+        printf("{\"impl\":\"rcc\",\"mode\":\"eval\",\"batch\":%d,\"size\":%d,\"latency_ms\":%.3f,"
+               "\"images_per_s\":%.1f}\n",
+               batch, mc->image_size, 1e3 * lat, batch / bt);
+    } else {
+        printf("rcc bench --infer: resnet18 width %d, rep_dim %d, %dx%d, evaluation mode\n", mc->width, mc->rep_dim,
+               mc->image_size, mc->image_size);
+        printf("  one image: median %.3f ms over %d runs\n", 1e3 * lat, reps);
+        printf("  batch %d: median %.3f s, %.1f images/s\n", batch, bt, batch / bt);
+    }
+    rcc_model_free(&one);
+    rcc_model_free(&many);
+    rcc_params_free(&ps);
+    return s == RCC_OK ? 0 : 1;
+}
+
 static int prof_cmp(const void *a, const void *b)
 {
     double x = ((const rcc_prof_entry *)a)->seconds, y = ((const rcc_prof_entry *)b)->seconds;
@@ -22,7 +88,7 @@ static int prof_cmp(const void *a, const void *b)
 int cmd_bench(int argc, char **argv)
 {
     int batch = 256, size = 64, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
-    bool profile = false, json = false;
+    bool profile = false, json = false, infer = false;
     const cli_opt opts[] = {
         {"batch", 'b', OPT_INT, &batch, "images per view (the step sees 2x this)"},
         {"size", 's', OPT_INT, &size, "image side S"},
@@ -34,6 +100,7 @@ int cmd_bench(int argc, char **argv)
         {"channels", 0, OPT_INT, &channels, "image channels"},
         {"clusters", 'K', OPT_INT, &k, "number of clusters"},
         {"profile", 0, OPT_FLAG, &profile, "print a per-layer table of time and GFLOP/s"},
+        {"infer", 0, OPT_FLAG, &infer, "time inference instead: one-image latency and batch throughput"},
         {"json", 0, OPT_FLAG, &json, "print one JSON line instead of text"},
         {0},
     };
@@ -52,6 +119,8 @@ int cmd_bench(int argc, char **argv)
     mc.rep_dim = rep_dim;
     mc.in_channels = channels;
     mc.clusters = k;
+    if (infer)
+        return bench_infer(&mc, batch, steps, warmup, json);
     rcc_loss_config lc;
     rcc_loss_config_default(&lc);
     rcc_adam_config ac;
