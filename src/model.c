@@ -94,8 +94,9 @@ static rcc_status plan_backward(rcc_model *m)
     rcc_arena *a = &m->arena;
     const rcc_model_config *c = &m->cfg;
     int B = m->batch;
-    /* four shared gradient buffers, each as large as the largest activation */
-    size_t mb = max_bytes(max_bytes(0, &m->stem.dst), &m->maxpool.dst);
+    /* four shared gradient buffers, each as large as the largest activation of the blocks; the
+     * stem's (four times larger) gradients reuse its own batch-norm output, dead by then */
+    size_t mb = max_bytes(0, &m->maxpool.dst);
     for (int i = 0; i < 8; i++) {
         rcc_block *b = &m->blocks[i];
         mb = max_bytes(max_bytes(max_bytes(mb, &b->c1.dst), &b->c2.dst), b->in);
@@ -147,9 +148,12 @@ static rcc_status plan_backward(rcc_model *m)
         int nx = W, ny = X, nz = Y, nw = Z; /* the result becomes the next block's d_out */
         X = nx, Y = ny, Z = nz, W = nw;
     }
-    /* stem: block 0's d_in (in buffer X now) is the max-pool output gradient */
-    RCC_TRY(rcc_act_alias(a, &m->d_stem_pool, &m->stem_bn.dst.md, &m->dbuf[Y], 0));
-    RCC_TRY(rcc_act_alias(a, &m->d_stem_bn, &m->stem.dst.md, &m->dbuf[Z], 0));
+    /* stem: block 0's d_in (in buffer X now) is the max-pool output gradient. The batch-norm
+     * output is not needed by any backward (max-pool backward reads its workspace, batch-norm
+     * backward its input), so its storage takes both stem gradients; batch-norm backward runs
+     * in place. */
+    RCC_TRY(rcc_act_alias(a, &m->d_stem_pool, &m->stem_bn.dst.md, &m->stem_bn.dst, 0));
+    RCC_TRY(rcc_act_alias(a, &m->d_stem_bn, &m->stem.dst.md, &m->stem_bn.dst, 0));
     RCC_TRY(rcc_pool_plan_bwd(a, &m->maxpool, &m->blocks[0].d_in, &m->d_stem_pool));
     RCC_TRY(rcc_bn_plan_bwd(a, &m->stem_bn, &m->d_stem_pool, &m->d_stem_bn));
     return rcc_conv_plan_bwd(a, &m->stem, &m->d_stem_bn, NULL);
