@@ -188,6 +188,26 @@ int cmd_bench(int argc, char **argv)
                    sorted[i].flops > 0 ? sorted[i].flops / sorted[i].seconds * 1e-9 : 0.0);
         printf("  %-28s %10.2f (profiled steps synchronise after every primitive)\n", "total", 1e3 * total / steps);
         free(sorted);
+        /* per layer, in the order the layers first ran: all of a layer's primitives (forward,
+         * backward, its weight reorders) */
+        const rcc_prof_entry *l;
+        int nl = rcc_prof_layers(&l);
+        double layers_s = 0, lf = 0;
+        printf("\n  %-28s %10s %8s %10s\n", "layer", "ms/step", "share", "GFLOP/s");
+        for (int i = 0; i < nl; i++) {
+            layers_s += l[i].seconds;
+            lf += l[i].flops;
+            char gf[32] = "-";
+            if (l[i].flops > 0)
+                snprintf(gf, sizeof gf, "%.1f", l[i].flops / l[i].seconds * 1e-9);
+            printf("  %-28s %10.2f %7.1f%% %10s\n", l[i].name, 1e3 * l[i].seconds / steps, 100 * l[i].seconds / total,
+                   gf);
+        }
+        printf("  %-28s %10.2f %7.1f%%\n", "other: element-wise, heads,", 1e3 * (total - layers_s) / steps,
+               100 * (total - layers_s) / total);
+        printf("  %-28s\n", "  losses, Adam");
+        printf("  %-28s %10.2f  %.1f GFLOP/s over the step (direct-equivalent)\n", "step", 1e3 * total / steps,
+               lf / total * 1e-9);
     }
     free(times);
     rcc_trainer_free(&t);

@@ -1,6 +1,7 @@
 /* dnn.c — oneDNN engine/stream, the planning arena, primitive execution and profiling. */
 #include "dnn.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -189,6 +190,7 @@ void rcc_prim_share(rcc_prim *dst, const rcc_prim *src)
     dst->prim = src->prim;
     dst->owns = false;
     dst->name = src->name;
+    memcpy(dst->layer, src->layer, sizeof dst->layer);
     dst->flops = src->flops;
     for (int i = 0; i < src->nargs; i++)
         if (src->args[i].arg == DNNL_ARG_SCRATCHPAD)
@@ -209,6 +211,7 @@ void rcc_prim_arg(rcc_prim *p, int arg, rcc_act *t)
 }
 
 static bool g_prof;
+static void prof_add_layer(const char *layer, double seconds, double flops);
 
 rcc_status rcc_prim_exec(rcc_prim *p)
 {
@@ -223,7 +226,10 @@ rcc_status rcc_prim_exec(rcc_prim *p)
     DNN_TRY(dnnl_primitive_execute(p->prim, g_stream, p->nargs, args), p->name);
     if (g_prof) {
         dnnl_stream_wait(g_stream);
-        rcc_prof_add(p->name, rcc_now() - t0, p->flops);
+        double dt = rcc_now() - t0;
+        rcc_prof_add(p->name, dt, p->flops);
+        if (p->layer[0])
+            prof_add_layer(p->layer, dt, p->flops);
     }
     return RCC_OK;
 }
@@ -264,10 +270,41 @@ rcc_status rcc_reorder_create(rcc_arena *a, rcc_prim *p, rcc_act *src, rcc_act *
 #define RCC_PROF_MAX 256
 static rcc_prof_entry g_prof_tab[RCC_PROF_MAX];
 static int g_prof_n;
+static rcc_prof_entry g_layer_tab[RCC_PROF_MAX];
+static char g_layer_names[RCC_PROF_MAX][48];
+static int g_layer_n;
 
 void rcc_prof_enable(bool on) { g_prof = on; }
 
-void rcc_prof_reset(void) { g_prof_n = 0; }
+void rcc_prof_reset(void) { g_prof_n = g_layer_n = 0; }
+
+static void prof_add_layer(const char *layer, double seconds, double flops)
+{
+    for (int i = 0; i < g_layer_n; i++)
+        if (strcmp(g_layer_names[i], layer) == 0) {
+            g_layer_tab[i].seconds += seconds;
+            g_layer_tab[i].flops += flops;
+            g_layer_tab[i].calls++;
+            return;
+        }
+    if (g_layer_n < RCC_PROF_MAX) {
+        snprintf(g_layer_names[g_layer_n], sizeof g_layer_names[0], "%s", layer);
+        g_layer_tab[g_layer_n] = (rcc_prof_entry){g_layer_names[g_layer_n], seconds, flops, 1};
+        g_layer_n++;
+    }
+}
+
+int rcc_prof_layers(const rcc_prof_entry **out)
+{
+    *out = g_layer_tab;
+    return g_layer_n;
+}
+
+void rcc_prims_set_layer(const char *layer, rcc_prim *const *prims)
+{
+    for (; *prims; prims++)
+        snprintf((*prims)->layer, sizeof (*prims)->layer, "%s", layer);
+}
 
 int rcc_prof_entries(const rcc_prof_entry **out)
 {

@@ -66,8 +66,9 @@ typedef struct {
     int nargs;
     bool overflow; /* more arguments than RCC_MAX_ARGS were given: exec refuses */
     rcc_arg args[RCC_MAX_ARGS];
-    const char *name;
-    double flops; /* per execution, for profiles */
+    const char *name; /* the kind of operation ("conv fwd") */
+    char layer[48];   /* the layer it belongs to ("layer1.0.conv1"), "" if none */
+    double flops;     /* per execution, for profiles */
 } rcc_prim;
 
 /* pd must have been created with the user scratchpad mode (rcc_dnn_attr()). Takes ownership of nothing. */
@@ -91,7 +92,12 @@ typedef struct {
     long calls;
 } rcc_prof_entry;
 void rcc_prof_enable(bool on);
+/* Totals by kind of operation. */
 int rcc_prof_entries(const rcc_prof_entry **out);
+/* Totals by layer (primitives only), in the order layers first ran. */
+int rcc_prof_layers(const rcc_prof_entry **out);
+/* Names the layer of every primitive given (a NULL-terminated list). */
+void rcc_prims_set_layer(const char *layer, rcc_prim *const *prims);
 void rcc_prof_reset(void);
 void rcc_prof_add(const char *name, double seconds, double flops);
 double rcc_now(void);

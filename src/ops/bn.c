@@ -64,9 +64,10 @@ rcc_status rcc_bn_plan(rcc_arena *a, rcc_params *ps, rcc_bn *b, const char *name
         RCC_TRY(rcc_act_alias(a, &b->src_g[g], &gmd, src, g * gbytes));
         RCC_TRY(rcc_act_alias(a, &b->dst_g[g], &gmd, &b->dst, g * gbytes));
         rcc_prim *p = &b->fwd[g];
-        if (g == 0)
+        if (g == 0) {
             RCC_TRY(rcc_prim_create(a, p, b->pd_fwd, "batch-norm fwd"));
-        else
+            rcc_prims_set_layer(strncmp(name, "backbone.", 9) == 0 ? name + 9 : name, (rcc_prim *const[]){p, NULL});
+        } else
             rcc_prim_share(p, &b->fwd[0]);
         rcc_prim_arg(p, DNNL_ARG_SRC, &b->src_g[g]);
         rcc_prim_arg(p, DNNL_ARG_DST, &b->dst_g[g]);
@@ -116,9 +117,10 @@ rcc_status rcc_bn_plan_bwd(rcc_arena *a, rcc_bn *b, rcc_act *diff_dst, rcc_act *
         if (s != RCC_OK)
             break;
         rcc_prim *p = &b->bwd[g];
-        if (g == 0)
+        if (g == 0) {
             s = rcc_prim_create(a, p, pd, "batch-norm bwd");
-        else
+            memcpy(p->layer, b->fwd[0].layer, sizeof p->layer);
+        } else
             rcc_prim_share(p, &b->bwd[0]);
         rcc_prim_arg(p, DNNL_ARG_SRC, &b->src_g[g]);
         rcc_prim_arg(p, DNNL_ARG_MEAN, &b->mean_g[g]);

@@ -1,6 +1,7 @@
 /* conv.c — 2-d convolution without bias through oneDNN: forward, backward-data, backward-weights.
  * Weights live in the parameter block as O×I×kH×kW (PyTorch); each step reorders them once into
  * the layout the kernel wants, and reorders the weight gradient back, adding into the grad block. */
+#include <stdio.h>
 #include <string.h>
 #include "ops.h"
 
@@ -72,6 +73,10 @@ rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *
     RCC_TRY(rcc_act_plan(a, &c->dst, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)));
     RCC_TRY(rcc_prim_create(a, &c->p_fwd, pd, "conv fwd"));
     c->p_fwd.flops = 2.0 * rcc_conv_macs(c);
+    const char *ln = strncmp(wname, "backbone.", 9) == 0 ? wname + 9 : wname;
+    size_t ll = strlen(ln) > 7 && strcmp(ln + strlen(ln) - 7, ".weight") == 0 ? strlen(ln) - 7 : strlen(ln);
+    snprintf(c->layer, sizeof c->layer, "%.*s", (int)ll, ln);
+    rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->p_src_reorder, &c->p_w, &c->p_fwd, NULL});
     rcc_prim_arg(&c->p_fwd, DNNL_ARG_SRC, csrc);
     rcc_prim_arg(&c->p_fwd, DNNL_ARG_WEIGHTS, &c->w);
     rcc_prim_arg(&c->p_fwd, DNNL_ARG_DST, &c->dst);
@@ -106,6 +111,7 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
     rcc_prim_arg(&c->p_bwd_w, DNNL_ARG_DIFF_WEIGHTS, &c->dw);
     RCC_TRY(rcc_act_view(a, &c->dw_plain, &c->w_plain.md, &c->ps->grad, c->w_off * sizeof(float)));
     RCC_TRY(rcc_reorder_create(a, &c->p_dw, &c->dw, &c->dw_plain, true, "reorder (weight gradient)"));
+    rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->p_bwd_w, &c->p_dw, NULL});
 
     if (!c->bwd_data)
         return RCC_OK;
@@ -136,6 +142,8 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
     dnnl_primitive_desc_destroy(pd);
     RCC_TRY(s);
     c->p_bwd_d.flops = 2.0 * rcc_conv_macs(c);
+    rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->p_bwd_w, &c->p_dw, &c->p_bwd_d, &c->p_w_bd,
+                                                       &c->p_dsrc_reorder, NULL});
     rcc_prim_arg(&c->p_bwd_d, DNNL_ARG_DIFF_DST, diff_dst);
     rcc_prim_arg(&c->p_bwd_d, DNNL_ARG_WEIGHTS, w);
     rcc_prim_arg(&c->p_bwd_d, DNNL_ARG_DIFF_SRC, cdiff_src);

@@ -16,6 +16,7 @@ typedef struct {
     int64_t n, ih, iw, oh, ow;
     size_t w_off;
     rcc_params *ps;
+    char layer[48]; /* for profiles: the weight's name without "backbone." and ".weight" */
     bool train, bwd_data;
     rcc_act *src;
     rcc_act src_r, dst;           /* src_r: the input reordered, only when the conv wants another layout */

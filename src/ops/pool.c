@@ -24,6 +24,7 @@ rcc_status rcc_pool_plan(rcc_arena *a, rcc_pool *p, rcc_act *src, bool global, b
     RCC_TRY(rcc_pd_create(&p->pd_fwd, &d, NULL, "pooling forward"));
     RCC_TRY(rcc_act_plan(a, &p->dst, dnnl_primitive_desc_query_md(p->pd_fwd, dnnl_query_dst_md, 0)));
     RCC_TRY(rcc_prim_create(a, &p->fwd, p->pd_fwd, global ? "global avg pool fwd" : "max pool fwd"));
+    rcc_prims_set_layer(global ? "avgpool" : "maxpool", (rcc_prim *const[]){&p->fwd, NULL});
     rcc_prim_arg(&p->fwd, DNNL_ARG_SRC, src);
     rcc_prim_arg(&p->fwd, DNNL_ARG_DST, &p->dst);
     const dnnl_memory_desc_t *wsmd = dnnl_primitive_desc_query_md(p->pd_fwd, dnnl_query_workspace_md, 0);
@@ -66,6 +67,7 @@ rcc_status rcc_pool_plan_bwd(rcc_arena *a, rcc_pool *p, rcc_act *diff_dst, rcc_a
     rcc_status s = rcc_prim_create(a, &p->bwd, pd, p->global ? "global avg pool bwd" : "max pool bwd");
     dnnl_primitive_desc_destroy(pd);
     RCC_TRY(s);
+    rcc_prims_set_layer(p->fwd.layer, (rcc_prim *const[]){&p->bwd, &p->from_plain, &p->to_plain, NULL});
     rcc_prim_arg(&p->bwd, DNNL_ARG_DIFF_DST, dd);
     rcc_prim_arg(&p->bwd, DNNL_ARG_DIFF_SRC, diff_src);
     if (p->ws.bytes)
