@@ -195,6 +195,126 @@ static void resume_case(int stop_ep, int stop_batch)
     free(d.labels);
 }
 
+/* ---- corrupt checkpoints: each is refused with RCC_ERR_FORMAT and a message naming the problem ---- */
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)len + 1);
+    *n = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *path, const unsigned char *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(b, 1, n, f);
+        fclose(f);
+    }
+}
+
+/* Replaces the first occurrence of `from` by `to` (same length) in the header. */
+static void patch(unsigned char *b, size_t n, const char *from, const char *to)
+{
+    size_t lf = strlen(from);
+    for (size_t i = 8; i + lf <= n; i++)
+        if (memcmp(b + i, from, lf) == 0) {
+            memcpy(b + i, to, lf);
+            return;
+        }
+    CHECK(false, "test setup: '%s' not found in the checkpoint", from);
+}
+
+static void expect_refused(const char *what, const char *path, const char *needle)
+{
+    rcc_st_file f;
+    rcc_config c;
+    rcc_progress pr;
+    rcc_status st = rcc_checkpoint_open(path, &f, &c, &pr);
+    if (st == RCC_OK) {
+        rcc_model_config mc;
+        rcc_config_model(&c, &mc);
+        rcc_params ps = {0};
+        rcc_model m;
+        st = rcc_model_plan(&m, &mc, &ps, 2, 1, false);
+        if (st == RCC_OK)
+            st = rcc_params_alloc(&ps);
+        if (st == RCC_OK)
+            st = rcc_checkpoint_load_params(&f, path, &ps, true);
+        rcc_st_close(&f);
+        rcc_model_free(&m);
+        rcc_params_free(&ps);
+    }
+    CHECK(st == RCC_ERR_FORMAT && strstr(rcc_last_error(), needle) && strstr(rcc_last_error(), path),
+          "%s: refused naming the file and '%s' (got %s: %s)", what, needle, rcc_strerror(st), rcc_last_error());
+}
+
+static void corrupt_checkpoints(void)
+{
+    rcc_config c;
+    tiny_config(&c);
+    c.in_channels = 1;
+    rcc_model_config mc;
+    rcc_config_model(&c, &mc);
+    rcc_params ps = {0};
+    rcc_model m;
+    CHECK_OK(rcc_model_plan(&m, &mc, &ps, 2, 1, false));
+    CHECK_OK(rcc_params_alloc(&ps));
+    rcc_params_init_default(&ps, 1);
+    char good[300], bad[300];
+    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
+    rcc_progress pr = {1, 0, 5};
+    CHECK_OK(rcc_checkpoint_save(good, &c, &ps, &pr, true));
+    rcc_model_free(&m);
+    rcc_params_free(&ps);
+    size_t n;
+    unsigned char *b = slurp(good, &n), *w = malloc(n + 64);
+    if (!b || !w)
+        return;
+    spit(bad, b, n / 2); /* truncated: tensors run past the end */
+    expect_refused("truncated file", bad, "outside the file");
+    spit(bad, b, 6);
+    expect_refused("six bytes", bad, "too short");
+    memcpy(w, b, n);
+    w[7] = 0x7f; /* header length beyond the file */
+    spit(bad, w, n);
+    expect_refused("header length too large", bad, "does not fit");
+    memcpy(w, b, n);
+    patch(w, n, "\"format\":\"rcc-checkpoint\"", "\"format\":\"xyz-checkpoint\"");
+    spit(bad, w, n);
+    expect_refused("wrong format tag", bad, "not an rcc checkpoint");
+    memcpy(w, b, n);
+    patch(w, n, "\"format_version\":\"1\"", "\"format_version\":\"7\"");
+    spit(bad, w, n);
+    expect_refused("future format version", bad, "version 7");
+    memcpy(w, b, n);
+    patch(w, n, "\"dtype\":\"F32\"", "\"dtype\":\"F64\""); /* the first tensor: wrong byte count now */
+    spit(bad, w, n);
+    expect_refused("dtype changed", bad, "bytes for");
+    memcpy(w, b, n);
+    patch(w, n, "backbone.conv1.weight", "backbone.conv9.weight");
+    spit(bad, w, n);
+    expect_refused("a tensor missing", bad, "backbone.conv1.weight' is missing");
+    memcpy(w, b, n);
+    patch(w, n, "\"data_offsets\":[0,", "\"data_offsets\":[9,");
+    spit(bad, w, n);
+    expect_refused("offsets that do not match the shape", bad, "bytes for");
+    memcpy(w, b, n);
+    patch(w, n, "{\"__metadata__\"", "[\"__metadata__\"");
+    spit(bad, w, n);
+    expect_refused("header not JSON", bad, "not a JSON object");
+    free(b);
+    free(w);
+}
+
 static void bad_runs(void)
 {
     rcc_config c;
@@ -251,6 +371,7 @@ int main(void)
     resume_case(0, 0); /* after the first epoch */
     resume_case(1, 2); /* in the middle of the second */
     bad_runs();
+    corrupt_checkpoints();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
