@@ -315,6 +315,42 @@ static void corrupt_checkpoints(void)
     free(w);
 }
 
+/* Edge cases with defined behaviour: each trains without error and leaves a finite model. */
+static void edge_case(const char *what, float lambda, int k, int batch, float constant)
+{
+    rcc_config c;
+    tiny_config(&c);
+    c.epochs = 1;
+    c.lambda = lambda;
+    c.clusters = k;
+    c.batch = batch;
+    rcc_dataset d;
+    tiny_data(&d);
+    if (constant >= 0)
+        for (int i = 0; i < d.n * d.c * d.h * d.w; i++)
+            d.pix[i] = constant;
+    char dir[300], ck[340];
+    snprintf(dir, sizeof dir, "%s/edge", tmpdir);
+    rcc_status st = rcc_run_train(&c, &d, dir, NULL, NULL);
+    CHECK(st == RCC_OK, "%s: trains (%s: %s)", what, rcc_strerror(st), rcc_last_error());
+    snprintf(ck, sizeof ck, "%s/checkpoint.safetensors", dir);
+    rcc_params ps;
+    rcc_model m;
+    rcc_progress pr;
+    rcc_config c2;
+    if (st == RCC_OK && load_params(ck, &ps, &m, &pr, &c2)) {
+        size_t bad = 0;
+        for (size_t i = 0; i < ps.total; i++)
+            bad += !isfinite(rcc_pdata(&ps)[i]);
+        CHECK(bad == 0 && pr.step == d.n / batch, "%s: finite parameters after %ld steps (%zu not finite)", what,
+              pr.step, bad);
+        rcc_model_free(&m);
+        rcc_params_free(&ps);
+    }
+    free(d.pix);
+    free(d.labels);
+}
+
 static void bad_runs(void)
 {
     rcc_config c;
@@ -372,6 +408,12 @@ int main(void)
     resume_case(1, 2); /* in the middle of the second */
     bad_runs();
     corrupt_checkpoints();
+    edge_case("lambda 0 (uniformity only)", 0.0f, 3, 8, -1);
+    edge_case("lambda 1 (plain CC)", 1.0f, 3, 8, -1);
+    edge_case("K = 1", 0.95f, 1, 8, -1);
+    edge_case("batch smaller than K", 0.95f, 12, 8, -1);
+    edge_case("all-zero images", 0.95f, 3, 8, 0.0f);
+    edge_case("constant images", 0.95f, 3, 8, 0.5f);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
