@@ -27,6 +27,9 @@ typedef struct {
 int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int argc, char **argv);
 void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *opts);
 
+/* A checkpoint given as a file, or as a training output folder (its checkpoint.safetensors). */
+const char *cli_checkpoint_path(const char *model, char *buf, size_t n);
+
 int cmd_bench(int argc, char **argv);
 int cmd_views(int argc, char **argv);
 int cmd_train(int argc, char **argv);

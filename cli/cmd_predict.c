@@ -12,18 +12,20 @@
 
 #define CHUNK 256
 
-static const char *checkpoint_path(const char *model, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s", model);
-    if (strstr(model, ".safetensors") == NULL)
-        snprintf(buf, n, "%s/checkpoint.safetensors", model);
-    return buf;
-}
-
 static int fail(const char *cmd, rcc_status st)
 {
     fprintf(stderr, "rcc %s: %s: %s\n", cmd, rcc_strerror(st), rcc_last_error());
     return 1;
+}
+
+/* Loads the network of --model and applies --threads (0: as trained). */
+static rcc_status open_net(const char *model, int threads, rcc_net **net)
+{
+    char ck[4200];
+    RCC_TRY(rcc_net_load(net, cli_checkpoint_path(model, ck, sizeof ck)));
+    if (threads > 0)
+        rcc_set_threads(threads);
+    return RCC_OK;
 }
 
 /* Runs the network over every image of d (resized to its size), chunk by chunk. */
@@ -120,13 +122,10 @@ int cmd_predict(int argc, char **argv)
         fprintf(stderr, "rcc predict: --model and --data (or --stdin) are required\n");
         return 2;
     }
-    char ck[4200];
     rcc_net *net;
-    rcc_status st = rcc_net_load(&net, checkpoint_path(model, ck, sizeof ck));
+    rcc_status st = open_net(model, threads, &net);
     if (st != RCC_OK)
         return fail("predict", st);
-    if (threads > 0)
-        rcc_set_threads(threads);
     int rc = 0;
     if (from_stdin) {
         rc = predict_stream(net);
@@ -168,13 +167,10 @@ int cmd_embed(int argc, char **argv)
         fprintf(stderr, "rcc embed: --model, --data and --out are required\n");
         return 2;
     }
-    char ck[4200];
     rcc_net *net;
-    rcc_status st = rcc_net_load(&net, checkpoint_path(model, ck, sizeof ck));
+    rcc_status st = open_net(model, threads, &net);
     if (st != RCC_OK)
         return fail("embed", st);
-    if (threads > 0)
-        rcc_set_threads(threads);
     int R = rcc_net_config(net)->rep_dim;
     rcc_dataset d;
     memset(&d, 0, sizeof d);

@@ -144,9 +144,7 @@ int cmd_train(int argc, char **argv)
             resume = argv[i + 1];
     char ckpt[4200];
     if (resume) {
-        snprintf(ckpt, sizeof ckpt, "%s", resume);
-        if (access(ckpt, R_OK) == 0 && strstr(ckpt, ".safetensors") == NULL)
-            snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", resume);
+        cli_checkpoint_path(resume, ckpt, sizeof ckpt);
         rcc_st_file f;
         rcc_progress pr;
         if (rcc_checkpoint_open(ckpt, &f, &c, &pr) != RCC_OK) {

@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <jpeglib.h>
 #include <png.h>
+#include "testutil.h"
 #include <zlib.h>
 
 /* ---------------------------------------------------------------- temporary files */
@@ -56,30 +57,6 @@ static inline void tmp_cleanup(void)
         free(tmp_made[i]);
     }
     rmdir(tmp_root);
-}
-
-static inline void write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-}
-
-static inline unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)len + 1);
-    *n = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    return b;
 }
 
 /* ---------------------------------------------------------------- MNIST-test */

@@ -662,16 +662,6 @@ static void write_text(const char *path, const char *s)
     }
 }
 
-static void write_bytes(const char *path, const void *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL, "cannot write %s", path);
-    if (f) {
-        fwrite(b, 1, n, f);
-        fclose(f);
-    }
-}
-
 /* A version-1 .npy with the given descr/shape/fortran flag and raw data. */
 static void write_npy_raw(const char *path, const char *descr, const char *shape, bool fortran, const void *data,
                           size_t bytes)

@@ -197,29 +197,6 @@ static void resume_case(int stop_ep, int stop_batch)
 
 /* ---- corrupt checkpoints: each is refused with RCC_ERR_FORMAT and a message naming the problem ---- */
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)len + 1);
-    *n = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    return b;
-}
-
-static void spit(const char *path, const unsigned char *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fwrite(b, 1, n, f);
-        fclose(f);
-    }
-}
-
 /* Replaces the first occurrence of `from` by `to` (same length) in the header. */
 static void patch(unsigned char *b, size_t n, const char *from, const char *to)
 {
@@ -276,40 +253,40 @@ static void corrupt_checkpoints(void)
     rcc_model_free(&m);
     rcc_params_free(&ps);
     size_t n;
-    unsigned char *b = slurp(good, &n), *w = malloc(n + 64);
+    unsigned char *b = read_bytes(good, &n), *w = malloc(n + 64);
     if (!b || !w)
         return;
-    spit(bad, b, n / 2); /* truncated: tensors run past the end */
+    write_bytes(bad, b, n / 2); /* truncated: tensors run past the end */
     expect_refused("truncated file", bad, "outside the file");
-    spit(bad, b, 6);
+    write_bytes(bad, b, 6);
     expect_refused("six bytes", bad, "too short");
     memcpy(w, b, n);
     w[7] = 0x7f; /* header length beyond the file */
-    spit(bad, w, n);
+    write_bytes(bad, w, n);
     expect_refused("header length too large", bad, "does not fit");
     memcpy(w, b, n);
     patch(w, n, "\"format\":\"rcc-checkpoint\"", "\"format\":\"xyz-checkpoint\"");
-    spit(bad, w, n);
+    write_bytes(bad, w, n);
     expect_refused("wrong format tag", bad, "not an rcc checkpoint");
     memcpy(w, b, n);
     patch(w, n, "\"format_version\":\"1\"", "\"format_version\":\"7\"");
-    spit(bad, w, n);
+    write_bytes(bad, w, n);
     expect_refused("future format version", bad, "version 7");
     memcpy(w, b, n);
     patch(w, n, "\"dtype\":\"F32\"", "\"dtype\":\"F64\""); /* the first tensor: wrong byte count now */
-    spit(bad, w, n);
+    write_bytes(bad, w, n);
     expect_refused("dtype changed", bad, "bytes for");
     memcpy(w, b, n);
     patch(w, n, "backbone.conv1.weight", "backbone.conv9.weight");
-    spit(bad, w, n);
+    write_bytes(bad, w, n);
     expect_refused("a tensor missing", bad, "backbone.conv1.weight' is missing");
     memcpy(w, b, n);
     patch(w, n, "\"data_offsets\":[0,", "\"data_offsets\":[9,");
-    spit(bad, w, n);
+    write_bytes(bad, w, n);
     expect_refused("offsets that do not match the shape", bad, "bytes for");
     memcpy(w, b, n);
     patch(w, n, "{\"__metadata__\"", "[\"__metadata__\"");
-    spit(bad, w, n);
+    write_bytes(bad, w, n);
     expect_refused("header not JSON", bad, "not a JSON object");
     free(b);
     free(w);

@@ -40,4 +40,8 @@ void act_to_plain(const rcc_act *t, float *dst);
 void plain_to_act(const float *src, rcc_act *t);
 double dot_d(const float *a, const float *b, size_t n);
 
+/* Whole-file helpers: write_bytes exits(2) on failure; read_bytes returns NULL if unreadable. */
+void write_bytes(const char *path, const void *data, size_t n);
+unsigned char *read_bytes(const char *path, size_t *n);
+
 #endif
