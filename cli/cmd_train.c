@@ -163,8 +163,14 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "rcc train: --data is required (see 'rcc train --help')\n");
         return 2;
     }
-    if (!out && resume) /* a resumed run continues in its own folder */
-        out = strstr(resume, ".safetensors") ? "." : resume;
+    char resume_dir[4200];
+    if (!out && resume) { /* a resumed run continues in the checkpoint's folder */
+        snprintf(resume_dir, sizeof resume_dir, "%s", ckpt);
+        char *slash = strrchr(resume_dir, '/');
+        if (slash)
+            *slash = 0;
+        out = slash ? resume_dir : ".";
+    }
     if (!out) {
         fprintf(stderr, "rcc train: --out is required (see 'rcc train --help')\n");
         return 2;
