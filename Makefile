@@ -2,10 +2,12 @@
 # configure, build and run. CMake does the real work in build/ (and build-asan/ for sanitizers).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME  ?= 12
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan test test-fast test-asan demo bench bench-compare fixtures clean
+.PHONY: all deps build build-asan test test-fast test-asan test-fuzz demo bench bench-compare fixtures clean
 
 all: build
 
@@ -20,8 +22,9 @@ build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRCC_SANITIZE=ON -DRCC_WERROR=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# The whole suite, then again under AddressSanitizer + UndefinedBehaviorSanitizer.
-test: test-fast test-asan
+# The whole suite, then again under AddressSanitizer + UndefinedBehaviorSanitizer, then a short
+# fuzzing of every parser.
+test: test-fast test-asan test-fuzz
 
 test-fast: build
 	@cd $(BUILD) && ctest --output-on-failure
@@ -29,6 +32,11 @@ test-fast: build
 test-asan: build-asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure
+
+# Each libFuzzer harness for FUZZ_TIME seconds (clang); fails if one finds a crash (fuzz/run.sh).
+test-fuzz: deps
+	@scripts/setup-deps.sh clang libclang-rt-14-dev libomp-14-dev
+	@fuzz/run.sh --build $(FUZZ_BUILD) --time $(FUZZ_TIME) --jobs $(JOBS)
 
 demo: build
 	@scripts/demo.sh $(BUILD)
@@ -47,4 +55,4 @@ fixtures:
 	@/usr/bin/python3 tests/reference/make_fixtures.py tests/fixtures
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

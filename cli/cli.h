@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "data/data.h"
+#include "rcc.h"
 
 typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG, OPT_STRS } opt_kind;
 
@@ -30,6 +32,21 @@ void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *op
 /* A checkpoint given as a file, or as a training output folder (its checkpoint.safetensors). */
 const char *cli_checkpoint_path(const char *model, char *buf, size_t n);
 
+/* Runs the network over every image of d (resized to its size), chunk by chunk; any output may be
+ * NULL; emit (may be NULL) is called for each image in order. */
+rcc_status cli_run_all(rcc_net *net, const rcc_dataset *d, int *cluster, float *conf, float *h,
+                       void (*emit)(const rcc_dataset *, int, int, float, void *), void *user);
+
+/* The value of --preset among the arguments (read before parsing: it sets the defaults), or "cpu". */
+const char *cli_find_preset(int argc, char **argv);
+
+/* The processes of this run (one, unless started by mpirun). */
+struct rcc_dist *cli_dist(void);
+
+typedef struct cJSON cJSON;
+/* A number, or null when it is NaN or infinite (JSON has no NaN). */
+void cli_json_num(cJSON *o, const char *key, double v);
+
 int cmd_bench(int argc, char **argv);
 int cmd_views(int argc, char **argv);
 int cmd_train(int argc, char **argv);
@@ -39,5 +56,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_kselect(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_reproduce(int argc, char **argv);
 
 #endif

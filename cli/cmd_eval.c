@@ -7,14 +7,6 @@
 #include "cli.h"
 #include "eval/eval.h"
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 int cmd_eval(int argc, char **argv)
 {
     const char *pred_path = NULL, *labels_path = NULL, *confusion = NULL;
@@ -118,15 +110,15 @@ int cmd_eval(int argc, char **argv)
         cJSON *sz = cJSON_AddArrayToObject(o, "sizes");
         for (int i = 0; i < k; i++)
             cJSON_AddItemToArray(sz, cJSON_CreateNumber((double)sizes[i]));
-        add_num(o, "size_entropy", as.size_entropy);
-        add_num(o, "size_entropy_norm", as.size_entropy_norm);
-        add_num(o, "mean_confidence", as.mean_confidence);
-        add_num(o, "mean_soft_entropy", as.mean_soft_entropy);
+        cli_json_num(o, "size_entropy", as.size_entropy);
+        cli_json_num(o, "size_entropy_norm", as.size_entropy_norm);
+        cli_json_num(o, "mean_confidence", as.mean_confidence);
+        cli_json_num(o, "mean_soft_entropy", as.mean_soft_entropy);
         if (labels) {
             cJSON_AddNumberToObject(o, "classes", c);
-            add_num(o, "acc", acc);
-            add_num(o, "nmi", nmi);
-            add_num(o, "ari", ari);
+            cli_json_num(o, "acc", acc);
+            cli_json_num(o, "nmi", nmi);
+            cli_json_num(o, "ari", ari);
             cJSON *m = cJSON_AddArrayToObject(o, "cluster_to_class");
             for (int i = 0; i < k; i++)
                 cJSON_AddItemToArray(m, cJSON_CreateNumber(map[i]));

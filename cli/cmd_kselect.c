@@ -7,14 +7,6 @@
 #include "cli.h"
 #include "eval/eval.h"
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 static cJSON *series(const double *v, int kmax)
 {
     cJSON *a = cJSON_CreateArray();
@@ -150,7 +142,7 @@ int cmd_kselect(int argc, char **argv)
         cJSON_AddItemToObject(o, "silhouette", series(res.silhouette, res.kmax));
         cJSON_AddItemToObject(o, "calinski_harabasz", series(res.ch, res.kmax));
         cJSON_AddNumberToObject(o, "elbow", res.elbow);
-        add_num(o, "elbow_strength", res.elbow_strength);
+        cli_json_num(o, "elbow_strength", res.elbow_strength);
         cJSON_AddNumberToObject(o, "best_silhouette", res.best_silhouette);
         cJSON_AddNumberToObject(o, "best_calinski_harabasz", res.best_ch);
         cJSON_AddNumberToObject(o, "chosen", res.chosen);

@@ -1,5 +1,6 @@
 /* cmd_predict.c — `rcc predict` (assign images to clusters, online) and `rcc embed` (write the
  * unit-sphere features h). Both go through the public rcc_net API, as a C program would. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,7 @@ static rcc_status open_net(const char *model, int threads, rcc_net **net)
     return RCC_OK;
 }
 
-/* Runs the network over every image of d (resized to its size), chunk by chunk. */
-static rcc_status run_all(rcc_net *net, const rcc_dataset *d, int *cluster, float *conf, float *h,
+rcc_status cli_run_all(rcc_net *net, const rcc_dataset *d, int *cluster, float *conf, float *h,
                           void (*emit)(const rcc_dataset *, int, int, float, void *), void *user)
 {
     const rcc_config *c = rcc_net_config(net);
@@ -86,7 +86,7 @@ static int predict_stream(rcc_net *net)
         rcc_dataset d;
         rcc_status st = rcc_dataset_load(&d, paths, 1, NULL);
         if (st == RCC_OK) {
-            st = run_all(net, &d, NULL, NULL, NULL, print_row, NULL);
+            st = cli_run_all(net, &d, NULL, NULL, NULL, print_row, NULL);
             rcc_dataset_free(&d);
         }
         if (st != RCC_OK) {
@@ -136,7 +136,7 @@ int cmd_predict(int argc, char **argv)
         if (st == RCC_OK && !cl)
             st = rcc_fail(RCC_ERR_NOMEM, "clusters");
         if (st == RCC_OK)
-            st = run_all(net, &d, cl, NULL, NULL, print_row, NULL);
+            st = cli_run_all(net, &d, cl, NULL, NULL, print_row, NULL);
         if (st == RCC_OK && out)
             st = rcc_npy_write_i32(out, cl, (size_t)d.n);
         rc = st == RCC_OK ? 0 : fail("predict", st);
@@ -179,7 +179,7 @@ int cmd_embed(int argc, char **argv)
     if (st == RCC_OK && !h)
         st = rcc_fail(RCC_ERR_NOMEM, "features");
     if (st == RCC_OK)
-        st = run_all(net, &d, NULL, NULL, h, NULL, NULL);
+        st = cli_run_all(net, &d, NULL, NULL, h, NULL, NULL);
     size_t ol = strlen(out);
     if (st == RCC_OK && ol > 4 && strcmp(out + ol - 4, ".csv") == 0) {
         FILE *f = fopen(out, "w");
@@ -188,8 +188,13 @@ int cmd_embed(int argc, char **argv)
         for (int i = 0; f && i < d.n; i++)
             for (int j = 0; j < R; j++)
                 fprintf(f, "%.7g%c", (double)h[(size_t)i * R + j], j + 1 < R ? ',' : '\n');
-        if (f && fclose(f) != 0)
-            st = rcc_fail(RCC_ERR_IO, "%s: write error", out);
+        if (f) {
+            bool bad = ferror(f) != 0; /* an earlier fprintf failed (a full disk) */
+            if (fclose(f) != 0)
+                bad = true;
+            if (bad)
+                st = rcc_fail(RCC_ERR_IO, "%s: write error: %s", out, strerror(errno));
+        }
     } else if (st == RCC_OK) {
         st = rcc_npy_write_f32(out, h, (size_t)d.n, (size_t)R);
     }

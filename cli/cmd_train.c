@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "dist.h"
 #include "run/config.h"
 #include "run/run.h"
 
@@ -80,27 +81,17 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
                 e->empty, 100 * e->largest);
 }
 
-static const char *find_preset(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc)
-            return argv[i + 1];
-        if (strncmp(argv[i], "--preset=", 9) == 0)
-            return argv[i] + 9;
-    }
-    return "cpu";
-}
-
 int cmd_train(int argc, char **argv)
 {
     rcc_config c;
-    const char *preset = find_preset(argc, argv), *out = NULL, *resume = NULL, *backbone = NULL, *augment = NULL;
+    const char *preset = cli_find_preset(argc, argv), *out = NULL, *resume = NULL, *backbone = NULL, *augment = NULL;
     if (rcc_config_preset(&c, preset) != RCC_OK) {
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
         return 2;
     }
     cli_strs data = {0}, labels = {0};
     int seed = (int)c.seed;
+    bool sync_bn = false;
     const cli_opt opts[] = {
         {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, or a folder of PNG/JPEG (repeat to concatenate)"},
         {"labels", 'l', OPT_STRS, &labels, "IDX label file for each --data (optional: only for ACC/NMI/ARI)"},
@@ -134,10 +125,12 @@ int cmd_train(int argc, char **argv)
         {"loader-threads", 0, OPT_INT, &c.loader_threads, "data preparation threads"},
         {"eval-every", 0, OPT_INT, &c.eval_every, "epochs between evaluations when labels are given"},
         {"save-every", 0, OPT_INT, &c.save_every, "epochs between checkpoints"},
+        {"sync-bn", 0, OPT_FLAG, &sync_bn, "under mpirun: batch-norm statistics over all processes (default: per process)"},
         {0},
     };
     const char *summary = "Train an RCC model: cluster images without labels. Writes OUT/checkpoint.safetensors and "
-                          "OUT/metrics.jsonl;\nCtrl-C saves and stops (a second Ctrl-C stops at once).";
+                          "OUT/metrics.jsonl;\nCtrl-C saves and stops (a second Ctrl-C stops at once). Under 'mpirun -np P' the batch "
+                          "is split over\nP processes (data-parallel training, docs/distributed.md).";
     /* With --resume, the saved configuration is the default for every flag. */
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc)
@@ -205,7 +198,13 @@ int cmd_train(int argc, char **argv)
     progress p = {isatty(2) != 0, 1, 0};
     int batches = d.n / c.batch;
     p.every = batches >= 10 ? batches / 10 : 1;
-    rcc_run_hooks hooks = {on_step, on_epoch, &p, &g_stop};
+    rcc_dist *dist = cli_dist();
+    dist->sync_bn = sync_bn;
+    bool root = dist->rank == 0;
+    if (dist->size > 1 && root)
+        fprintf(stderr, "data-parallel: %d processes, %d images per view each, batch-norm statistics %s\n",
+                dist->size, c.batch / dist->size, sync_bn ? "over all processes" : "per process");
+    rcc_run_hooks hooks = {root ? on_step : NULL, root ? on_epoch : NULL, &p, &g_stop, dist};
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     double t0 = rcc_now();
@@ -218,11 +217,21 @@ int cmd_train(int argc, char **argv)
         return 130;
     }
     if (st != RCC_OK) {
-        fprintf(stderr, "\nrcc train: %s: %s\n", rcc_strerror(st), rcc_last_error());
+        fprintf(stderr, "\nrcc train%s: %s: %s\n", dist->size > 1 ? " (one process failed; stopping all)" : "",
+                rcc_strerror(st), rcc_last_error());
         rcc_dataset_free(&d);
+        if (dist->size > 1) /* the others would wait for it forever */
+            rcc_dist_abort(dist, 1);
         return 1;
     }
+    if (!root) {
+        rcc_dataset_free(&d);
+        return 0;
+    }
     printf("trained in %.1f s: %s/checkpoint.safetensors\n", rcc_now() - t0, out);
+    if (dist->size > 1)
+        fprintf(stderr, "rank 0 spent %.1f s in collectives (%.0f MB sent)\n", dist->comm_seconds,
+                dist->comm_bytes / 1e6);
     rcc_dataset_free(&d);
     return 0;
 }

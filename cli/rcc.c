@@ -2,7 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <math.h>
+#include <cjson/cJSON.h>
 #include "cli.h"
+#include "dist.h"
 #include "rcc.h"
 
 typedef struct {
@@ -20,6 +23,7 @@ static const subcommand commands[] = {
     {"kselect", cmd_kselect, "choose k: k-means sweep, WCSS elbow, silhouette, Calinski-Harabasz"},
     {"plot", cmd_plot, "PNG pictures: sphere, kselect, curves, confusion"},
     {"views", cmd_views, "write a PNG grid of images and their augmented views"},
+    {"reproduce", cmd_reproduce, "the paper's experiments (CC vs RCC, K = 5 elbow) with a report"},
     {"bench", cmd_bench, "time one training step (and compare with PyTorch via bench/compare.sh)"},
 };
 
@@ -30,6 +34,25 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'rcc <command> --help' describes a command's options.\n");
+}
+
+const char *cli_find_preset(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--preset=", 9) == 0)
+            return argv[i] + 9;
+    }
+    return "cpu";
+}
+
+void cli_json_num(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
 }
 
 void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *opts)
@@ -136,7 +159,32 @@ const char *cli_checkpoint_path(const char *model, char *buf, size_t n)
     return buf;
 }
 
+static rcc_dist g_dist;
+
+rcc_dist *cli_dist(void) { return &g_dist; }
+
+static int run_command(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    /* under mpirun, every process runs this program; only `rcc train` works across them */
+    if (rcc_dist_init(&g_dist, &argc, &argv) != RCC_OK) {
+        fprintf(stderr, "rcc: %s\n", rcc_last_error());
+        return 1;
+    }
+    if (g_dist.size > 1 && (argc < 2 || strcmp(argv[1], "train") != 0)) {
+        if (g_dist.rank == 0)
+            fprintf(stderr, "rcc: under mpirun only 'rcc train' runs (on %d processes); run other commands alone\n",
+                    g_dist.size);
+        rcc_dist_finalize(&g_dist);
+        return 2;
+    }
+    int rc = run_command(argc, argv);
+    rcc_dist_finalize(&g_dist);
+    return rc;
+}
+
+static int run_command(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -151,8 +199,17 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            int rc = commands[i].run(argc - 1, argv + 1);
+            /* results go to stdout: one that could not be written (a full disk, a closed pipe) is a
+             * failure, not a success with the answers lost */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "rcc %s: cannot write the results to standard output: %s\n", argv[1],
+                        strerror(errno));
+                return rc ? rc : 1;
+            }
+            return rc;
+        }
     fprintf(stderr, "rcc: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -3,7 +3,7 @@
 # Usage: scripts/setup-deps.sh [extra-package ...]
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libdnnl-dev libcjson-dev zlib1g-dev libpng-dev libjpeg-dev libcairo2-dev
-      fonts-dejavu-core dataset-fashion-mnist "$@")
+      fonts-dejavu-core dataset-fashion-mnist libopenmpi-dev openmpi-bin "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

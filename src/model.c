@@ -1,6 +1,7 @@
 /* model.c — ResNet-18 backbone on the unit sphere with instance and cluster heads:
  * planning, forward and backward. */
 #include "model.h"
+#include "dist.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,13 @@ rcc_status rcc_model_config_check(const rcc_model_config *c)
     return RCC_OK;
 }
 
+/* A batch-norm of the model, synchronised over processes when the plan asks for it. */
+static rcc_status plan_bn(rcc_model *m, rcc_bn *b, const char *name, rcc_act *src, bool relu)
+{
+    RCC_TRY(rcc_bn_plan(&m->arena, m->ps, b, name, src, relu, m->train, m->groups));
+    return m->bn_sync ? rcc_bn_plan_sync(&m->arena, b, m->bn_sync) : RCC_OK;
+}
+
 static rcc_status plan_block(rcc_model *m, rcc_block *b, const char *name, rcc_act *x, int out, int stride,
                              bool relu_out)
 {
@@ -47,17 +55,17 @@ static rcc_status plan_block(rcc_model *m, rcc_block *b, const char *name, rcc_a
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.conv1.weight", name));
     RCC_TRY(rcc_conv_plan(a, ps, &b->c1, nm, x, out, 3, stride, 1, m->train, true));
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.bn1", name));
-    RCC_TRY(rcc_bn_plan(a, ps, &b->b1, nm, &b->c1.dst, true, m->train, m->groups));
+    RCC_TRY(plan_bn(m, &b->b1, nm, &b->c1.dst, true));
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.conv2.weight", name));
     RCC_TRY(rcc_conv_plan(a, ps, &b->c2, nm, &b->b1.dst, out, 3, 1, 1, m->train, true));
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.bn2", name));
-    RCC_TRY(rcc_bn_plan(a, ps, &b->b2, nm, &b->c2.dst, false, m->train, m->groups));
+    RCC_TRY(plan_bn(m, &b->b2, nm, &b->c2.dst, false));
     b->down = stride != 1 || x->md.dims[1] != out;
     if (b->down) {
         RCC_TRY(rcc_name(nm, sizeof nm, "%s.downsample.0.weight", name));
         RCC_TRY(rcc_conv_plan(a, ps, &b->cd, nm, x, out, 1, stride, 0, m->train, true));
         RCC_TRY(rcc_name(nm, sizeof nm, "%s.downsample.1", name));
-        RCC_TRY(rcc_bn_plan(a, ps, &b->bd, nm, &b->cd.dst, false, m->train, m->groups));
+        RCC_TRY(plan_bn(m, &b->bd, nm, &b->cd.dst, false));
     }
     /* oneDNN may pick different layouts for the two paths (it does for tiny channel counts):
      * then one reorder brings the shortcut to the main path's layout. */
@@ -161,7 +169,14 @@ static rcc_status plan_backward(rcc_model *m)
 
 rcc_status rcc_model_plan(rcc_model *m, const rcc_model_config *cfg, rcc_params *ps, int batch, int groups, bool train)
 {
+    return rcc_model_plan_dist(m, cfg, ps, batch, groups, train, NULL);
+}
+
+rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_params *ps, int batch, int groups,
+                               bool train, struct rcc_dist *bn_sync)
+{
     memset(m, 0, sizeof *m);
+    m->bn_sync = train && bn_sync && bn_sync->size > 1 ? bn_sync : NULL;
     RCC_TRY(rcc_model_config_check(cfg));
     if (batch < 1 || (train && (groups < 1 || groups > RCC_MAX_GROUPS || batch % groups)))
         return rcc_fail(RCC_ERR_ARG, "batch %d cannot be split in %d groups", batch, groups);
@@ -176,7 +191,7 @@ rcc_status rcc_model_plan(rcc_model *m, const rcc_model_config *cfg, rcc_params 
     dnnl_memory_desc_t in_md = rcc_md_plain(4, in_d, dnnl_nchw);
     RCC_TRY(rcc_act_plan(a, &m->input, &in_md));
     RCC_TRY(rcc_conv_plan(a, ps, &m->stem, "backbone.conv1.weight", &m->input, w, 7, 2, 3, train, false));
-    RCC_TRY(rcc_bn_plan(a, ps, &m->stem_bn, "backbone.bn1", &m->stem.dst, true, train, m->groups));
+    RCC_TRY(plan_bn(m, &m->stem_bn, "backbone.bn1", &m->stem.dst, true));
     RCC_TRY(rcc_pool_plan(a, &m->maxpool, &m->stem_bn.dst, false, train));
     int chans[4] = {w, 2 * w, 4 * w, cfg->rep_dim}, strides[4] = {1, 2, 2, 2};
     rcc_act *x = &m->maxpool.dst;

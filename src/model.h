@@ -7,6 +7,8 @@
 
 #include "ops/ops.h"
 
+struct rcc_dist; /* dist.h */
+
 typedef struct {
     int in_channels; /* C */
     int image_size;  /* S */
@@ -49,12 +51,17 @@ typedef struct {
     /* backward */
     rcc_act dbuf[4];
     rcc_act d_hraw, dh, dh1, dzr, dhid, dcl, d_stem_pool, d_stem_bn, d_stem_conv;
+    struct rcc_dist *bn_sync; /* batch-norm statistics over these processes, or NULL */
 } rcc_model;
 
 /* Plans the model for `batch` images. train: batch-norm statistics per group of batch/groups
  * images and a backward pass; otherwise running statistics, no backward. Parameters are
  * registered in ps (or, if ps is already allocated, shared with another plan). */
 rcc_status rcc_model_plan(rcc_model *m, const rcc_model_config *cfg, rcc_params *ps, int batch, int groups, bool train);
+/* The same, for data-parallel training: with bn_sync (more than one process), every training
+ * batch-norm uses statistics over all of its processes. */
+rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_params *ps, int batch, int groups,
+                               bool train, struct rcc_dist *bn_sync);
 /* After rcc_params_alloc: allocates activations and binds everything. */
 rcc_status rcc_model_commit(rcc_model *m);
 rcc_status rcc_model_forward(rcc_model *m);

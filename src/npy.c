@@ -301,21 +301,36 @@ static rcc_status npy_write(const char *path, const char *descr, const void *x, 
     size_t hlen = (size_t)hl + pad + 1;
     memset(header + hl, ' ', pad);
     header[hl + pad] = '\n';
+    /* A regular file (or a new one) is written beside and renamed into place. Anything else that
+     * exists (/dev/stdout, a pipe, /dev/full) is written to directly: renaming over it would
+     * replace the device or link by a file, and a full device must fail here, not the rename. */
+    struct stat sb;
+    bool direct = stat(path, &sb) == 0 && !S_ISREG(sb.st_mode);
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return rcc_fail(RCC_ERR_ARG, "npy: path too long: %s", path);
-    FILE *f = fopen(tmp, "wb");
+    const char *target = direct ? path : tmp;
+    FILE *f = fopen(target, "wb");
     if (!f)
-        return rcc_fail(RCC_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        return rcc_fail(RCC_ERR_IO, "%s: cannot create: %s", target, strerror(errno));
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
     size_t n = rows * (cols ? cols : 1);
     bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen &&
               (n == 0 || fwrite(x, esize, n, f) == n);
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return rcc_fail(RCC_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    int err = ok ? 0 : errno;
+    if (fclose(f) != 0 && ok) {
+        ok = false;
+        err = errno;
+    }
+    if (ok && !direct && rename(tmp, path) != 0) {
+        ok = false;
+        err = errno;
+    }
+    if (!ok) {
+        if (!direct)
+            remove(tmp);
+        return rcc_fail(RCC_ERR_IO, "%s: write failed: %s", path, strerror(err ? err : EIO));
     }
     return RCC_OK;
 }

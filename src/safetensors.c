@@ -22,6 +22,23 @@ static char *dupstr(const char *s)
 
 static size_t dtype_size(rcc_st_dtype d) { return d == RCC_ST_F32 ? 4 : d == RCC_ST_OTHER ? 0 : 8; }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first of n names that is given twice, or NULL; sorts the array (so a big header stays fast). */
+static const char *first_duplicate(const char **names, int n)
+{
+    if (n < 2)
+        return NULL;
+    qsort(names, (size_t)n, sizeof *names, cmp_name);
+    for (int i = 1; i < n; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            return names[i];
+    return NULL;
+}
+
 static rcc_status parse_header(rcc_st_file *f, const char *json, size_t hlen, const unsigned char *data,
                                size_t data_len, const char *what)
 {
@@ -42,6 +59,10 @@ static rcc_status parse_header(rcc_st_file *f, const char *json, size_t hlen, co
             int nm = cJSON_GetArraySize(it);
             if (!cJSON_IsObject(it)) {
                 st = rcc_fail(RCC_ERR_FORMAT, "%s: __metadata__ is not an object", what);
+                break;
+            }
+            if (f->meta_keys) { /* JSON allows a key twice; which one counts would be a guess */
+                st = rcc_fail(RCC_ERR_FORMAT, "%s: the header has two __metadata__ entries", what);
                 break;
             }
             f->meta_keys = calloc((size_t)nm + 1, sizeof(char *));
@@ -121,6 +142,25 @@ static rcc_status parse_header(rcc_st_file *f, const char *json, size_t hlen, co
         t->data = data + (size_t)b;
     }
     cJSON_Delete(root);
+    if (st != RCC_OK)
+        return st;
+    /* a name given twice: which tensor or value is meant would be a guess, so the file is refused */
+    int most = f->n > f->nmeta ? f->n : f->nmeta;
+    const char **names = malloc(((size_t)most + 1) * sizeof *names);
+    if (!names)
+        return rcc_fail(RCC_ERR_NOMEM, "%s: tensor names", what);
+    for (int i = 0; i < f->n; i++)
+        names[i] = f->t[i].name;
+    const char *dup = first_duplicate(names, f->n);
+    if (dup) {
+        st = rcc_fail(RCC_ERR_FORMAT, "%s: tensor '%s' appears twice in the header", what, dup);
+    } else {
+        for (int i = 0; i < f->nmeta; i++)
+            names[i] = f->meta_keys[i];
+        if ((dup = first_duplicate(names, f->nmeta)) != NULL)
+            st = rcc_fail(RCC_ERR_FORMAT, "%s: metadata key '%s' appears twice in the header", what, dup);
+    }
+    free(names);
     return st;
 }
 

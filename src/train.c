@@ -2,6 +2,7 @@
 #include "train.h"
 
 #include <string.h>
+#include "dist.h"
 
 void rcc_loss_config_default(rcc_loss_config *c)
 {
@@ -14,9 +15,18 @@ void rcc_loss_config_default(rcc_loss_config *c)
 rcc_status rcc_trainer_create(rcc_trainer *t, const rcc_model_config *mcfg, const rcc_loss_config *lcfg,
                               const rcc_adam_config *acfg, int n, rcc_init_kind init, uint64_t seed)
 {
+    return rcc_trainer_create_dist(t, mcfg, lcfg, acfg, n, init, seed, NULL);
+}
+
+rcc_status rcc_trainer_create_dist(rcc_trainer *t, const rcc_model_config *mcfg, const rcc_loss_config *lcfg,
+                                   const rcc_adam_config *acfg, int n, rcc_init_kind init, uint64_t seed,
+                                   rcc_dist *dist)
+{
     memset(t, 0, sizeof *t);
-    if (n < 2)
-        return rcc_fail(RCC_ERR_ARG, "a training batch needs at least 2 images per view (got %d)", n);
+    int P = dist && dist->size > 1 ? dist->size : 1;
+    t->dist = P > 1 ? dist : NULL;
+    if (n < 1 || (long)n * P < 2)
+        return rcc_fail(RCC_ERR_ARG, "a training batch needs at least 2 images per view (got %d)", n * P);
     if (!(lcfg->lambda >= 0 && lcfg->lambda <= 1))
         return rcc_fail(RCC_ERR_ARG, "lambda must be in [0, 1] (got %g)", (double)lcfg->lambda);
     if (!(lcfg->tau_i > 0 && lcfg->tau_c > 0 && lcfg->t > 0))
@@ -25,7 +35,7 @@ rcc_status rcc_trainer_create(rcc_trainer *t, const rcc_model_config *mcfg, cons
     t->lcfg = *lcfg;
     t->acfg = *acfg;
     t->n = n;
-    RCC_TRY(rcc_model_plan(&t->model, mcfg, &t->ps, 2 * n, 2, true));
+    RCC_TRY(rcc_model_plan_dist(&t->model, mcfg, &t->ps, 2 * n, 2, true, t->dist && dist->sync_bn ? dist : NULL));
     RCC_TRY(rcc_params_alloc(&t->ps));
     RCC_TRY(rcc_model_commit(&t->model));
     if (init == RCC_INIT_HASH)
@@ -33,12 +43,62 @@ rcc_status rcc_trainer_create(rcc_trainer *t, const rcc_model_config *mcfg, cons
     else
         rcc_params_init_default(&t->ps, seed);
     int zd = mcfg->feature_dim, k = mcfg->clusters, r = mcfg->rep_dim;
-    RCC_TRY(rcc_loss_ws_init(&t->lws, n, zd, k));
+    if (t->dist) { /* every process starts from rank 0's parameters */
+        RCC_TRY(rcc_dist_bcast_f32(t->dist, rcc_pdata(&t->ps), t->ps.total));
+        RCC_TRY(rcc_dist_bcast_f32(t->dist, rcc_pbufs(&t->ps), t->ps.total_b));
+    }
+    /* the losses see the global batch: N = n · P images per view */
+    int N = n * P;
+    RCC_TRY(rcc_loss_ws_init(&t->lws, N, zd, k));
+    if (t->dist) {
+        size_t rows = (size_t)2 * N;
+        t->gz = rcc_alloc(rows * zd * sizeof(float)), t->gdz = rcc_alloc(rows * zd * sizeof(float));
+        t->gy = rcc_alloc(rows * k * sizeof(float)), t->gdy = rcc_alloc(rows * k * sizeof(float));
+        t->gh = rcc_alloc(rows * r * sizeof(float)), t->gdh = rcc_alloc(rows * r * sizeof(float));
+        if (!t->gz || !t->gdz || !t->gy || !t->gdy || !t->gh || !t->gdh)
+            return rcc_fail(RCC_ERR_NOMEM, "global-batch buffers");
+    }
     t->dz = rcc_alloc((size_t)2 * n * zd * sizeof(float));
     t->dy = rcc_alloc((size_t)2 * n * k * sizeof(float));
     t->dh = rcc_alloc((size_t)2 * n * r * sizeof(float));
     if (!t->dz || !t->dy || !t->dh)
         return rcc_fail(RCC_ERR_NOMEM, "loss gradients");
+    return RCC_OK;
+}
+
+/* Rows of one view of every process, in rank order: global[view][rank][n rows] from each process's
+ * local[view][n rows]. */
+static rcc_status gather_views(rcc_trainer *t, const float *local, int dim, float *global)
+{
+    size_t per = (size_t)t->n * dim, P = (size_t)t->dist->size;
+    RCC_TRY(rcc_dist_allgather_f32(t->dist, local, per, global));
+    return rcc_dist_allgather_f32(t->dist, local + per, per, global + P * per);
+}
+
+/* This process's rows of a global-batch gradient. */
+static void scatter_views(const rcc_trainer *t, const float *global, int dim, float *local)
+{
+    size_t per = (size_t)t->n * dim, P = (size_t)t->dist->size, r = (size_t)t->dist->rank;
+    memcpy(local, global + r * per, per * sizeof(float));
+    memcpy(local + per, global + (P + r) * per, per * sizeof(float));
+}
+
+/* Data-parallel losses: z, y and h of every process gathered so that every loss sees the whole
+ * global batch (all negatives, all pairs, cluster columns over N · P images); every process
+ * computes the same losses and keeps the gradient rows of its own images. */
+static rcc_status global_losses(rcc_trainer *t, rcc_loss_terms *out)
+{
+    rcc_model *m = &t->model;
+    const rcc_model_config *c = &t->mcfg;
+    int N = t->n * t->dist->size;
+    RCC_TRY(gather_views(t, m->z.ptr, c->feature_dim, t->gz));
+    RCC_TRY(gather_views(t, m->y.ptr, c->clusters, t->gy));
+    RCC_TRY(gather_views(t, m->h.ptr, c->rep_dim, t->gh));
+    RCC_TRY(rcc_loss_total(&t->lws, &t->lcfg, t->gz, t->gy, t->gh, N, c->feature_dim, c->clusters, c->rep_dim, out,
+                           t->gdz, t->gdy, t->gdh));
+    scatter_views(t, t->gdz, c->feature_dim, t->dz);
+    scatter_views(t, t->gdy, c->clusters, t->dy);
+    scatter_views(t, t->gdh, c->rep_dim, t->dh);
     return RCC_OK;
 }
 
@@ -49,10 +109,19 @@ rcc_status rcc_trainer_step(rcc_trainer *t, rcc_loss_terms *out, bool update)
     rcc_params_zero_grad(&t->ps);
     RCC_TRY(rcc_model_forward(m));
     double t0 = rcc_now();
-    RCC_TRY(rcc_loss_total(&t->lws, &t->lcfg, m->z.ptr, m->y.ptr, m->h.ptr, t->n, c->feature_dim, c->clusters,
-                           c->rep_dim, out, t->dz, t->dy, t->dh));
+    if (t->dist) {
+        RCC_TRY(global_losses(t, out));
+    } else {
+        RCC_TRY(rcc_loss_total(&t->lws, &t->lcfg, m->z.ptr, m->y.ptr, m->h.ptr, t->n, c->feature_dim, c->clusters,
+                               c->rep_dim, out, t->dz, t->dy, t->dh));
+    }
     rcc_prof_add("losses", rcc_now() - t0, 0);
     RCC_TRY(rcc_model_backward(m, t->dz, t->dy, t->dh));
+    if (t->dist) { /* each process holds its images' share of the global loss's gradient: sum them */
+        t0 = rcc_now();
+        RCC_TRY(rcc_dist_allreduce_f32(t->dist, rcc_pgrad(&t->ps), t->ps.total));
+        rcc_prof_add("gradient allreduce", rcc_now() - t0, 0);
+    }
     if (update) {
         t0 = rcc_now();
         rcc_adam_step(&t->ps, &t->acfg, ++t->step);
@@ -77,5 +146,6 @@ void rcc_trainer_free(rcc_trainer *t)
     rcc_free(t->dz);
     rcc_free(t->dy);
     rcc_free(t->dh);
+    rcc_free(t->gz), rcc_free(t->gdz), rcc_free(t->gy), rcc_free(t->gdy), rcc_free(t->gh), rcc_free(t->gdh);
     memset(t, 0, sizeof *t);
 }

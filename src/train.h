@@ -7,6 +7,8 @@
 #include "model.h"
 #include "optim.h"
 
+struct rcc_dist; /* dist.h */
+
 typedef struct {
     rcc_model_config mcfg;
     rcc_loss_config lcfg;
@@ -17,6 +19,9 @@ typedef struct {
     rcc_loss_ws lws;
     float *dz, *dy, *dh;
     long step;
+    /* data-parallel training (NULL: one process): n is this process's share of the batch */
+    struct rcc_dist *dist;
+    float *gz, *gy, *gh, *gdz, *gdy, *gdh; /* the global batch's outputs and their gradients */
 } rcc_trainer;
 
 typedef enum { RCC_INIT_DEFAULT, RCC_INIT_HASH } rcc_init_kind;
@@ -24,6 +29,12 @@ typedef enum { RCC_INIT_DEFAULT, RCC_INIT_HASH } rcc_init_kind;
 void rcc_loss_config_default(rcc_loss_config *c); /* λ 0.95, τ_I 0.5, τ_C 1, t 2 */
 rcc_status rcc_trainer_create(rcc_trainer *t, const rcc_model_config *mcfg, const rcc_loss_config *lcfg,
                               const rcc_adam_config *acfg, int n, rcc_init_kind init, uint64_t seed);
+/* The same over the processes of dist (see dist.h): n images per view on each process, losses over
+ * all n · size of them, gradients summed over processes, parameters equal everywhere (rank 0's at
+ * the start). dist->sync_bn selects batch-norm statistics over all processes. */
+rcc_status rcc_trainer_create_dist(rcc_trainer *t, const rcc_model_config *mcfg, const rcc_loss_config *lcfg,
+                                   const rcc_adam_config *acfg, int n, rcc_init_kind init, uint64_t seed,
+                                   struct rcc_dist *dist);
 /* Views in t->model.input.ptr: rows 0..n−1 view a, n..2n−1 view b (NCHW, values in [0,1]).
  * Computes losses and gradients; with `update`, takes an Adam step. */
 rcc_status rcc_trainer_step(rcc_trainer *t, rcc_loss_terms *out, bool update);

@@ -13,10 +13,14 @@ static _Thread_local char last_error[512];
 
 rcc_status rcc_fail(rcc_status status, const char *fmt, ...)
 {
+    /* formatted aside first: callers may pass rcc_last_error() itself as an argument, to wrap the
+     * previous message ("file: %s"), and vsnprintf must not read the buffer it writes */
+    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return status;
 }
 

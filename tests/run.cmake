@@ -4,3 +4,10 @@ set_tests_properties(test_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 if(NOT RCC_SANITIZE) # a sanitized librcc.a needs the sanitizer flags to link
   add_test(NAME test_install COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_install.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
 endif()
+# Crash safety: SIGKILL at random moments, resume, SIGTERM (tiny network on 1024 MNIST images).
+add_test(NAME test_crash COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_crash.sh $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA})
+set_tests_properties(test_crash PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+# The tool on bad invocations and output problems: missing flags, one image, resume refusals,
+# unwritable folder, full disk (tmpfs in a mount namespace), /dev/full.
+add_test(NAME test_robust COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_robust.sh $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA})
+set_tests_properties(test_robust PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

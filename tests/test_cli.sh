@@ -57,5 +57,27 @@ grep -q "resume with" "$tmp/int.err"; ok $? "SIGINT: says how to resume"
 ok $? "--resume after SIGINT finishes ($(tail -1 "$tmp/res.err"))"
 grep -q "resuming" "$tmp/res.err"; ok $? "--resume says where it resumes"
 
+# reproduce: the whole experiment on a tiny network, then again (finished runs are reused)
+LAB=$DATA/t10k-labels-idx1-ubyte.gz
+rep=(--data "$IMG" --labels "$LAB" --out "$tmp/rep" --seeds 1 --epochs 1 --width 4 --size 16 --batch 128 --hidden 16
+     --feature-dim 8 --kmax 8 --probe-epochs 5 --sphere-sample 2000)
+"$RCC" reproduce "${rep[@]}" > "$tmp/rep.out" 2> "$tmp/rep.err"
+ok $? "rcc reproduce exits 0 ($(tail -1 "$tmp/rep.err"))"
+grep -q "| clustering ACC, K = 10 | 89 % |" "$tmp/rep/report.md"; ok $? "report.md has the paper's table with its figures"
+grep -q "RCC does\|RCC beats" "$tmp/rep/report.md"; ok $? "report.md states a verdict"
+[ "$(grep -c '"method"' "$tmp/rep/report.json")" = 4 ]; ok $? "report.json lists CC and RCC at K = 10 and K = 5"
+for f in rcc-k10-seed1/sphere.png cc-k10-seed1/cells.png cc-k5-seed1/kselect.png rcc-k5-seed1/curves.png; do
+  [ -s "$tmp/rep/runs/$f" ]; ok $? "picture $f"
+done
+cp "$tmp/rep/report.json" "$tmp/rep1.json"
+"$RCC" reproduce "${rep[@]}" > /dev/null 2> "$tmp/rep2.err"
+ok $? "rcc reproduce again exits 0"
+[ "$(grep -c "already trained" "$tmp/rep2.err")" = 4 ]; ok $? "a second reproduce reuses the four finished runs"
+cmp -s <(grep -v '"seconds"\|"started"\|"train_seconds"' "$tmp/rep1.json") \
+       <(grep -v '"seconds"\|"started"\|"train_seconds"' "$tmp/rep/report.json")
+ok $? "and reports the same numbers"
+"$RCC" reproduce --data "$IMG" --out "$tmp/rep3" > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q labels "$tmp/err"; ok $? "reproduce without labels: exit 2 naming them"
+
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <cjson/cJSON.h>
 #include "eval/eval.h"
+#include "rng.h"
 #include "safetensors.h"
 #include "testutil.h"
 
@@ -776,6 +778,23 @@ static void test_files(void)
     CHECK(p.n == 2 && p.k_soft == 3 && p.cluster[0] == 1 && p.cluster[1] == 0 && p.confidence[0] == 0.7f,
           "soft assignments .npy");
     rcc_predictions_free(&p);
+    /* found by fuzz/fuzz_npy: the bad value was read after its buffer was freed (ASan catches it) */
+    float frac[3] = {1, 2.5f, 0};
+    CHECK_OK(rcc_npy_write_f32(path_in("frac.npy"), frac, 3, 0));
+    CHECK(rcc_predictions_load(path_in("frac.npy"), &p) == RCC_ERR_FORMAT && strstr(rcc_last_error(), "(2.5)"),
+          "a fractional cluster id is refused naming it: %s", rcc_last_error());
+    /* a header of 2^40 rows of nothing made the readers allocate terabytes */
+    write_npy_raw(path_in("nocols.npy"), "<f4", "(1099511627776, 0)", false, frac, 0);
+    CHECK(rcc_predictions_load(path_in("nocols.npy"), &p) == RCC_ERR_FORMAT && strstr(rcc_last_error(), "no columns"),
+          "an N x 0 .npy is refused: %s", rcc_last_error());
+    int d0;
+    CHECK(rcc_features_load(path_in("nocols.npy"), &ra, &rows, &d0) == RCC_ERR_FORMAT, "N x 0 features refused");
+    /* a device is written to, not replaced; a full one is an error */
+    rcc_status wst = rcc_npy_write_f32("/dev/full", soft, 2, 3);
+    CHECK(wst == RCC_ERR_IO && strstr(rcc_last_error(), "No space"), "writing to /dev/full fails: %s",
+          rcc_last_error());
+    struct stat dsb;
+    CHECK(stat("/dev/full", &dsb) == 0 && S_ISCHR(dsb.st_mode), "/dev/full is still a device");
 
     /* features from CSV: a path column and a header are skipped */
     write_text(path_in("h.csv"), "path,h0,h1,h2\na.png,0.5,0.5,0.7071\nb.png,1,0,0\n");
@@ -1085,6 +1104,78 @@ static void evidence(void)
     printf("evidence: %.1f s\n", omp_get_wtime() - t0);
 }
 
+/* The use-of-the-sphere measures: the grid's cells, the uniformity against its closed form for
+ * uniform points, occupancy against its expectation, and the degenerate cases. */
+static void test_sphere_stats(void)
+{
+    const float np[3] = {0, 0, 1}, sp[3] = {0, 0, -1}, eq[3] = {1, 0, 0}, back[3] = {-1, -1e-7f, 0};
+    CHECK(rcc_sphere_cell(np) / RCC_SPHERE_SECTORS == RCC_SPHERE_BANDS - 1, "north pole in the top band");
+    CHECK(rcc_sphere_cell(sp) / RCC_SPHERE_SECTORS == 0, "south pole in the bottom band");
+    CHECK(rcc_sphere_cell(eq) == (RCC_SPHERE_BANDS / 2) * RCC_SPHERE_SECTORS + RCC_SPHERE_SECTORS / 2,
+          "(1,0,0): middle band, longitude 0 in the middle sector (got %d)", rcc_sphere_cell(eq));
+    CHECK(rcc_sphere_cell(back) % RCC_SPHERE_SECTORS == 0, "longitude just above -180 in sector 0");
+    /* uniform points (normalised Gaussians): every cell equally likely */
+    size_t n = 40000;
+    float *x = malloc(n * 3 * sizeof *x);
+    rcc_rng r;
+    rcc_rng_init(&r, 7, 0);
+    for (size_t i = 0; i < n * 3; i++)
+        x[i] = (float)rcc_rng_normal(&r) * 3.0f; /* the norm must not matter */
+    int cells = RCC_SPHERE_BANDS * RCC_SPHERE_SECTORS, *cnt = malloc(sizeof(int) * (size_t)cells);
+    rcc_sphere_stats s, s2;
+    CHECK(rcc_sphere_stats_compute(x, n, 3, 10000, 1, 2.0f, &s, cnt) == RCC_OK, "stats of uniform points");
+    CHECK(s.n_used == 10000 && s.cells == cells, "sample %zu, cells %d", s.n_used, s.cells);
+    CHECK(fabs(s.uniformity_uniform - log((1 - exp(-8.0)) / 8)) < 1e-12, "closed form for t = 2");
+    CHECK(fabs(s.uniformity - s.uniformity_uniform) < 0.01, "uniform points: uniformity %.4f, closed form %.4f",
+          s.uniformity, s.uniformity_uniform);
+    /* occupancy of 10 000 points in 3 200 equal cells: mean 95.6 %, sd about 0.4 % */
+    CHECK(fabs(s.occupancy - s.occupancy_uniform) < 0.015, "uniform points fill %.4f of the cells, expected %.4f",
+          s.occupancy, s.occupancy_uniform);
+    long total = 0;
+    int lo = 1 << 30, hi = 0;
+    for (int c = 0; c < cells; c++) {
+        total += cnt[c];
+        lo = cnt[c] < lo ? cnt[c] : lo;
+        hi = cnt[c] > hi ? cnt[c] : hi;
+    }
+    CHECK(total == 10000 && hi < 20, "cell counts sum to the sample (%ld) and none is crowded (max %d)", total, hi);
+    CHECK(rcc_sphere_stats_compute(x, n, 3, 10000, 1, 2.0f, &s2, NULL) == RCC_OK && s2.uniformity == s.uniformity &&
+              s2.occupied == s.occupied,
+          "the same seed gives the same sample");
+    char png[64];
+    snprintf(png, sizeof png, "/tmp/rcc-test-cells-%d.png", (int)getpid());
+    unsigned char magic[8] = {0};
+    FILE *pf = NULL;
+    CHECK(rcc_plot_sphere_cells(png, cnt, &s2, "uniform") == RCC_OK && (pf = fopen(png, "rb")) &&
+              fread(magic, 1, 8, pf) == 8 && memcmp(magic, "\x89PNG", 4) == 0,
+          "the cell map is a PNG");
+    if (pf)
+        fclose(pf);
+    remove(png);
+    rcc_sphere_stats bad = s2;
+    bad.cells = 7;
+    CHECK(rcc_plot_sphere_cells(png, cnt, &bad, NULL) == RCC_ERR_ARG, "the cell map refuses another grid");
+    /* all points at one place: one cell, uniformity 0 (every pair at distance 0) */
+    for (size_t i = 0; i < 500; i++)
+        x[i * 3] = 0.6f, x[i * 3 + 1] = 0.0f, x[i * 3 + 2] = 0.8f;
+    CHECK(rcc_sphere_stats_compute(x, 500, 3, 0, 1, 2.0f, &s, NULL) == RCC_OK && s.occupied == 1 &&
+              fabs(s.uniformity) < 1e-9,
+          "one point repeated: %d cells, uniformity %.3g", s.occupied, s.uniformity);
+    /* two antipodal points: ‖Δ‖² = 4 for half the pairs */
+    for (size_t i = 0; i < 500; i++)
+        x[i * 3 + 2] = i % 2 ? 0.8f : -0.8f, x[i * 3] = i % 2 ? 0.6f : -0.6f;
+    double pairs = 500.0 * 499 / 2, same = 2 * (250.0 * 249 / 2);
+    double want = log((same + (pairs - same) * exp(-8.0)) / pairs);
+    CHECK(rcc_sphere_stats_compute(x, 500, 3, 0, 1, 2.0f, &s, NULL) == RCC_OK && s.occupied == 2 &&
+              fabs(s.uniformity - want) < 1e-6,
+          "two antipodes: %d cells, uniformity %.6f want %.6f", s.occupied, s.uniformity, want);
+    CHECK(rcc_sphere_stats_compute(x, 500, 5, 0, 1, 2.0f, &s, NULL) == RCC_OK && isnan(s.occupancy),
+          "no grid outside 3-d");
+    CHECK(rcc_sphere_stats_compute(x, 1, 3, 0, 1, 2.0f, &s, NULL) == RCC_ERR_ARG, "one point is refused");
+    CHECK(rcc_sphere_stats_compute(x, 500, 3, 0, 1, 0.0f, &s, NULL) == RCC_ERR_ARG, "t = 0 is refused");
+    free(x), free(cnt);
+}
+
 int main(void)
 {
     if (getenv("RCC_EVAL_EVIDENCE")) {
@@ -1101,6 +1192,7 @@ int main(void)
     test_kselect_synthetic();
     test_split();
     test_probe();
+    test_sphere_stats();
     test_files();
     test_cli();
     return test_finish("test_eval");

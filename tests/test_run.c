@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "run/checkpoint.h"
 #include "run/config.h"
@@ -156,7 +157,7 @@ static void resume_case(int stop_ep, int stop_batch)
     snprintf(b, sizeof b, "%s/cut-%d-%d", tmpdir, stop_ep, stop_batch);
     CHECK_OK(rcc_run_train(&c, &d, a, NULL, NULL));
     stopper s = {stop_ep, stop_batch, 0};
-    rcc_run_hooks hooks = {stop_step, stop_epoch, &s, &s.flag};
+    rcc_run_hooks hooks = {.on_step = stop_step, .on_epoch = stop_epoch, .user = &s, .stop = &s.flag};
     rcc_status st = rcc_run_train(&c, &d, b, NULL, &hooks);
     CHECK(st == RCC_ERR_INTERRUPTED, "the stop flag interrupts the run (%s)", rcc_strerror(st));
     snprintf(pb, sizeof pb, "%s/checkpoint.safetensors", b);
@@ -288,6 +289,17 @@ static void corrupt_checkpoints(void)
     patch(w, n, "{\"__metadata__\"", "[\"__metadata__\"");
     write_bytes(bad, w, n);
     expect_refused("header not JSON", bad, "not a JSON object");
+    /* the configuration in the metadata: an unknown key, a seed that is not a plain integer. The
+     * message wraps the configuration's own ("<file>: configuration: …"), which came out garbled
+     * before rcc_fail formatted aside from the buffer it reads */
+    memcpy(w, b, n);
+    patch(w, n, "backbone\\\":", "backbonX\\\":");
+    write_bytes(bad, w, n);
+    expect_refused("unknown configuration key", bad, "configuration: unknown key 'backbonX'");
+    memcpy(w, b, n);
+    patch(w, n, "\\\"seed\\\":\\\"1\\\"", "\\\"seed\\\":\\\"-\\\"");
+    write_bytes(bad, w, n);
+    expect_refused("seed not an integer", bad, "'seed' is not an integer");
     free(b);
     free(w);
 }
@@ -348,6 +360,250 @@ static void bad_runs(void)
     free(d.labels);
 }
 
+/* A safetensors header naming a tensor or a metadata key twice is refused: which one counts would be
+ * a guess. Two __metadata__ objects overflowed the metadata table (found by fuzz/fuzz_safetensors). */
+static void st_refused(const char *what, const char *header, const char *needle)
+{
+    size_t hl = strlen(header);
+    unsigned char *b = calloc(1, 8 + hl + 64);
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((uint64_t)hl >> (8 * i));
+    memcpy(b + 8, header, hl);
+    rcc_st_file f;
+    rcc_status st = rcc_st_parse(&f, b, 8 + hl + 64, "x.safetensors");
+    CHECK(st == RCC_ERR_FORMAT && strstr(rcc_last_error(), needle), "%s: refused with '%s' (%s: %s)", what, needle,
+          rcc_strerror(st), rcc_last_error());
+    if (st == RCC_OK)
+        rcc_st_close(&f);
+    free(b);
+}
+
+static void safetensors_duplicates(void)
+{
+    st_refused("two __metadata__",
+               "{\"__metadata__\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"},\"__metadata__\":{\"d\":\"4\"}}",
+               "two __metadata__");
+    st_refused("a tensor named twice",
+               "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+               "\"t\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}",
+               "tensor 't' appears twice");
+    st_refused("a metadata key twice", "{\"__metadata__\":{\"format\":\"rcc-checkpoint\",\"format\":\"x\"}}",
+               "metadata key 'format' appears twice");
+    const char *ok = "{\"__metadata__\":{\"k\":\"v\"},\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+    size_t hl = strlen(ok);
+    unsigned char b[256] = {0};
+    b[0] = (unsigned char)hl;
+    memcpy(b + 8, ok, hl);
+    rcc_st_file f;
+    CHECK_OK(rcc_st_parse(&f, b, 8 + hl + 8, "ok.safetensors"));
+    if (f.buf) {
+        CHECK(f.n == 1 && f.nmeta == 1 && strcmp(rcc_st_meta(&f, "k"), "v") == 0, "distinct names still parse");
+        rcc_st_close(&f);
+    }
+}
+
+/* The seed is stored as a string of digits (JSON numbers lose 64-bit integers); nothing else passes. */
+static void config_seed(void)
+{
+    rcc_config c;
+    rcc_config_preset(&c, "cpu");
+    CHECK_OK(rcc_config_from_json(&c, "{\"seed\":\"18446744073709551615\"}"));
+    CHECK(c.seed == UINT64_MAX, "the largest seed reads back");
+    const char *bad[] = {"\"-1\"", "\" 7\"", "\"+7\"", "\"18446744073709551616\"", "\"\"", "\"7x\"", "7"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char json[64];
+        snprintf(json, sizeof json, "{\"seed\":%s}", bad[i]);
+        rcc_config_preset(&c, "cpu");
+        rcc_status st = rcc_config_from_json(&c, json);
+        CHECK(st == RCC_ERR_FORMAT && strstr(rcc_last_error(), "seed") && c.seed == 1, "seed %s refused (%s)", bad[i],
+              rcc_last_error());
+    }
+}
+
+/* Largest |a − b| relative to the largest |a| of the same tensor, over all parameters; *abs_diff
+ * gets the largest |a − b| and *where the tensor of the relative one. */
+static double max_rel_diff(const rcc_params *a, const rcc_params *b, double *abs_diff, const char **where)
+{
+    double worst = 0;
+    *abs_diff = 0;
+    *where = "";
+    for (int i = 0; i < a->n; i++) {
+        const float *x = rcc_pdata(a) + a->p[i].off, *y = rcc_pdata(b) + b->p[i].off;
+        double scale = 0, d = 0;
+        for (size_t k = 0; k < a->p[i].numel; k++) {
+            scale = fmax(scale, fabs(x[k]));
+            d = fmax(d, fabs((double)x[k] - y[k]));
+        }
+        *abs_diff = fmax(*abs_diff, d);
+        if (scale > 0 && d / scale > worst) {
+            worst = d / scale;
+            *where = a->p[i].name;
+        }
+    }
+    return worst;
+}
+
+/* One epoch (5 steps) from the same seed with other thread counts. The loader's threads only
+ * prepare the same bytes (each view depends on seed, epoch, index, view), so 1 or 2 of them give
+ * the same model bit for bit. The compute threads split oneDNN's and the losses' reductions
+ * differently, so 1 and 2 of them differ in the last bits, which Adam then carries on: the test
+ * bounds the difference. */
+static void thread_counts(void)
+{
+    rcc_dataset d;
+    tiny_data(&d);
+    const struct {
+        int threads, loader;
+    } runs[3] = {{2, 1}, {2, 2}, {1, 1}};
+    rcc_params ps[3];
+    rcc_model m[3];
+    bool ok = true;
+    for (int r = 0; r < 3; r++) {
+        rcc_config c;
+        tiny_config(&c);
+        c.epochs = 1;
+        c.threads = runs[r].threads;
+        c.loader_threads = runs[r].loader;
+        char dir[300], ck[340];
+        snprintf(dir, sizeof dir, "%s/threads-%d-%d", tmpdir, runs[r].threads, runs[r].loader);
+        rcc_status st = rcc_run_train(&c, &d, dir, NULL, NULL);
+        CHECK(st == RCC_OK, "threads %d, loader threads %d: trains (%s)", runs[r].threads, runs[r].loader,
+              rcc_last_error());
+        snprintf(ck, sizeof ck, "%s/checkpoint.safetensors", dir);
+        rcc_progress pr;
+        rcc_config c2;
+        ok = ok && st == RCC_OK && load_params(ck, &ps[r], &m[r], &pr, &c2);
+        if (!ok)
+            break;
+    }
+    if (ok) {
+        CHECK(memcmp(ps[0].data, ps[1].data, ps[0].total * 4) == 0 && memcmp(ps[0].v, ps[1].v, ps[0].total * 4) == 0 &&
+                  memcmp(ps[0].bufs, ps[1].bufs, ps[0].total_b * 4) == 0,
+              "1 or 2 loader threads: the same model bit for bit");
+        double abs_diff;
+        const char *where;
+        double rel = max_rel_diff(&ps[0], &ps[2], &abs_diff, &where);
+        bool same = memcmp(ps[0].data, ps[2].data, ps[0].total * 4) == 0;
+        printf("test_run: 1 vs 2 compute threads after %d steps: %s, largest relative parameter difference %.3g "
+               "(%s), largest absolute %.3g\n",
+               40 / 8, same ? "bit-identical" : "not bit-identical", rel, where, abs_diff);
+        /* measured: 6e-7 absolute, 1.1e-4 of the scale of a batch-norm bias that is still near 0 */
+        CHECK(abs_diff < 1e-5 && rel < 1e-3,
+              "1 vs 2 compute threads: parameters within 1e-5, and 1e-3 of each tensor's scale (%.3g, %.3g)",
+              abs_diff, rel);
+    }
+    for (int r = 0; ok && r < 3; r++) {
+        rcc_model_free(&m[r]);
+        rcc_params_free(&ps[r]);
+    }
+    free(d.pix);
+    free(d.labels);
+}
+
+/* Resuming needs the same training and Adam's state; each refusal names the reason. */
+static void resume_refusals(void)
+{
+    rcc_config c;
+    tiny_config(&c);
+    c.epochs = 1;
+    rcc_dataset d;
+    tiny_data(&d);
+    char dir[300], ck[340], other[300];
+    snprintf(dir, sizeof dir, "%s/refuse", tmpdir);
+    snprintf(ck, sizeof ck, "%s/checkpoint.safetensors", dir);
+    CHECK_OK(rcc_run_train(&c, &d, dir, NULL, NULL));
+    rcc_config changed = c;
+    changed.in_channels = 1;
+    changed.epochs = 3;
+    changed.lambda = 0.5f;
+    snprintf(other, sizeof other, "%s/refuse2", tmpdir);
+    rcc_status st = rcc_run_train(&changed, &d, other, ck, NULL);
+    CHECK(st == RCC_ERR_ARG && strstr(rcc_last_error(), "another configuration"),
+          "resume with another lambda is refused: %s", rcc_last_error());
+    changed = c;
+    changed.in_channels = 1;
+    changed.epochs = 3;
+    changed.threads = 1;
+    changed.save_every = 2;
+    st = rcc_run_train(&changed, &d, other, ck, NULL);
+    CHECK(st == RCC_OK, "resume with more epochs, other threads and save_every is allowed: %s", rcc_last_error());
+    /* a checkpoint for inference only (no Adam moments) */
+    rcc_st_file f;
+    rcc_config saved;
+    rcc_progress pr;
+    rcc_params ps;
+    rcc_model m;
+    if (load_params(ck, &ps, &m, &pr, &saved)) {
+        char inf[340];
+        snprintf(inf, sizeof inf, "%s/inference.safetensors", tmpdir);
+        CHECK_OK(rcc_checkpoint_save(inf, &saved, &ps, &pr, false));
+        CHECK_OK(rcc_checkpoint_open(inf, &f, &saved, &pr));
+        rcc_st_close(&f);
+        st = rcc_run_train(&saved, &d, other, inf, NULL);
+        CHECK(st == RCC_ERR_FORMAT && strstr(rcc_last_error(), "no optimizer state"),
+              "a checkpoint without optimizer state cannot be resumed: %s", rcc_last_error());
+        rcc_model_free(&m);
+        rcc_params_free(&ps);
+    }
+    free(d.pix);
+    free(d.labels);
+}
+
+/* One image cannot make a batch (at least 2: the losses contrast each image with the others), so
+ * it is refused, clearly; --batch 1 is out of range. */
+static void one_image(void)
+{
+    rcc_dataset d;
+    tiny_data(&d);
+    d.n = 1;
+    rcc_config c;
+    tiny_config(&c);
+    c.batch = 2;
+    rcc_status st = rcc_run_train(&c, &d, tmpdir, NULL, NULL);
+    CHECK(st == RCC_ERR_ARG && strstr(rcc_last_error(), "fewer than one batch"), "one image, batch 2: %s",
+          rcc_last_error());
+    c.batch = 1;
+    st = rcc_run_train(&c, &d, tmpdir, NULL, NULL);
+    CHECK(st == RCC_ERR_ARG && strstr(rcc_last_error(), "batch = 1 is out of range"), "batch 1: %s",
+          rcc_last_error());
+    d.n = 40;
+    free(d.pix);
+    free(d.labels);
+}
+
+/* An output folder that cannot be written is reported before training, as the folder itself or as
+ * the parent of a new one. Skipped when running as root, where permissions do not stop writing. */
+static void unwritable_out(void)
+{
+    char ro[300], probe[340], sub[340];
+    snprintf(ro, sizeof ro, "%s/readonly", tmpdir);
+    snprintf(probe, sizeof probe, "%s/probe", ro);
+    snprintf(sub, sizeof sub, "%s/run", ro);
+    mkdir(ro, 0755);
+    chmod(ro, 0555);
+    FILE *f = fopen(probe, "w");
+    if (f) {
+        fclose(f);
+        unlink(probe);
+        printf("test_run: unwritable output folder: skipped (permissions do not stop this user, e.g. root)\n");
+        chmod(ro, 0755);
+        return;
+    }
+    rcc_dataset d;
+    tiny_data(&d);
+    rcc_config c;
+    tiny_config(&c);
+    rcc_status st = rcc_run_train(&c, &d, ro, NULL, NULL);
+    CHECK(st == RCC_ERR_IO && strstr(rcc_last_error(), "not writable"), "a read-only output folder: %s",
+          rcc_last_error());
+    st = rcc_run_train(&c, &d, sub, NULL, NULL);
+    CHECK(st == RCC_ERR_IO && strstr(rcc_last_error(), "cannot create the output folder"),
+          "a new folder in a read-only one: %s", rcc_last_error());
+    chmod(ro, 0755);
+    free(d.pix);
+    free(d.labels);
+}
+
 static void schedule(void)
 {
     rcc_config c;
@@ -385,6 +641,12 @@ int main(void)
     resume_case(1, 2); /* in the middle of the second */
     bad_runs();
     corrupt_checkpoints();
+    safetensors_duplicates();
+    config_seed();
+    thread_counts();
+    resume_refusals();
+    one_image();
+    unwritable_out();
     edge_case("lambda 0 (uniformity only)", 0.0f, 3, 8, -1);
     edge_case("lambda 1 (plain CC)", 1.0f, 3, 8, -1);
     edge_case("K = 1", 0.95f, 1, 8, -1);

@@ -107,6 +107,10 @@ typedef enum {
 /* Prepares batches on `threads` worker threads while the caller trains. */
 rcc_status rcc_loader_create(rcc_loader **l, const rcc_dataset *d, const rcc_aug_config *aug, rcc_loader_mode mode,
                              int batch, int s, uint64_t seed, int threads);
+/* Data-parallel training: this process takes rows rank·b/size .. (rank+1)·b/size − 1 of every
+ * global batch of b images (same order and views as one process would have). Call before the
+ * first epoch; rcc_loader_next then gives b/size images per view. */
+rcc_status rcc_loader_set_shard(rcc_loader *l, int rank, int size);
 /* Starts epoch `epoch` (0-based) at batch `start_batch` (for resuming mid-epoch). */
 rcc_status rcc_loader_start_epoch(rcc_loader *l, uint64_t epoch, int start_batch);
 /* Fills out with the next batch: TRAIN: 2·batch images (views a of all, then views b of all);

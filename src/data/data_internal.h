@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "data.h"
 #include "util.h"
 
@@ -31,6 +32,9 @@ typedef struct {
 /* Decode by signature (PNG or JPEG); errors name `path`. Gray(+alpha) gives 1 channel, colour(+alpha)
  * 3; alpha is dropped, 16-bit samples are scaled to 8 bits, palettes expanded. */
 rcc_status rcc_image_decode(const char *path, rcc_image_u8 *img);
+/* The same from a stream open for reading at the start of the image (a file, or fmemopen'ed
+ * memory, as the fuzz harness does); `path` only names it in errors. f is not closed. */
+rcc_status rcc_image_decode_stream(const char *path, FILE *f, rcc_image_u8 *img);
 
 /* Resampling of a region (y0, x0, rh, rw) of one c×h×w image to c×oh×ow, as PyTorch's bilinear
  * interpolate (align_corners=False, no antialiasing) of the cropped tensor. */

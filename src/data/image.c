@@ -204,12 +204,9 @@ static rcc_status jpeg_decode(const char *path, FILE *f, rcc_image_u8 *img)
 
 /* ---------------------------------------------------------------- either */
 
-rcc_status rcc_image_decode(const char *path, rcc_image_u8 *img)
+rcc_status rcc_image_decode_stream(const char *path, FILE *f, rcc_image_u8 *img)
 {
     memset(img, 0, sizeof *img);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rcc_fail(RCC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char sig[8] = {0};
     size_t got = fread(sig, 1, sizeof sig, f);
     rcc_status st;
@@ -222,10 +219,20 @@ rcc_status rcc_image_decode(const char *path, rcc_image_u8 *img)
         st = rcc_fail(RCC_ERR_FORMAT, "%s: not a PNG or JPEG file (%s)", path,
                       got == 0 ? "empty file" : "its first bytes are neither the PNG nor the JPEG signature");
     }
-    fclose(f);
     if (st != RCC_OK) {
         free(img->pix);
         img->pix = NULL;
     }
+    return st;
+}
+
+rcc_status rcc_image_decode(const char *path, rcc_image_u8 *img)
+{
+    memset(img, 0, sizeof *img);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return rcc_fail(RCC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    rcc_status st = rcc_image_decode_stream(path, f, img);
+    fclose(f);
     return st;
 }

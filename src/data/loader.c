@@ -28,6 +28,7 @@ struct rcc_loader {
     rcc_aug_config aug;
     rcc_loader_mode mode;
     int batch, s, threads, nbatches, views;
+    int gbatch, shard_off; /* data-parallel shards: rows shard_off.. of each global batch of gbatch */
     uint64_t seed, epoch;
     size_t img; /* floats per image view */
     int *perm;  /* data-set order of this epoch */
@@ -42,14 +43,14 @@ struct rcc_loader {
 
 static int batch_count(const rcc_loader *l, int b)
 {
-    int left = l->d->n - b * l->batch;
+    int left = l->d->n - b * l->gbatch - l->shard_off;
     return left < l->batch ? left : l->batch;
 }
 
 /* Item i of batch b (image and views) into buf/idx laid out for `count` images per view. */
 static void produce(const rcc_loader *l, int b, int i, int count, float *buf, int *idx)
 {
-    int index = l->perm[(size_t)b * l->batch + i];
+    int index = l->perm[(size_t)b * l->gbatch + (size_t)l->shard_off + i];
     idx[i] = index;
     if (l->mode == RCC_LOADER_TRAIN) {
         rcc_augment(&l->aug, l->d, index, l->s, l->seed, l->epoch, 0, buf + (size_t)i * l->img);
@@ -151,7 +152,7 @@ rcc_status rcc_loader_create(rcc_loader **out, const rcc_dataset *d, const rcc_a
     if (aug)
         l->aug = *aug;
     l->mode = mode;
-    l->batch = batch;
+    l->batch = l->gbatch = batch;
     l->s = s;
     l->seed = seed;
     l->threads = threads;
@@ -182,6 +183,17 @@ rcc_status rcc_loader_create(rcc_loader **out, const rcc_dataset *d, const rcc_a
         l->nthreads_started++;
     }
     *out = l;
+    return RCC_OK;
+}
+
+rcc_status rcc_loader_set_shard(rcc_loader *l, int rank, int size)
+{
+    if (l->mode != RCC_LOADER_TRAIN || l->started)
+        return rcc_fail(RCC_ERR_ARG, "loader: shards are for training loaders, before the first epoch");
+    if (size < 1 || rank < 0 || rank >= size || l->gbatch % size)
+        return rcc_fail(RCC_ERR_ARG, "loader: a batch of %d cannot be split in %d shards", l->gbatch, size);
+    l->batch = l->gbatch / size;
+    l->shard_off = rank * l->batch;
     return RCC_OK;
 }
 

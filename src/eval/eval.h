@@ -142,6 +142,30 @@ void rcc_kselect_config_default(rcc_kselect_config *c);
 rcc_status rcc_kselect(const float *x, size_t n, int d, const rcc_kselect_config *cfg, rcc_kselect_result *res);
 void rcc_kselect_result_free(rcc_kselect_result *res);
 
+/* ================================================================ use of the sphere */
+
+/* An equal-area grid on S²: RCC_SPHERE_BANDS bands of equal height in z, each cut into
+ * RCC_SPHERE_SECTORS sectors of longitude (all cells have the same area). */
+#define RCC_SPHERE_BANDS 32
+#define RCC_SPHERE_SECTORS 100
+
+typedef struct {
+    size_t n_used;             /* points in the seeded sample */
+    float t;
+    double uniformity;         /* log mean_{i<j} exp(−t‖h_i − h_j‖²) on the sample (lower = more uniform) */
+    double uniformity_uniform; /* its value for points uniform on S² (d = 3; NaN otherwise) */
+    int cells, occupied;       /* grid cells, cells holding at least one sample point (d = 3) */
+    double occupancy;          /* occupied / cells (NaN unless d = 3) */
+    double occupancy_uniform;  /* expected occupancy of n_used uniform points: 1 − (1 − 1/cells)^n_used */
+} rcc_sphere_stats;
+
+/* Cell (band · SECTORS + sector) of a point of R³ (normalised first). */
+int rcc_sphere_cell(const float *p);
+/* Rows are normalised; a seeded sample of `sample` points (0 or ≥ n: all; at most 50 000) is used
+ * for both measures. cell_counts (cells entries, may be NULL; d = 3) receives the counts. */
+rcc_status rcc_sphere_stats_compute(const float *h, size_t n, int d, size_t sample, uint64_t seed, float t,
+                                    rcc_sphere_stats *s, int *cell_counts);
+
 /* ================================================================ linear probe */
 
 typedef struct {
@@ -232,5 +256,10 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
 /* Confusion matrix from a K×C contingency table: rows = classes, columns = clusters ordered by
  * their Hungarian match, colour = fraction of the class, counts written in the cells. */
 rcc_status rcc_plot_confusion(const char *path, const int64_t *table, int k, int c, const char *title);
+/* The equal-area grid's cell counts (RCC_SPHERE_BANDS × RCC_SPHERE_SECTORS, from
+ * rcc_sphere_stats_compute) as a map in Lambert's cylindrical equal-area projection (longitude
+ * across, z up: equal areas on the sphere are equal areas on the map); empty cells white. */
+rcc_status rcc_plot_sphere_cells(const char *path, const int *cell_counts, const rcc_sphere_stats *s,
+                                 const char *title);
 
 #endif

@@ -61,6 +61,9 @@ static rcc_status npy_read_2d(const char *path, bool as_int, void **out, size_t 
     rcc_status st = RCC_OK;
     if (h.ndim > 2)
         st = rcc_fail(RCC_ERR_FORMAT, "%s: .npy array has %d dimensions (expected 1 or 2)", path, h.ndim);
+    else if (h.ndim == 2 && h.shape[1] == 0 && h.shape[0] > 0) /* else 100 bytes could ask for terabytes */
+        st = rcc_fail(RCC_ERR_FORMAT, "%s: .npy array of %llu x 0 has no columns", path,
+                      (unsigned long long)h.shape[0]);
     unsigned char *b = NULL;
     if (st == RCC_OK)
         st = rcc_npy_read_data(path, f, &h, &b);
@@ -453,8 +456,9 @@ static rcc_status predictions_npy(const char *path, rcc_predictions *p)
     if (cols == 1) {
         for (size_t i = 0; i < rows; i++) {
             if (x[i] != floorf(x[i]) || x[i] < 0 || x[i] > 1e7f) {
+                double v = x[i]; /* named in the message, after x is freed */
                 free(x);
-                return rcc_fail(RCC_ERR_FORMAT, "%s: element %zu (%g) is not a cluster id", path, i, (double)x[i]);
+                return rcc_fail(RCC_ERR_FORMAT, "%s: element %zu (%g) is not a cluster id", path, i, v);
             }
             p->cluster[i] = (int)x[i];
         }

@@ -1044,3 +1044,70 @@ rcc_status rcc_plot_confusion(const char *path, const int64_t *table, int k, int
     free(map), free(order), free(rowsum);
     return canvas_save(&cv, path);
 }
+
+rcc_status rcc_plot_sphere_cells(const char *path, const int *cnt, const rcc_sphere_stats *s, const char *title)
+{
+    enum { B = RCC_SPHERE_BANDS, S = RCC_SPHERE_SECTORS };
+    if (!cnt || !s || s->cells != B * S)
+        return rcc_fail(RCC_ERR_ARG, "sphere cells plot: need the %d cell counts of a 3-d feature set", B * S);
+    /* Lambert cylindrical equal-area: x = longitude (2π), y = z (2), so the map is π : 1 */
+    double mw = 640, mh = mw / M_PI, left = 70, top = 78, cbw = 90;
+    int W = (int)(left + mw + 30 + cbw), H = (int)(top + mh + 58);
+    canvas cv = {0};
+    RCC_TRY(canvas_open(&cv, W, H));
+    cairo_t *cr = cv.cr;
+    int mx = 1;
+    for (int c = 0; c < B * S; c++)
+        mx = cnt[c] > mx ? cnt[c] : mx;
+    char buf[200];
+    set_rgb(cr, BLACK, 1);
+    text(cr, W / 2.0, 20, title ? title : "Use of the sphere", 16, true, 0.5, 0.5, 0);
+    snprintf(buf, sizeof buf, "%d of %d equal-area cells hold a point (%.1f%%; %zu uniform points would fill %.1f%%)",
+             s->occupied, s->cells, 100 * s->occupancy, s->n_used, 100 * s->occupancy_uniform);
+    set_rgb(cr, GRAY, 1);
+    text(cr, W / 2.0, 42, buf, 11.5, false, 0.5, 0.5, 0);
+    snprintf(buf, sizeof buf, "uniformity log E exp(-%g |hi - hj|^2) = %.3f (uniform on the sphere: %.3f; lower = more spread)",
+             (double)s->t, s->uniformity, s->uniformity_uniform);
+    text(cr, W / 2.0, 59, buf, 11.5, false, 0.5, 0.5, 0);
+    double cw = mw / S, ch = mh / B;
+    for (int b = 0; b < B; b++)
+        for (int q = 0; q < S; q++) {
+            int v = cnt[b * S + q];
+            if (!v)
+                continue;
+            double f = log1p(v) / log1p(mx); /* log scale: one point is already visible */
+            cairo_rectangle(cr, left + q * cw, top + (B - 1 - b) * ch, cw + 0.3, ch + 0.3);
+            cairo_set_source_rgb(cr, 1 - f * 0.97 - (1 - f) * 0.25, 1 - f * 0.81 - (1 - f) * 0.15, 1 - f * 0.58);
+            cairo_fill(cr);
+        }
+    cairo_rectangle(cr, left + 0.5, top + 0.5, mw, mh);
+    set_rgb(cr, BLACK, 1);
+    cairo_set_line_width(cr, 1);
+    cairo_stroke(cr);
+    for (int deg = -180; deg <= 180; deg += 90) {
+        snprintf(buf, sizeof buf, "%d°", deg);
+        text(cr, left + (deg + 180) / 360.0 * mw, top + mh + 6, buf, 10.5, false, 0.5, 0, 0);
+    }
+    for (int z = -1; z <= 1; z++) {
+        snprintf(buf, sizeof buf, "%d", z);
+        text(cr, left - 6, top + (1 - z) / 2.0 * mh, buf, 10.5, false, 1, 0.5, 0);
+    }
+    text(cr, left + mw / 2, top + mh + 34, "longitude atan2(y, x)", 12, true, 0.5, 0.5, 0);
+    text(cr, left - 34, top + mh / 2, "z", 12, true, 0.5, 0.5, 0);
+    double bx = left + mw + 30, bh = mh;
+    for (int q = 0; q < 100; q++) {
+        double f = 1 - q / 99.0;
+        cairo_rectangle(cr, bx, top + bh * q / 100.0, 14, bh / 100.0 + 0.6);
+        cairo_set_source_rgb(cr, 1 - f * 0.97 - (1 - f) * 0.25, 1 - f * 0.81 - (1 - f) * 0.15, 1 - f * 0.58);
+        cairo_fill(cr);
+    }
+    cairo_rectangle(cr, bx + 0.5, top + 0.5, 14, bh);
+    set_rgb(cr, BLACK, 1);
+    cairo_stroke(cr);
+    snprintf(buf, sizeof buf, "%d", mx);
+    text(cr, bx + 19, top, buf, 10.5, false, 0, 0.5, 0);
+    text(cr, bx + 19, top + bh, "1", 10.5, false, 0, 0.5, 0);
+    text(cr, bx + 19, top + bh / 2, "points", 10.5, false, 0, 0.5, 0);
+    text(cr, bx + 19, top + bh / 2 + 13, "(log)", 10.5, false, 0, 0.5, 0);
+    return canvas_save(&cv, path);
+}

@@ -2,8 +2,11 @@
  * Training computes statistics per group of the batch (the two augmented views are one batch of
  * 2N images, but each view is normalised with its own statistics, as two separate PyTorch calls
  * would) and updates the running statistics once per group, in order, as PyTorch does. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include "../dist.h"
 #include "ops.h"
 
 static unsigned bn_flags(const rcc_bn *b, bool global_stats)
@@ -91,6 +94,53 @@ rcc_status rcc_bn_plan(rcc_arena *a, rcc_params *ps, rcc_bn *b, const char *name
     return RCC_OK;
 }
 
+rcc_status rcc_bn_plan_sync(rcc_arena *a, rcc_bn *b, rcc_dist *d)
+{
+    if (!b->train || !d || d->size <= 1)
+        return RCC_OK;
+    const dnnl_memory_desc_t *smd = &b->src->md;
+    if (smd->format_kind != dnnl_blocked || smd->ndims != 4 || smd->format_desc.blocking.inner_nblks > 1 ||
+        (smd->format_desc.blocking.inner_nblks == 1 && smd->format_desc.blocking.inner_idxs[0] != 1))
+        return rcc_fail(RCC_ERR_ARG, "synchronised batch-norm: unsupported activation layout");
+    b->sync = d;
+    dnnl_memory_desc_t gmd;
+    RCC_TRY(rcc_md_with_batch(smd, b->n / b->groups, &gmd));
+    dnnl_batch_normalization_desc_t desc;
+    DNN_TRY(dnnl_batch_normalization_forward_desc_init(&desc, dnnl_forward_training, &gmd, b->eps, bn_flags(b, true)),
+            "batch-norm forward descriptor (global statistics)");
+    RCC_TRY(rcc_pd_create(&b->pd_fwd_sync, &desc, NULL, "batch-norm forward (global statistics)"));
+    int64_t cd[1] = {b->c};
+    dnnl_memory_desc_t vec = rcc_md_plain(1, cd, dnnl_a);
+    const dnnl_memory_desc_t *wsmd = dnnl_primitive_desc_query_md(b->pd_fwd_sync, dnnl_query_workspace_md, 0);
+    bool has_ws = b->relu && wsmd && wsmd->ndims > 0;
+    for (int g = 0; g < b->groups; g++) {
+        rcc_prim *p = &b->fwd_sync[g];
+        if (g == 0) {
+            RCC_TRY(rcc_prim_create(a, p, b->pd_fwd_sync, "batch-norm fwd (sync)"));
+            memcpy(p->layer, b->fwd[0].layer, sizeof p->layer);
+        } else
+            rcc_prim_share(p, &b->fwd_sync[0]);
+        RCC_TRY(rcc_act_plan(a, &b->gmean_g[g], &vec));
+        RCC_TRY(rcc_act_plan(a, &b->gvar_g[g], &vec));
+        rcc_prim_arg(p, DNNL_ARG_SRC, &b->src_g[g]);
+        rcc_prim_arg(p, DNNL_ARG_DST, &b->dst_g[g]);
+        rcc_prim_arg(p, DNNL_ARG_SCALE, &b->gamma);
+        rcc_prim_arg(p, DNNL_ARG_SHIFT, &b->beta);
+        rcc_prim_arg(p, DNNL_ARG_MEAN, &b->gmean_g[g]);
+        rcc_prim_arg(p, DNNL_ARG_VARIANCE, &b->gvar_g[g]);
+        if (has_ws) {
+            RCC_TRY(rcc_act_plan(a, &b->wss_g[g], wsmd));
+            rcc_prim_arg(p, DNNL_ARG_WORKSPACE, &b->wss_g[g]);
+        }
+        p->flops = 0;
+    }
+    b->red = malloc(sizeof(double) * 2 * (size_t)b->groups * (size_t)b->c);
+    b->coef = malloc(sizeof(float) * 2 * (size_t)b->c);
+    if (!b->red || !b->coef)
+        return rcc_fail(RCC_ERR_NOMEM, "synchronised batch-norm buffers");
+    return RCC_OK;
+}
+
 rcc_status rcc_bn_plan_bwd(rcc_arena *a, rcc_bn *b, rcc_act *diff_dst, rcc_act *diff_src)
 {
     if (!b->train)
@@ -100,10 +150,11 @@ rcc_status rcc_bn_plan_bwd(rcc_arena *a, rcc_bn *b, rcc_act *diff_dst, rcc_act *
     dnnl_memory_desc_t gmd;
     RCC_TRY(rcc_md_with_batch(&b->src->md, b->n / b->groups, &gmd));
     dnnl_batch_normalization_desc_t d;
-    DNN_TRY(dnnl_batch_normalization_backward_desc_init(&d, dnnl_backward, &gmd, &gmd, b->eps, bn_flags(b, false)),
+    DNN_TRY(dnnl_batch_normalization_backward_desc_init(&d, dnnl_backward, &gmd, &gmd, b->eps,
+                                                        bn_flags(b, b->sync != NULL)),
             "batch-norm backward descriptor");
     dnnl_primitive_desc_t pd;
-    RCC_TRY(rcc_pd_create(&pd, &d, b->pd_fwd, "batch-norm backward"));
+    RCC_TRY(rcc_pd_create(&pd, &d, b->sync ? b->pd_fwd_sync : b->pd_fwd, "batch-norm backward"));
     int64_t cd[1] = {b->c};
     dnnl_memory_desc_t vec = rcc_md_plain(1, cd, dnnl_a);
     rcc_status s = rcc_act_plan(a, &b->dgamma, &vec);
@@ -123,13 +174,14 @@ rcc_status rcc_bn_plan_bwd(rcc_arena *a, rcc_bn *b, rcc_act *diff_dst, rcc_act *
         } else
             rcc_prim_share(p, &b->bwd[0]);
         rcc_prim_arg(p, DNNL_ARG_SRC, &b->src_g[g]);
-        rcc_prim_arg(p, DNNL_ARG_MEAN, &b->mean_g[g]);
-        rcc_prim_arg(p, DNNL_ARG_VARIANCE, &b->var_g[g]);
+        rcc_prim_arg(p, DNNL_ARG_MEAN, b->sync ? &b->gmean_g[g] : &b->mean_g[g]);
+        rcc_prim_arg(p, DNNL_ARG_VARIANCE, b->sync ? &b->gvar_g[g] : &b->var_g[g]);
         rcc_prim_arg(p, DNNL_ARG_DIFF_DST, &b->dd_g[g]);
         rcc_prim_arg(p, DNNL_ARG_SCALE, &b->gamma);
         rcc_prim_arg(p, DNNL_ARG_SHIFT, &b->beta);
-        if (b->ws_g[g].bytes)
-            rcc_prim_arg(p, DNNL_ARG_WORKSPACE, &b->ws_g[g]);
+        rcc_act *ws = b->sync ? &b->wss_g[g] : &b->ws_g[g];
+        if (ws->bytes)
+            rcc_prim_arg(p, DNNL_ARG_WORKSPACE, ws);
         rcc_prim_arg(p, DNNL_ARG_DIFF_SRC, &b->ds_g[g]);
         rcc_prim_arg(p, DNNL_ARG_DIFF_SCALE, &b->dgamma);
         rcc_prim_arg(p, DNNL_ARG_DIFF_SHIFT, &b->dbeta);
@@ -139,8 +191,118 @@ rcc_status rcc_bn_plan_bwd(rcc_arena *a, rcc_bn *b, rcc_act *diff_dst, rcc_act *
     return s;
 }
 
+/* Synchronised forward: local statistics of every group (the first primitive), summed over the
+ * processes as (mean, variance + mean²) — every process holds the same number of images — then
+ * the normalisation with the global statistics. */
+static rcc_status bn_forward_sync(rcc_bn *b, rcc_params *ps)
+{
+    int C = b->c, G = b->groups, P = b->sync->size;
+    for (int g = 0; g < G; g++)
+        RCC_TRY(rcc_prim_exec(&b->fwd[g]));
+    double *r = b->red;
+    for (int g = 0; g < G; g++)
+        for (int c = 0; c < C; c++) {
+            double m = b->mean_g[g].ptr[c], v = b->var_g[g].ptr[c];
+            r[(2 * g) * C + c] = m;
+            r[(2 * g + 1) * C + c] = v + m * m;
+        }
+    RCC_TRY(rcc_dist_allreduce_f64(b->sync, r, 2 * (size_t)G * C));
+    float *rm = rcc_pbufs(ps) + b->mean_off, *rv = rcc_pbufs(ps) + b->var_off;
+    double count = (double)(b->n / G) * (double)(b->h * b->w) * P;
+    float unbias = (float)(count / (count > 1 ? count - 1 : 1));
+    for (int g = 0; g < G; g++) {
+        float *gm = b->gmean_g[g].ptr, *gv = b->gvar_g[g].ptr;
+        for (int c = 0; c < C; c++) {
+            double m = r[(2 * g) * C + c] / P, v = r[(2 * g + 1) * C + c] / P - m * m;
+            gm[c] = (float)m;
+            gv[c] = (float)(v > 0 ? v : 0);
+        }
+        RCC_TRY(rcc_prim_exec(&b->fwd_sync[g]));
+        for (int c = 0; c < C; c++) {
+            rm[c] = (1 - b->momentum) * rm[c] + b->momentum * gm[c];
+            rv[c] = (1 - b->momentum) * rv[c] + b->momentum * gv[c] * unbias;
+        }
+    }
+    return RCC_OK;
+}
+
+/* Offsets of a 4-d activation with at most one inner block, on the channel axis. */
+typedef struct {
+    int64_t s[4], blk, off0;
+} bn_layout;
+
+static bn_layout layout_of(const dnnl_memory_desc_t *md)
+{
+    bn_layout l;
+    for (int i = 0; i < 4; i++)
+        l.s[i] = md->format_desc.blocking.strides[i];
+    l.blk = md->format_desc.blocking.inner_nblks == 1 ? md->format_desc.blocking.inner_blks[0] : 1;
+    l.off0 = md->offset0;
+    return l;
+}
+
+/* Synchronised backward. With global statistics μ, σ the primitive gives γ/σ · dy (statistics
+ * held constant) and the local sums Σ dy, Σ dy·x̂. The full gradient of batch statistics is
+ *   dx = γ/σ · (dy − Σdy / M − x̂ · Σ(dy·x̂) / M),  M = images · H · W over all processes,
+ * so the sums are added over processes and the two terms subtracted here: dx += α_c + β_c · x. */
+static rcc_status bn_backward_sync(rcc_bn *b, rcc_params *ps)
+{
+    int C = b->c, G = b->groups, P = b->sync->size;
+    float *dg = rcc_pgrad(ps) + b->gamma_off, *db = rcc_pgrad(ps) + b->beta_off;
+    double *r = b->red;
+    for (int g = 0; g < G; g++) {
+        RCC_TRY(rcc_prim_exec(&b->bwd[g]));
+        const float *tg = b->dgamma.ptr, *tb = b->dbeta.ptr;
+        for (int c = 0; c < C; c++) {
+            dg[c] += tg[c]; /* local: the gradients themselves are summed over processes later */
+            db[c] += tb[c];
+            r[(2 * g) * C + c] = tb[c];
+            r[(2 * g + 1) * C + c] = tg[c];
+        }
+    }
+    RCC_TRY(rcc_dist_allreduce_f64(b->sync, r, 2 * (size_t)G * C));
+    double t0 = rcc_now();
+    const float *gamma = b->gamma.ptr;
+    int64_t nper = b->n / G, H = b->h, W = b->w;
+    double M = (double)nper * (double)(H * W) * P;
+    bn_layout L = layout_of(&b->src_g[0].md), LD = layout_of(&b->ds_g[0].md);
+    for (int g = 0; g < G; g++) {
+        const float *gm = b->gmean_g[g].ptr, *gv = b->gvar_g[g].ptr;
+        float *alpha = b->coef, *beta = b->coef + C;
+        for (int c = 0; c < C; c++) {
+            double inv = 1.0 / sqrt((double)gv[c] + b->eps), k = gamma[c] * inv;
+            double A = r[(2 * g) * C + c] / M, B = r[(2 * g + 1) * C + c] / M;
+            /* dx −= k (A + (x − μ) inv B)  ⇒  α = −k (A − μ inv B), β = −k inv B */
+            alpha[c] = (float)(-k * (A - gm[c] * inv * B));
+            beta[c] = (float)(-k * inv * B);
+        }
+        const float *x = b->src_g[g].ptr;
+        float *dx = b->ds_g[g].ptr;
+        int64_t cblocks = (C + L.blk - 1) / L.blk;
+#pragma omp parallel for collapse(2) schedule(static)
+        for (int64_t n = 0; n < nper; n++)
+            for (int64_t cb = 0; cb < cblocks; cb++)
+                for (int64_t h = 0; h < H; h++)
+                    for (int64_t w = 0; w < W; w++) {
+                        const float *xp = x + L.off0 + n * L.s[0] + cb * L.s[1] + h * L.s[2] + w * L.s[3];
+                        float *dp = dx + LD.off0 + n * LD.s[0] + cb * LD.s[1] + h * LD.s[2] + w * LD.s[3];
+                        int64_t c0 = cb * L.blk, cn = C - c0 < L.blk ? C - c0 : L.blk;
+                        if (L.blk == 1) { /* plain layout: channel stride s[1] */
+                            dp[0] += alpha[c0] + beta[c0] * xp[0];
+                            continue;
+                        }
+                        for (int64_t j = 0; j < cn; j++)
+                            dp[j] += alpha[c0 + j] + beta[c0 + j] * xp[j];
+                    }
+    }
+    rcc_prof_add("batch-norm sync correction", rcc_now() - t0, 0);
+    return RCC_OK;
+}
+
 rcc_status rcc_bn_forward(rcc_bn *b, rcc_params *ps)
 {
+    if (b->sync)
+        return bn_forward_sync(b, ps);
     float *rm = rcc_pbufs(ps) + b->mean_off, *rv = rcc_pbufs(ps) + b->var_off;
     double count = (double)(b->n / b->groups) * (double)(b->h * b->w);
     float unbias = (float)(count / (count > 1 ? count - 1 : 1));
@@ -159,6 +321,8 @@ rcc_status rcc_bn_forward(rcc_bn *b, rcc_params *ps)
 
 rcc_status rcc_bn_backward(rcc_bn *b, rcc_params *ps)
 {
+    if (b->sync)
+        return bn_backward_sync(b, ps);
     float *dg = rcc_pgrad(ps) + b->gamma_off, *db = rcc_pgrad(ps) + b->beta_off;
     for (int g = 0; g < b->groups; g++) {
         RCC_TRY(rcc_prim_exec(&b->bwd[g]));
@@ -178,4 +342,13 @@ void rcc_bn_free(rcc_bn *b)
     if (b->pd_fwd)
         dnnl_primitive_desc_destroy(b->pd_fwd);
     b->pd_fwd = NULL;
+    if (b->sync) {
+        rcc_prim_free(&b->fwd_sync[0]);
+        if (b->pd_fwd_sync)
+            dnnl_primitive_desc_destroy(b->pd_fwd_sync);
+        b->pd_fwd_sync = NULL;
+    }
+    free(b->red);
+    free(b->coef);
+    b->red = NULL, b->coef = NULL;
 }

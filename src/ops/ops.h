@@ -10,6 +10,8 @@
 
 #define RCC_MAX_GROUPS 2
 
+struct rcc_dist; /* dist.h */
+
 /* ---- convolution (no bias): src N×I×H×W -> dst N×O×H'×W' ---- */
 typedef struct {
     int in_c, out_c, k, stride, pad;
@@ -51,11 +53,23 @@ typedef struct {
     rcc_prim fwd[RCC_MAX_GROUPS], bwd[RCC_MAX_GROUPS];
     dnnl_primitive_desc_t pd_fwd;
     bool has_bwd;
+    /* synchronised statistics (data-parallel training): the local statistics are summed over
+     * processes, then a second forward normalises with the global ones; the backward uses the
+     * global statistics and adds the two reductions' terms itself (see bn.c) */
+    struct rcc_dist *sync;
+    rcc_prim fwd_sync[RCC_MAX_GROUPS];
+    rcc_act gmean_g[RCC_MAX_GROUPS], gvar_g[RCC_MAX_GROUPS], wss_g[RCC_MAX_GROUPS];
+    dnnl_primitive_desc_t pd_fwd_sync;
+    double *red;  /* 2 · groups · c reduction buffer */
+    float *coef;  /* 2 · c correction coefficients */
 } rcc_bn;
 
 /* name: e.g. "backbone.bn1" (registers .weight .bias .running_mean .running_var). */
 rcc_status rcc_bn_plan(rcc_arena *a, rcc_params *ps, rcc_bn *b, const char *name, rcc_act *src, bool relu, bool train,
                        int groups);
+/* Makes a training batch-norm use statistics over all processes of d (call right after
+ * rcc_bn_plan, before rcc_bn_plan_bwd). A no-op for one process. */
+rcc_status rcc_bn_plan_sync(rcc_arena *a, rcc_bn *b, struct rcc_dist *d);
 rcc_status rcc_bn_plan_bwd(rcc_arena *a, rcc_bn *b, rcc_act *diff_dst, rcc_act *diff_src);
 rcc_status rcc_bn_forward(rcc_bn *b, rcc_params *ps);
 rcc_status rcc_bn_backward(rcc_bn *b, rcc_params *ps);

@@ -87,43 +87,40 @@ static rcc_status meta_long(const rcc_st_file *f, const char *path, const char *
     return RCC_OK;
 }
 
-rcc_status rcc_checkpoint_open(const char *path, rcc_st_file *f, rcc_config *cfg, rcc_progress *pr)
+rcc_status rcc_checkpoint_read_meta(const rcc_st_file *f, const char *path, rcc_config *cfg, rcc_progress *pr)
 {
-    RCC_TRY(rcc_st_load(f, path));
-    rcc_status st = RCC_OK;
     const char *fmt = rcc_st_meta(f, "format");
     long v = 0, epoch = 0, bie = 0, step = 0;
     if (!fmt || strcmp(fmt, RCC_CKPT_FORMAT) != 0)
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: not an rcc checkpoint (metadata 'format' is %s%s%s, expected '%s')", path,
-                      fmt ? "'" : "", fmt ? fmt : "missing", fmt ? "'" : "", RCC_CKPT_FORMAT);
-    if (st == RCC_OK)
-        st = meta_long(f, path, "format_version", 1, 1000000, &v);
-    if (st == RCC_OK && v != RCC_CKPT_VERSION)
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: checkpoint format version %ld, this rcc reads version %d", path, v,
-                      RCC_CKPT_VERSION);
-    const char *json = st == RCC_OK ? rcc_st_meta(f, "config") : NULL;
-    if (st == RCC_OK && !json)
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: checkpoint metadata lacks 'config'", path);
-    if (st == RCC_OK) {
-        rcc_config_preset(cfg, "paper");
-        st = rcc_config_from_json(cfg, json);
-        if (st != RCC_OK)
-            st = rcc_fail(st, "%s: %s", path, rcc_last_error());
-    }
-    if (st == RCC_OK)
-        st = meta_long(f, path, "epoch", 0, 100000000, &epoch);
-    if (st == RCC_OK)
-        st = meta_long(f, path, "batch_in_epoch", 0, 1000000000, &bie);
-    if (st == RCC_OK)
-        st = meta_long(f, path, "step", 0, 2000000000000L, &step);
-    if (st != RCC_OK) {
-        rcc_st_close(f);
-        return st;
-    }
+        return rcc_fail(RCC_ERR_FORMAT, "%s: not an rcc checkpoint (metadata 'format' is %s%s%s, expected '%s')",
+                        path, fmt ? "'" : "", fmt ? fmt : "missing", fmt ? "'" : "", RCC_CKPT_FORMAT);
+    RCC_TRY(meta_long(f, path, "format_version", 1, 1000000, &v));
+    if (v != RCC_CKPT_VERSION)
+        return rcc_fail(RCC_ERR_FORMAT, "%s: checkpoint format version %ld, this rcc reads version %d", path, v,
+                        RCC_CKPT_VERSION);
+    const char *json = rcc_st_meta(f, "config");
+    if (!json)
+        return rcc_fail(RCC_ERR_FORMAT, "%s: checkpoint metadata lacks 'config'", path);
+    rcc_config_preset(cfg, "paper");
+    rcc_status st = rcc_config_from_json(cfg, json);
+    if (st != RCC_OK)
+        return rcc_fail(st, "%s: %s", path, rcc_last_error());
+    RCC_TRY(meta_long(f, path, "epoch", 0, 100000000, &epoch));
+    RCC_TRY(meta_long(f, path, "batch_in_epoch", 0, 1000000000, &bie));
+    RCC_TRY(meta_long(f, path, "step", 0, 2000000000000L, &step));
     pr->epoch = (int)epoch;
     pr->batch_in_epoch = (int)bie;
     pr->step = step;
     return RCC_OK;
+}
+
+rcc_status rcc_checkpoint_open(const char *path, rcc_st_file *f, rcc_config *cfg, rcc_progress *pr)
+{
+    RCC_TRY(rcc_st_load(f, path));
+    rcc_status st = rcc_checkpoint_read_meta(f, path, cfg, pr);
+    if (st != RCC_OK)
+        rcc_st_close(f);
+    return st;
 }
 
 static rcc_status load_table(const rcc_st_file *f, const char *path, const rcc_param_info *tab, int n, float *block,

@@ -21,6 +21,10 @@ rcc_status rcc_checkpoint_save(const char *path, const rcc_config *cfg, const rc
                                bool with_optimizer);
 /* Opens a checkpoint and reads its configuration and progress; f stays open for load_params. */
 rcc_status rcc_checkpoint_open(const char *path, rcc_st_file *f, rcc_config *cfg, rcc_progress *pr);
+/* The checks of rcc_checkpoint_open on a file already parsed (rcc_st_parse from memory, as the fuzz
+ * harness does): the format tag and version, the configuration, the progress. `path` names it in
+ * errors; f is not closed. */
+rcc_status rcc_checkpoint_read_meta(const rcc_st_file *f, const char *path, rcc_config *cfg, rcc_progress *pr);
 /* Copies every parameter and buffer (and Adam's moments if with_optimizer) into ps, checking
  * names, dtypes and shapes. */
 rcc_status rcc_checkpoint_load_params(const rcc_st_file *f, const char *path, rcc_params *ps, bool with_optimizer);

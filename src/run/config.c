@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -188,10 +190,13 @@ rcc_status rcc_config_from_json(rcc_config *c, const char *json)
                 }
                 snprintf(p, 16, "%s", it->valuestring);
             } else {
+                /* digits only: strtoull alone would take " 7", "+7", "-7" (as 2^64 - 7) and clamp overflows */
                 char *end;
+                errno = 0;
                 unsigned long long v = strtoull(it->valuestring, &end, 10);
-                if (*end || end == it->valuestring) {
-                    st = rcc_fail(RCC_ERR_FORMAT, "configuration: '%s' is not an integer", f->name);
+                if (!isdigit((unsigned char)it->valuestring[0]) || *end || errno) {
+                    st = rcc_fail(RCC_ERR_FORMAT, "configuration: '%s' is not an integer in 0..2^64-1 ('%.40s')",
+                                  f->name, it->valuestring);
                     break;
                 }
                 *(uint64_t *)p = v;

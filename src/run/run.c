@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "../eval/eval.h"
+#include "../dist.h"
 #include "../train.h"
 #include "config.h"
 
@@ -164,10 +165,14 @@ typedef struct {
     char ckpt[4200], metrics_path[4200];
     int *idx, *pred;
     long *sizes;
+    rcc_dist *dist; /* NULL: one process */
+    bool root;      /* this process writes checkpoints, metrics and evaluates */
 } run_state;
 
 static rcc_status save(run_state *s, const rcc_progress *pr)
 {
+    if (!s->root)
+        return RCC_OK;
     return rcc_checkpoint_save(s->ckpt, &s->cfg, &s->tr.ps, pr, true);
 }
 
@@ -188,7 +193,7 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
 {
     const rcc_config *c = &s->cfg;
     int batches = rcc_loader_batches_per_epoch(s->loader);
-    int K = c->clusters, N = c->batch;
+    int K = c->clusters, N = c->batch, n_local = s->tr.n;
     double t_start = rcc_now();
     for (int epoch = pr->epoch; epoch < c->epochs; epoch++) {
         RCC_TRY(rcc_loader_start_epoch(s->loader, (uint64_t)epoch, pr->batch_in_epoch));
@@ -214,7 +219,7 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
             sum.ins += lt.ins, sum.clu_nce += lt.clu_nce, sum.entropy += lt.entropy, sum.unif += lt.unif;
             sum.total += lt.total;
             const float *y = s->tr.model.y.ptr;
-            for (int i = 0; i < N; i++)
+            for (int i = 0; i < n_local; i++)
                 s->sizes[rcc_argmax(y + (size_t)i * K, K)]++;
             fprintf(s->metrics, "{\"kind\":\"step\",\"epoch\":%d,\"batch\":%d,\"step\":%ld,\"lr\":%.6g,", epoch + 1,
                     pr->batch_in_epoch, pr->step, (double)s->tr.acfg.lr);
@@ -228,7 +233,10 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
                 hooks->on_step(&e, hooks->user);
             }
             t_prev = now;
-            if (hooks && hooks->stop && *hooks->stop) {
+            bool stop = hooks && hooks->stop && *hooks->stop;
+            if (s->dist) /* every process stops at the same step */
+                RCC_TRY(rcc_dist_any(s->dist, &stop));
+            if (stop) {
                 RCC_TRY(save(s, pr));
                 return rcc_fail(RCC_ERR_INTERRUPTED, "interrupted at epoch %d, batch %d; saved %s", epoch + 1,
                                 pr->batch_in_epoch, s->ckpt);
@@ -236,6 +244,14 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         }
         pr->epoch = epoch + 1;
         pr->batch_in_epoch = 0;
+        if (s->dist) { /* cluster sizes over every process's images */
+            double tot[K];
+            for (int k = 0; k < K; k++)
+                tot[k] = (double)s->sizes[k];
+            RCC_TRY(rcc_dist_allreduce_f64(s->dist, tot, (size_t)K));
+            for (int k = 0; k < K; k++)
+                s->sizes[k] = (long)tot[k];
+        }
         rcc_epoch_event ev;
         memset(&ev, 0, sizeof ev);
         ev.epoch = epoch;
@@ -254,7 +270,7 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         }
         ev.largest = total ? (double)big / (double)total : 0;
         bool last = epoch + 1 == c->epochs;
-        if (s->data->labels && ((c->eval_every && (epoch + 1) % c->eval_every == 0) || last))
+        if (s->root && s->data->labels && ((c->eval_every && (epoch + 1) % c->eval_every == 0) || last))
             RCC_TRY(evaluate(s, &ev));
         if ((c->save_every && (epoch + 1) % c->save_every == 0) || last) {
             RCC_TRY(save(s, pr));
@@ -290,6 +306,9 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     memset(&s, 0, sizeof s);
     s.cfg = *cfg_in;
     s.data = data;
+    s.dist = hooks && hooks->dist && hooks->dist->size > 1 ? hooks->dist : NULL;
+    s.root = !s.dist || s.dist->rank == 0;
+    int P = s.dist ? s.dist->size : 1;
     rcc_config *c = &s.cfg;
     if (c->in_channels == 0)
         c->in_channels = data->c;
@@ -298,6 +317,8 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     RCC_TRY(rcc_config_check(c));
     if (data->n < c->batch)
         return rcc_fail(RCC_ERR_ARG, "%d images are fewer than one batch of %d: lower --batch", data->n, c->batch);
+    if (c->batch % P)
+        return rcc_fail(RCC_ERR_ARG, "a batch of %d images cannot be split evenly over %d processes", c->batch, P);
     if (data->labels && data->num_classes < 1)
         return rcc_fail(RCC_ERR_ARG, "labels present but no classes");
 
@@ -324,8 +345,8 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     rcc_aug_config aug;
     rcc_status st = rcc_config_augment(c, &aug);
     if (st == RCC_OK)
-        st = rcc_trainer_create(&s.tr, &mc, &lc, &ac, c->batch, RCC_INIT_DEFAULT, c->seed);
-    if (st == RCC_OK)
+        st = rcc_trainer_create_dist(&s.tr, &mc, &lc, &ac, c->batch / P, RCC_INIT_DEFAULT, c->seed, s.dist);
+    if (st == RCC_OK && s.root)
         st = prepare_out_dir(out_dir, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20));
     if (strlen(out_dir) > 4000)
         return rcc_fail(RCC_ERR_ARG, "output folder path too long");
@@ -336,17 +357,19 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
             st = rcc_checkpoint_load_params(&ck, resume_from, &s.tr.ps, true);
         rcc_st_close(&ck);
         s.tr.step = pr.step;
-        if (st == RCC_OK)
+        if (st == RCC_OK && s.root)
             st = trim_metrics(s.metrics_path, pr.step);
     }
-    if (st == RCC_OK) {
-        s.metrics = fopen(s.metrics_path, resuming ? "a" : "w");
+    if (st == RCC_OK) { /* only the root process keeps the log; the others write it nowhere */
+        s.metrics = fopen(s.root ? s.metrics_path : "/dev/null", resuming && s.root ? "a" : "w");
         if (!s.metrics)
             st = rcc_fail(RCC_ERR_IO, "%s: cannot write (%s)", s.metrics_path, strerror(errno));
     }
     if (st == RCC_OK)
         st = rcc_loader_create(&s.loader, data, &aug, RCC_LOADER_TRAIN, c->batch, c->image_size, c->seed,
                                c->loader_threads);
+    if (st == RCC_OK && s.dist)
+        st = rcc_loader_set_shard(s.loader, s.dist->rank, P);
     s.idx = malloc(sizeof(int) * (size_t)c->batch);
     s.pred = malloc(sizeof(int) * (size_t)data->n);
     s.sizes = malloc(sizeof(long) * (size_t)c->clusters);

@@ -8,6 +8,8 @@
 #include "../loss.h"
 #include "checkpoint.h"
 
+struct rcc_dist; /* dist.h */
+
 typedef struct {
     int epoch, epochs;      /* 0-based epoch in progress, total */
     int batch, batches;     /* 1-based batch within the epoch, batches per epoch */
@@ -38,6 +40,10 @@ typedef struct {
     void (*on_epoch)(const rcc_epoch_event *e, void *user);
     void *user;
     volatile sig_atomic_t *stop; /* when it becomes non-zero: save and return RCC_ERR_INTERRUPTED */
+    /* Data-parallel training (dist.h; NULL or one process: none): cfg->batch is the global batch,
+     * split evenly over the processes; rank 0 alone writes the checkpoint and metrics and
+     * evaluates; every process must be given the same data, configuration and resume_from. */
+    struct rcc_dist *dist;
 } rcc_run_hooks;
 
 /* Trains on `data` and writes out_dir/checkpoint.safetensors and out_dir/metrics.jsonl.
