@@ -120,22 +120,31 @@ rcc_status rcc_dist_allgather_f32(rcc_dist *d, const float *local, size_t count,
     return RCC_OK;
 }
 
+#ifdef RCC_HAVE_MPI
+/* Sum in place over processes, in pieces MPI's int counts can hold. */
+static rcc_status allreduce_sum(rcc_dist *d, void *x, size_t count, MPI_Datatype type, size_t elem)
+{
+    double t0 = rcc_now();
+    for (size_t i = 0; i < count; i += CHUNK) {
+        size_t m = count - i < CHUNK ? count - i : CHUNK;
+        MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, (char *)x + i * elem, (int)m, type, MPI_SUM, comm_of(d)), "Allreduce");
+    }
+    d->comm_seconds += rcc_now() - t0;
+    d->comm_bytes += (double)count * (double)elem;
+    return RCC_OK;
+}
+#endif
+
 rcc_status rcc_dist_allreduce_f32(rcc_dist *d, float *x, size_t count)
 {
     if (d->size <= 1 || !d->comm)
         return RCC_OK;
 #ifdef RCC_HAVE_MPI
-    double t0 = rcc_now();
-    for (size_t i = 0; i < count; i += CHUNK) {
-        size_t m = count - i < CHUNK ? count - i : CHUNK;
-        MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, x + i, (int)m, MPI_FLOAT, MPI_SUM, comm_of(d)), "Allreduce");
-    }
-    d->comm_seconds += rcc_now() - t0;
-    d->comm_bytes += (double)count * sizeof(float);
+    return allreduce_sum(d, x, count, MPI_FLOAT, sizeof *x);
 #else
     (void)x, (void)count;
-#endif
     return RCC_OK;
+#endif
 }
 
 rcc_status rcc_dist_allreduce_f64(rcc_dist *d, double *x, size_t count)
@@ -143,17 +152,11 @@ rcc_status rcc_dist_allreduce_f64(rcc_dist *d, double *x, size_t count)
     if (d->size <= 1 || !d->comm)
         return RCC_OK;
 #ifdef RCC_HAVE_MPI
-    double t0 = rcc_now();
-    for (size_t i = 0; i < count; i += CHUNK) {
-        size_t m = count - i < CHUNK ? count - i : CHUNK;
-        MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, x + i, (int)m, MPI_DOUBLE, MPI_SUM, comm_of(d)), "Allreduce");
-    }
-    d->comm_seconds += rcc_now() - t0;
-    d->comm_bytes += (double)count * sizeof(double);
+    return allreduce_sum(d, x, count, MPI_DOUBLE, sizeof *x);
 #else
     (void)x, (void)count;
-#endif
     return RCC_OK;
+#endif
 }
 
 rcc_status rcc_dist_bcast_f32(rcc_dist *d, float *x, size_t count)
@@ -179,6 +182,8 @@ rcc_status rcc_dist_any(rcc_dist *d, bool *flag)
     int v = *flag ? 1 : 0;
     MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_LOR, comm_of(d)), "Allreduce");
     *flag = v != 0;
+#else
+    (void)flag;
 #endif
     return RCC_OK;
 }
