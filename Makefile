@@ -31,6 +31,7 @@ test-fast: build
 
 test-asan: build-asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		ctest --output-on-failure
 
 # Each libFuzzer harness for FUZZ_TIME seconds (clang); fails if one finds a crash (fuzz/run.sh).

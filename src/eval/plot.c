@@ -1085,14 +1085,14 @@ rcc_status rcc_plot_sphere_cells(const char *path, const int *cnt, const rcc_sph
     cairo_set_line_width(cr, 1);
     cairo_stroke(cr);
     for (int deg = -180; deg <= 180; deg += 90) {
-        snprintf(buf, sizeof buf, "%d°", deg);
+        snprintf(buf, sizeof buf, "%d", deg); /* ASCII only: a glyph fallback leaks in fontconfig */
         text(cr, left + (deg + 180) / 360.0 * mw, top + mh + 6, buf, 10.5, false, 0.5, 0, 0);
     }
     for (int z = -1; z <= 1; z++) {
         snprintf(buf, sizeof buf, "%d", z);
         text(cr, left - 6, top + (1 - z) / 2.0 * mh, buf, 10.5, false, 1, 0.5, 0);
     }
-    text(cr, left + mw / 2, top + mh + 34, "longitude atan2(y, x)", 12, true, 0.5, 0.5, 0);
+    text(cr, left + mw / 2, top + mh + 34, "longitude atan2(y, x), degrees", 12, true, 0.5, 0.5, 0);
     text(cr, left - 34, top + mh / 2, "z", 12, true, 0.5, 0.5, 0);
     double bx = left + mw + 30, bh = mh;
     for (int q = 0; q < 100; q++) {
