@@ -1,6 +1,6 @@
 /* make_corpus.c — writes the seed corpus of the fuzz harnesses: a few small valid files of each
  * kind and a few slightly broken ones, made from nothing (no data set). The committed
- * fuzz/corpus/ is its output:  build-fuzz/fuzz/fuzz_make_corpus fuzz/corpus
+ * tests/fuzz-corpus/ is its output:  build-fuzz/fuzz/fuzz_make_corpus tests/fuzz-corpus
  * Each harness starts from these and mutates them; the fuzzer's own finds stay out of the tree. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz/run.sh — builds the libFuzzer harnesses (clang, -DRCC_FUZZ=ON) and runs each one, for a time
-# or a number of inputs, starting from the seed corpus in fuzz/corpus/<name>/. Exits 1 if a harness
+# or a number of inputs, starting from the seed corpus in tests/fuzz-corpus/<name>/. Exits 1 if a harness
 # finds a crash, a leak, undefined behaviour or a time-out (the input is kept in BUILD/fuzz-artifacts/
 # and the last lines of its log are shown); prints the inputs each harness executed.
 # Usage: fuzz/run.sh [--build DIR] [--time SECONDS | --runs N] [--jobs N] [harness ...]
@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#names[@]} -eq 0 ] && names=("${ALL[@]}")
 for n in "${names[@]}"; do
-  [ -d "$SRC/fuzz/corpus/$n" ] || { echo "fuzz/run.sh: no harness '$n' (known: ${ALL[*]})" >&2; exit 2; }
+  [ -d "$SRC/tests/fuzz-corpus/$n" ] || { echo "fuzz/run.sh: no harness '$n' (known: ${ALL[*]})" >&2; exit 2; }
 done
 
 CC=${FUZZ_CC:-clang}
@@ -58,7 +58,7 @@ for n in "${names[@]}"; do
   t0=$(date +%s)
   # -rss_limit_mb: a decoded image may take 200 MB of pixels twice (headers are checked, not trusted)
   "$BUILD/fuzz/fuzz_$n" "${LIMIT[@]}" -timeout=30 -rss_limit_mb=3000 -print_final_stats=1 \
-    -artifact_prefix="$art/$n-" "$work" "$SRC/fuzz/corpus/$n" > "$log" 2>&1
+    -artifact_prefix="$art/$n-" "$work" "$SRC/tests/fuzz-corpus/$n" > "$log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - t0 ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

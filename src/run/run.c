@@ -310,6 +310,8 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     s.root = !s.dist || s.dist->rank == 0;
     int P = s.dist ? s.dist->size : 1;
     rcc_config *c = &s.cfg;
+    if (strlen(out_dir) > 4000) /* before anything is allocated */
+        return rcc_fail(RCC_ERR_ARG, "output folder path too long");
     if (c->in_channels == 0)
         c->in_channels = data->c;
     if (c->in_channels != data->c)
@@ -348,8 +350,6 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
         st = rcc_trainer_create_dist(&s.tr, &mc, &lc, &ac, c->batch / P, RCC_INIT_DEFAULT, c->seed, s.dist);
     if (st == RCC_OK && s.root)
         st = prepare_out_dir(out_dir, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20));
-    if (strlen(out_dir) > 4000)
-        return rcc_fail(RCC_ERR_ARG, "output folder path too long");
     snprintf(s.ckpt, sizeof s.ckpt, "%s/checkpoint.safetensors", out_dir);
     snprintf(s.metrics_path, sizeof s.metrics_path, "%s/metrics.jsonl", out_dir);
     if (resuming) {
