@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs rcc's training step and PyTorch's (fp32 channels_last, and bf16 autocast), then inference
+# Runs rcc's training step (direct and Winograd convolutions) and PyTorch's (fp32 channels_last,
+# and bf16 autocast), then inference
 # (one-image latency, batch throughput), on the same machine, one after the other, alternating,
 # and prints the medians and their ratios.
 # Usage: bench/compare.sh [path/to/rcc] [rounds]   (environment: BATCH, STEPS, WARMUP, THREADS)
@@ -13,6 +14,7 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 for r in $(seq "$ROUNDS"); do
   "$RCC" bench "${common[@]}" --json | sed 's/^/rcc /' >>"$tmp"
+  "$RCC" bench "${common[@]}" --conv winograd --json | sed 's/^/rcc_wino /' >>"$tmp"
   /usr/bin/python3 "$here/bench_torch.py" "${common[@]}" --json | sed 's/^/torch_fp32 /' >>"$tmp"
   /usr/bin/python3 "$here/bench_torch.py" "${common[@]}" --bf16 --json | sed 's/^/torch_bf16 /' >>"$tmp"
   "$RCC" bench --infer "${common[@]}" --json | sed 's/^/rcc_eval /' >>"$tmp"
@@ -34,6 +36,8 @@ for k, v in runs.items():
     print(f"{k:11s} pairs/s: median {med[k]:7.1f}  (rounds: {', '.join(f'{x:.1f}' for x in v)})")
 print(f"ratio rcc / torch fp32 channels_last: {med['rcc'] / med['torch_fp32']:.2f}x")
 print(f"ratio rcc / torch bf16 autocast:      {med['rcc'] / med['torch_bf16']:.2f}x")
+print(f"ratio rcc winograd / torch bf16 autocast (fastest vs fastest): {med['rcc_wino'] / med['torch_bf16']:.2f}x")
+print(f"ratio rcc winograd / rcc direct:        {med['rcc_wino'] / med['rcc']:.2f}x")
 ml = {k: statistics.median(v) for k, v in lat.items()}
 mi = {k: statistics.median(v) for k, v in ips.items()}
 print(f"inference, one image: rcc {ml['rcc_eval']:.2f} ms, torch eval {ml['torch_eval']:.2f} ms "

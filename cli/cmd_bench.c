@@ -89,6 +89,7 @@ int cmd_bench(int argc, char **argv)
 {
     int batch = 256, size = 64, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
     bool profile = false, json = false, infer = false;
+    const char *conv = "direct";
     const cli_opt opts[] = {
         {"batch", 'b', OPT_INT, &batch, "images per view (the step sees 2x this)"},
         {"size", 's', OPT_INT, &size, "image side S"},
@@ -99,6 +100,7 @@ int cmd_bench(int argc, char **argv)
         {"rep-dim", 0, OPT_INT, &rep_dim, "backbone output dimension"},
         {"channels", 0, OPT_INT, &channels, "image channels"},
         {"clusters", 'K', OPT_INT, &k, "number of clusters"},
+        {"conv", 0, OPT_STR, &conv, "convolution kernels: direct or winograd"},
         {"profile", 0, OPT_FLAG, &profile, "print a per-layer table of time and GFLOP/s"},
         {"infer", 0, OPT_FLAG, &infer, "time inference instead: one-image latency and batch throughput"},
         {"json", 0, OPT_FLAG, &json, "print one JSON line instead of text"},
@@ -111,9 +113,15 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "rcc bench: need --steps >= 1, --warmup >= 0, --batch >= 2, --threads >= 1\n");
         return 2;
     }
-    rcc_set_threads(threads);
     rcc_model_config mc;
     rcc_model_config_default(&mc);
+    if (strcmp(conv, "winograd") == 0) {
+        mc.conv_algo = RCC_CONV_WINOGRAD;
+    } else if (strcmp(conv, "direct") != 0) {
+        fprintf(stderr, "rcc bench: --conv must be direct or winograd (got '%s')\n", conv);
+        return 2;
+    }
+    rcc_set_threads(threads);
     mc.image_size = size;
     mc.width = width;
     mc.rep_dim = rep_dim;
@@ -160,12 +168,13 @@ int cmd_bench(int argc, char **argv)
     double med = steps % 2 ? times[steps / 2] : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
     double flops = rcc_trainer_step_flops(&t);
     if (json) {
-        printf("{\"impl\":\"rcc\",\"batch\":%d,\"size\":%d,\"threads\":%d,\"median_s\":%.6f,\"min_s\":%.6f,"
-               "\"pairs_per_s\":%.2f,\"gflops\":%.1f,\"loss\":%.6f}\n",
-               batch, size, threads, med, times[0], batch / med, flops / med * 1e-9, lt.total);
+        printf("{\"impl\":\"rcc\",\"conv\":\"%s\",\"batch\":%d,\"size\":%d,\"threads\":%d,\"median_s\":%.6f,"
+               "\"min_s\":%.6f,\"pairs_per_s\":%.2f,\"gflops\":%.1f,\"loss\":%.6f}\n",
+               conv, batch, size, threads, med, times[0], batch / med, flops / med * 1e-9, lt.total);
     } else {
-        printf("rcc bench: resnet18 width %d, rep_dim %d, %d channel(s), %dx%d, batch %d pairs, %d threads\n", width,
-               rep_dim, channels, size, size, batch, threads);
+        printf("rcc bench: resnet18 width %d, rep_dim %d, %d channel(s), %dx%d, batch %d pairs, %d threads, %s "
+               "convolutions\n",
+               width, rep_dim, channels, size, size, batch, threads, conv);
         printf("  backbone forward: %.1f M multiply-adds per image; step: %.1f GFLOP (direct-equivalent)\n",
                rcc_model_backbone_macs(&t.model) * 1e-6, flops * 1e-9);
         printf("  step time: median %.3f s, min %.3f s over %d steps (after %d warm-up)\n", med, times[0], steps,

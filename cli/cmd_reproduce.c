@@ -607,6 +607,7 @@ int cmd_reproduce(int argc, char **argv)
     p.probe_lr = 1e-2f, p.probe_epochs = 50, p.sphere_sample = 10000;
     rcc_config *c = &p.base;
     cli_strs data = {0}, labels = {0};
+    const char *conv = NULL;
     const cli_opt opts[] = {
         {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, or a folder of PNG/JPEG (repeat to concatenate)"},
         {"labels", 'l', OPT_STRS, &labels, "IDX label file for each --data (required: the runs are scored)"},
@@ -622,6 +623,7 @@ int cmd_reproduce(int argc, char **argv)
         {"probe-epochs", 0, OPT_INT, &p.probe_epochs, "epochs of the converged probe"},
         {"sphere-sample", 0, OPT_INT, &p.sphere_sample, "points for the uniformity and cell measures"},
         {"threads", 't', OPT_INT, &c->threads, "compute threads"},
+        {"conv", 0, OPT_STR, &conv, "convolution kernels: direct (default) or winograd (faster)"},
         {"size", 's', OPT_INT, &c->image_size, "image side (overrides the preset)"},
         {"width", 0, OPT_INT, &c->width, "backbone width (overrides the preset)"},
         {"batch", 'b', OPT_INT, &c->batch, "images per view per step (overrides the preset)"},
@@ -653,6 +655,8 @@ int cmd_reproduce(int argc, char **argv)
         return 2;
     }
     c->lambda = p.rcc_lambda, c->clusters = p.kright;
+    if (conv)
+        snprintf(c->conv, sizeof c->conv, "%s", conv);
     if (rcc_config_check(c) != RCC_OK) {
         fprintf(stderr, "rcc reproduce: %s\n", rcc_last_error());
         return 2;

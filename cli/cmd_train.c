@@ -84,7 +84,8 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
 int cmd_train(int argc, char **argv)
 {
     rcc_config c;
-    const char *preset = cli_find_preset(argc, argv), *out = NULL, *resume = NULL, *backbone = NULL, *augment = NULL;
+    const char *preset = cli_find_preset(argc, argv), *out = NULL, *resume = NULL, *backbone = NULL, *augment = NULL,
+               *conv = NULL;
     if (rcc_config_preset(&c, preset) != RCC_OK) {
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
         return 2;
@@ -123,6 +124,7 @@ int cmd_train(int argc, char **argv)
         {"seed", 0, OPT_INT, &seed, "random seed (same seed, same model)"},
         {"threads", 't', OPT_INT, &c.threads, "compute threads"},
         {"loader-threads", 0, OPT_INT, &c.loader_threads, "data preparation threads"},
+        {"conv", 0, OPT_STR, &conv, "convolution kernels: direct (default) or winograd (faster; docs/performance.md)"},
         {"eval-every", 0, OPT_INT, &c.eval_every, "epochs between evaluations when labels are given"},
         {"save-every", 0, OPT_INT, &c.save_every, "epochs between checkpoints"},
         {"sync-bn", 0, OPT_FLAG, &sync_bn, "under mpirun: batch-norm statistics over all processes (default: per process)"},
@@ -181,6 +183,8 @@ int cmd_train(int argc, char **argv)
         snprintf(c.backbone, sizeof c.backbone, "%s", backbone);
     if (augment)
         snprintf(c.augment, sizeof c.augment, "%s", augment);
+    if (conv)
+        snprintf(c.conv, sizeof c.conv, "%s", conv);
     rcc_status st = rcc_config_check(&c);
     if (st != RCC_OK) {
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());

@@ -71,6 +71,8 @@ typedef struct {
     int loader_threads; /* data threads */
     int eval_every;     /* epochs between evaluations (when labels exist); 0 = only at the end */
     int save_every;     /* epochs between checkpoints; 0 = only at the end */
+    char conv[16];      /* convolution kernels: "direct" (default) or "winograd" (3×3 stride-1
+                         * convolutions by Winograd F(4×4,3×3): faster, rounding differs; docs/performance.md) */
 } rcc_config;
 
 /* Fills c with a named preset: "paper" (SPEC.md exactly) or "cpu" (the default: fast on a CPU). */

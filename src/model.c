@@ -15,6 +15,7 @@ void rcc_model_config_default(rcc_model_config *cfg)
     cfg->feature_dim = 128;
     cfg->clusters = 10;
     cfg->hidden = 512;
+    cfg->conv_algo = RCC_CONV_DIRECT;
 }
 
 rcc_status rcc_model_config_check(const rcc_model_config *c)
@@ -53,17 +54,17 @@ static rcc_status plan_block(rcc_model *m, rcc_block *b, const char *name, rcc_a
     b->in = x;
     b->relu_out = relu_out;
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.conv1.weight", name));
-    RCC_TRY(rcc_conv_plan(a, ps, &b->c1, nm, x, out, 3, stride, 1, m->train, true));
+    RCC_TRY(rcc_conv_plan(a, ps, &b->c1, nm, x, out, 3, stride, 1, m->train, true, m->cfg.conv_algo));
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.bn1", name));
     RCC_TRY(plan_bn(m, &b->b1, nm, &b->c1.dst, true));
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.conv2.weight", name));
-    RCC_TRY(rcc_conv_plan(a, ps, &b->c2, nm, &b->b1.dst, out, 3, 1, 1, m->train, true));
+    RCC_TRY(rcc_conv_plan(a, ps, &b->c2, nm, &b->b1.dst, out, 3, 1, 1, m->train, true, m->cfg.conv_algo));
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.bn2", name));
     RCC_TRY(plan_bn(m, &b->b2, nm, &b->c2.dst, false));
     b->down = stride != 1 || x->md.dims[1] != out;
     if (b->down) {
         RCC_TRY(rcc_name(nm, sizeof nm, "%s.downsample.0.weight", name));
-        RCC_TRY(rcc_conv_plan(a, ps, &b->cd, nm, x, out, 1, stride, 0, m->train, true));
+        RCC_TRY(rcc_conv_plan(a, ps, &b->cd, nm, x, out, 1, stride, 0, m->train, true, m->cfg.conv_algo));
         RCC_TRY(rcc_name(nm, sizeof nm, "%s.downsample.1", name));
         RCC_TRY(plan_bn(m, &b->bd, nm, &b->cd.dst, false));
     }
@@ -190,7 +191,8 @@ rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_pa
     int64_t in_d[4] = {batch, cfg->in_channels, S, S};
     dnnl_memory_desc_t in_md = rcc_md_plain(4, in_d, dnnl_nchw);
     RCC_TRY(rcc_act_plan(a, &m->input, &in_md));
-    RCC_TRY(rcc_conv_plan(a, ps, &m->stem, "backbone.conv1.weight", &m->input, w, 7, 2, 3, train, false));
+    RCC_TRY(rcc_conv_plan(a, ps, &m->stem, "backbone.conv1.weight", &m->input, w, 7, 2, 3, train, false,
+                          cfg->conv_algo));
     RCC_TRY(plan_bn(m, &m->stem_bn, "backbone.bn1", &m->stem.dst, true));
     RCC_TRY(rcc_pool_plan(a, &m->maxpool, &m->stem_bn.dst, false, train));
     int chans[4] = {w, 2 * w, 4 * w, cfg->rep_dim}, strides[4] = {1, 2, 2, 2};

@@ -17,6 +17,7 @@ typedef struct {
     int feature_dim; /* instance head output, paper: 128 */
     int clusters;    /* K */
     int hidden;      /* heads' hidden width, 512 */
+    rcc_conv_algo conv_algo; /* how the convolutions compute (not part of the model's definition) */
 } rcc_model_config;
 
 void rcc_model_config_default(rcc_model_config *cfg);

@@ -57,6 +57,22 @@ grep -q "resume with" "$tmp/int.err"; ok $? "SIGINT: says how to resume"
 ok $? "--resume after SIGINT finishes ($(tail -1 "$tmp/res.err"))"
 grep -q "resuming" "$tmp/res.err"; ok $? "--resume says where it resumes"
 
+# Winograd convolutions (width 16: channel counts oneDNN's Winograd kernels take): train, predict,
+# resume with direct kernels (how the convolutions compute may change on resume), bad values refused
+wino=(--data "$IMG" --width 16 --size 16 --batch 128 --hidden 16 --feature-dim 8 --eval-every 0 --threads 2)
+"$RCC" train "${wino[@]}" --out "$tmp/wino" --epochs 1 --conv winograd > /dev/null 2> "$tmp/wino.err"
+ok $? "rcc train --conv winograd exits 0 ($(tail -1 "$tmp/wino.err"))"
+head -c 4096 "$tmp/wino/checkpoint.safetensors" | grep -a -q 'conv[\\]*":[\\]*"winograd'
+ok $? "the checkpoint's configuration records conv winograd"
+"$RCC" predict --model "$tmp/wino" --data "$IMG" > "$tmp/wino.csv"
+[ $? = 0 ] && [ "$(wc -l < "$tmp/wino.csv")" = 10000 ]; ok $? "a Winograd-trained model predicts"
+"$RCC" train --resume "$tmp/wino" --data "$IMG" --epochs 2 --conv direct > /dev/null 2> "$tmp/wino2.err"
+ok $? "--resume with --conv direct continues ($(tail -1 "$tmp/wino2.err"))"
+"$RCC" train --data "$IMG" --out "$tmp/x" --conv fft > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "conv 'fft'" "$tmp/err"; ok $? "unknown --conv: exit 2 naming it"
+"$RCC" bench --conv fft --steps 1 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "conv" "$tmp/err"; ok $? "rcc bench: unknown --conv: exit 2"
+
 # reproduce: the whole experiment on a tiny network, then again (finished runs are reused)
 LAB=$DATA/t10k-labels-idx1-ubyte.gz
 rep=(--data "$IMG" --labels "$LAB" --out "$tmp/rep" --seeds 1 --epochs 1 --width 4 --size 16 --batch 128 --hidden 16

@@ -3,7 +3,8 @@
  * mode embedding, and the losses of the first five Adam steps. Weights and inputs come from the
  * hash initialisation both sides implement, so no weights are stored.
  * Tolerances (errors relative to each tensor's largest magnitude): outputs 1e-4, losses 1e-4
- * relative (entropy, a small difference of larger numbers, 1e-3), gradients 1e-3. */
+ * relative (entropy, a small difference of larger numbers, 1e-3), gradients 1e-3. The same with
+ * Winograd convolutions (tolerances at the end of main). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,9 @@ static void set_views(rcc_trainer *t, const rcc_st_file *f, size_t per_view)
     free(xb);
 }
 
-static void model_case(const char *file)
+/* algo: the convolution kernels; gtol: gradient tolerance (relative to each tensor's largest
+ * magnitude); otol: outputs, running statistics and the losses. */
+static void model_case_algo(const char *file, rcc_conv_algo algo, double otol, double gtol)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", RCC_FIXTURES, file);
@@ -87,6 +90,7 @@ static void model_case(const char *file)
     mc.rep_dim = meta_int(&f, "rep_dim");
     mc.feature_dim = meta_int(&f, "feature_dim");
     mc.clusters = meta_int(&f, "K");
+    mc.conv_algo = algo;
     int n = meta_int(&f, "N");
     rcc_loss_config lc = {(float)atof(rcc_st_meta(&f, "lam")), (float)atof(rcc_st_meta(&f, "tau_i")),
                           (float)atof(rcc_st_meta(&f, "tau_c")), (float)atof(rcc_st_meta(&f, "t"))};
@@ -101,18 +105,32 @@ static void model_case(const char *file)
     }
     size_t per_view = (size_t)n * mc.in_channels * mc.image_size * mc.image_size;
     set_views(&t, &f, per_view);
+    if (algo == RCC_CONV_WINOGRAD) { /* every 3x3 stride-1 convolution got a Winograd kernel in every pass */
+        int wino = 0, want = 0;
+        for (int i = 0; i < 8; i++) {
+            const rcc_block *b = &t.model.blocks[i];
+            const rcc_conv *cs[2] = {&b->c1, &b->c2};
+            for (int j = 0; j < 2; j++) {
+                bool can = cs[j]->stride == 1 && cs[j]->oh >= 4 && cs[j]->out_c % 16 == 0 && cs[j]->in_c % 16 == 0;
+                want += can;
+                wino += can && cs[j]->wino_fwd && cs[j]->wino_bwd_w && (cs[j]->wino_bwd_d || !cs[j]->bwd_data);
+            }
+        }
+        CHECK(want > 0 && wino == want, "%s: Winograd in %d of %d eligible convolutions", file, wino, want);
+        printf("%s (winograd): %d convolutions\n", file, wino);
+    }
     rcc_loss_terms lt;
     CHECK_OK(rcc_trainer_step(&t, &lt, false));
     printf("%s: ins %.7f clu %.7f entropy %.7f unif %.7f total %.7f\n", file, lt.ins, lt.clu_nce, lt.entropy, lt.unif,
            lt.total);
-    compare_rows(&f, "h_a", "h_b", t.model.h.ptr, n, mc.rep_dim, 1e-4);
-    compare_rows(&f, "z_a", "z_b", t.model.z.ptr, n, mc.feature_dim, 1e-4);
-    compare_rows(&f, "y_a", "y_b", t.model.y.ptr, n, mc.clusters, 1e-4);
-    check_loss(&f, "loss.ins", lt.ins, 1e-4);
-    check_loss(&f, "loss.clu_nce", lt.clu_nce, 1e-4);
-    check_loss(&f, "loss.entropy", lt.entropy, 1e-3);
-    check_loss(&f, "loss.unif", lt.unif, 1e-4);
-    check_loss(&f, "loss.total", lt.total, 1e-4);
+    compare_rows(&f, "h_a", "h_b", t.model.h.ptr, n, mc.rep_dim, otol);
+    compare_rows(&f, "z_a", "z_b", t.model.z.ptr, n, mc.feature_dim, otol);
+    compare_rows(&f, "y_a", "y_b", t.model.y.ptr, n, mc.clusters, otol);
+    check_loss(&f, "loss.ins", lt.ins, otol);
+    check_loss(&f, "loss.clu_nce", lt.clu_nce, otol);
+    check_loss(&f, "loss.entropy", lt.entropy, 10 * otol);
+    check_loss(&f, "loss.unif", lt.unif, otol);
+    check_loss(&f, "loss.total", lt.total, otol);
 
     const rcc_params *ps = &t.ps;
     for (int i = 0; i < ps->nb; i++) {
@@ -120,7 +138,7 @@ static void model_case(const char *file)
         char nm[160];
         snprintf(nm, sizeof nm, "running.%s", pi->name);
         float *w = get(&f, nm, pi->numel);
-        close_scaled(nm, rcc_pbufs(ps) + pi->off, w, pi->numel, 1e-4, 1e-6);
+        close_scaled(nm, rcc_pbufs(ps) + pi->off, w, pi->numel, otol, 1e-6);
         free(w);
     }
     int full = rcc_st_find(&f, "grad.backbone.conv1.weight") != NULL, checked = 0;
@@ -131,7 +149,7 @@ static void model_case(const char *file)
         if (full) {
             snprintf(nm, sizeof nm, "grad.%s", pi->name);
             float *w = get(&f, nm, pi->numel);
-            checked += close_scaled(nm, g, w, pi->numel, 1e-3, 1e-7);
+            checked += close_scaled(nm, g, w, pi->numel, gtol, 1e-7);
             free(w);
             continue;
         }
@@ -142,7 +160,7 @@ static void model_case(const char *file)
             smp[k] = g[(size_t)((double)k * (double)pi->numel / (double)M)];
         snprintf(nm, sizeof nm, "gsample.%s", pi->name);
         float *w = get(&f, nm, M);
-        bool ok = close_scaled(nm, smp, w, M, 1e-3, 1e-7);
+        bool ok = close_scaled(nm, smp, w, M, gtol, 1e-7);
         free(w);
         free(smp);
         double norm = 0, proj[2] = {0, 0};
@@ -156,15 +174,15 @@ static void model_case(const char *file)
         snprintf(nm, sizeof nm, "gnorm.%s", pi->name);
         w = get(&f, nm, 1);
         double wn = w[0];
-        CHECK(fabs(norm - wn) <= 1e-3 * wn + 1e-9, "%s: %.7g vs %.7g", nm, norm, wn);
-        ok = ok && fabs(norm - wn) <= 1e-3 * wn + 1e-9;
+        CHECK(fabs(norm - wn) <= gtol * wn + 1e-9, "%s: %.7g vs %.7g", nm, norm, wn);
+        ok = ok && fabs(norm - wn) <= gtol * wn + 1e-9;
         free(w);
         snprintf(nm, sizeof nm, "gproj.%s", pi->name);
         w = get(&f, nm, 2);
         for (int j = 0; j < 2; j++) {
-            CHECK(fabs(proj[j] - w[j]) <= 1e-3 * wn + 1e-9, "%s[%d]: %.7g vs %.7g (norm %.3g)", nm, j, proj[j],
+            CHECK(fabs(proj[j] - w[j]) <= gtol * wn + 1e-9, "%s[%d]: %.7g vs %.7g (norm %.3g)", nm, j, proj[j],
                   (double)w[j], wn);
-            ok = ok && fabs(proj[j] - w[j]) <= 1e-3 * wn + 1e-9;
+            ok = ok && fabs(proj[j] - w[j]) <= gtol * wn + 1e-9;
         }
         free(w);
         checked += ok;
@@ -181,7 +199,7 @@ static void model_case(const char *file)
         memcpy(ev.input.ptr, t.model.input.ptr, per_view * 4);
         CHECK_OK(rcc_model_forward(&ev));
         float *w = get(&f, "eval.h", (size_t)n * mc.rep_dim);
-        close_scaled("eval.h", ev.h.ptr, w, (size_t)n * mc.rep_dim, 1e-4, 1e-6);
+        close_scaled("eval.h", ev.h.ptr, w, (size_t)n * mc.rep_dim, otol, 1e-6);
         free(w);
     }
     rcc_model_free(&ev);
@@ -189,11 +207,13 @@ static void model_case(const char *file)
     rcc_st_close(&f);
 }
 
+static void model_case(const char *file) { model_case_algo(file, RCC_CONV_DIRECT, 1e-4, 1e-3); }
+
 /* Five Adam steps on the same views. Adam turns rounding-level gradient differences of nearly
  * zero gradients into ±lr steps, so PyTorch's own float32 and float64 runs differ by 0.3% in the
  * loss at step 5; we match far closer than that (about 1e-5), and hold the first loss to 1e-4,
- * later ones to 1e-3, and the final parameters to ‖Δp‖ ≤ 0.02 ‖p_final − p_initial‖. */
-static void adam_case(void)
+ * later ones to 1e-3, and the final parameters to ‖Δp‖ ≤ 0.02 ‖p_final − p_initial‖ (Winograd: 5e-3, 0.1). */
+static void adam_case(rcc_conv_algo algo)
 {
     rcc_st_file f;
     rcc_status s = rcc_st_load(&f, RCC_FIXTURES "/adam_w16_s32.safetensors");
@@ -205,6 +225,7 @@ static void adam_case(void)
     mc.width = meta_int(&f, "width");
     mc.image_size = meta_int(&f, "S");
     mc.clusters = meta_int(&f, "K");
+    mc.conv_algo = algo;
     int n = meta_int(&f, "N"), steps = meta_int(&f, "steps");
     rcc_loss_config lc = {0.95f, 0.5f, 1.0f, 2.0f};
     rcc_adam_config ac;
@@ -224,10 +245,12 @@ static void adam_case(void)
     for (int k = 0; k < steps; k++) {
         rcc_loss_terms lt;
         CHECK_OK(rcc_trainer_step(&t, &lt, true));
-        double tol = k == 0 ? 1e-4 : 1e-3;
+        /* Winograd: within twice PyTorch's own float32-vs-float64 spread (0.3 %); measured 0.27 % */
+        double tol = k == 0 ? 1e-4 : algo == RCC_CONV_WINOGRAD ? 5e-3 : 1e-3;
         CHECK(fabs(lt.total - want[k]) <= tol * fabs(want[k]), "Adam step %d loss %.7g vs PyTorch %.7g (rtol %g)", k + 1,
               lt.total, (double)want[k], tol);
-        printf("adam step %d: loss %.7f (PyTorch %.7f)\n", k + 1, lt.total, (double)want[k]);
+        printf("adam step %d%s: loss %.7f (PyTorch %.7f)\n", k + 1, algo == RCC_CONV_WINOGRAD ? " (winograd)" : "",
+               lt.total, (double)want[k]);
     }
     double dd = 0, du = 0;
     for (int i = 0; i < t.ps.n; i++) {
@@ -242,7 +265,8 @@ static void adam_case(void)
         }
         free(w);
     }
-    CHECK(sqrt(dd) <= 0.02 * sqrt(du), "final parameters: |diff| %.3g vs |update| %.3g", sqrt(dd), sqrt(du));
+    double ptol = algo == RCC_CONV_WINOGRAD ? 0.1 : 0.02; /* Winograd measured: 0.019 */
+    CHECK(sqrt(dd) <= ptol * sqrt(du), "final parameters: |diff| %.3g vs |update| %.3g", sqrt(dd), sqrt(du));
     printf("adam: |p - p_torch| / |p_torch - p0| = %.4f\n", sqrt(dd) / sqrt(du));
     free(want);
     free(p0);
@@ -290,6 +314,17 @@ int main(void)
     model_case("model_w16_s32.safetensors");
     model_case("model_w16_s64.safetensors");
     model_case("model_w64_s64.safetensors");
-    adam_case();
+    adam_case(RCC_CONV_DIRECT);
+    /* Winograd convolutions, the same fixtures. One Winograd convolution is within 2.5e-6 of a
+     * direct sum (test_ops); through the whole network outputs, losses and running statistics stay
+     * within 1e-4 and the width-16 gradients within 1e-3, as with direct kernels. The width-64
+     * gradients differ by up to 2.1e-2 of their scale (direct: 3e-5): at 4 images per batch-norm
+     * group every rounding difference is amplified, and a max-pool or ReLU decision that flips
+     * between two nearly equal values sends gradient down another path. The norms and random
+     * projections of those gradients stay within 2e-3; a wrong kernel is off by O(1). */
+    model_case_algo("model_w16_s32.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
+    model_case_algo("model_w16_s64.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
+    model_case_algo("model_w64_s64.safetensors", RCC_CONV_WINOGRAD, 1e-4, 5e-2);
+    adam_case(RCC_CONV_WINOGRAD);
     return test_finish("test_golden");
 }

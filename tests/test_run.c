@@ -420,6 +420,28 @@ static void config_seed(void)
     }
 }
 
+/* conv: "direct" by default (also for checkpoints written before the field existed), "winograd"
+ * round-trips, anything else is refused by name. */
+static void config_conv(void)
+{
+    rcc_config c;
+    rcc_config_preset(&c, "paper");
+    CHECK(strcmp(c.conv, "direct") == 0, "conv defaults to direct (%s)", c.conv);
+    CHECK_OK(rcc_config_from_json(&c, "{\"seed\":\"3\"}"));
+    CHECK(strcmp(c.conv, "direct") == 0, "a configuration without conv keeps direct");
+    snprintf(c.conv, sizeof c.conv, "winograd");
+    char *j = rcc_config_to_json(&c);
+    rcc_config d;
+    rcc_config_preset(&d, "paper");
+    CHECK(j && rcc_config_from_json(&d, j) == RCC_OK && strcmp(d.conv, "winograd") == 0, "conv winograd round-trips");
+    free(j);
+    rcc_model_config mc;
+    rcc_config_model(&d, &mc);
+    CHECK(mc.conv_algo == RCC_CONV_WINOGRAD, "conv winograd reaches the model");
+    rcc_status st = rcc_config_from_json(&d, "{\"conv\":\"fft\"}");
+    CHECK(st != RCC_OK && strstr(rcc_last_error(), "fft"), "conv fft refused (%s)", rcc_last_error());
+}
+
 /* Largest |a − b| relative to the largest |a| of the same tensor, over all parameters; *abs_diff
  * gets the largest |a − b| and *where the tensor of the relative one. */
 static double max_rel_diff(const rcc_params *a, const rcc_params *b, double *abs_diff, const char **where)
@@ -643,6 +665,7 @@ int main(void)
     corrupt_checkpoints();
     safetensors_duplicates();
     config_seed();
+    config_conv();
     thread_counts();
     resume_refusals();
     one_image();

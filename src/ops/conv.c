@@ -1,28 +1,76 @@
 /* conv.c — 2-d convolution without bias through oneDNN: forward, backward-data, backward-weights.
  * Weights live in the parameter block as O×I×kH×kW (PyTorch); each step reorders them once into
- * the layout the kernel wants, and reorders the weight gradient back, adding into the grad block. */
+ * the layout the kernel wants, and reorders the weight gradient back, adding into the grad block.
+ * With RCC_CONV_WINOGRAD each of the three passes asks oneDNN for its Winograd kernel (F(4×4,3×3):
+ * 3×3, stride 1, outputs of at least 4×4, training plans) and falls back to the direct one, pass by pass, where
+ * oneDNN has none for the shape (channel counts that are not multiples of 16, …). */
 #include <stdio.h>
 #include <string.h>
 #include "ops.h"
 
 static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(pd), "ref", 3) == 0; }
 
-static rcc_status make_fwd_pd(rcc_conv *c, const dnnl_memory_desc_t *src_md, dnnl_primitive_desc_t *pd)
+static dnnl_alg_kind_t alg_of(bool wino) { return wino ? dnnl_convolution_winograd : dnnl_convolution_direct; }
+
+/* Winograd only where it can exist (3×3, stride 1) and pays:
+ * - F(4×4,3×3) computes 4×4 output tiles, so an output smaller than 4×4 wastes most of every
+ *   tile (measured at 2×2, ResNet-18's layer3 at 32×32 images: 1.4× slower than direct; at 4×4
+ *   and larger 1.4–2.5× faster);
+ * - training only: the weights are transformed on every call, which a training step amortises
+ *   over its batch but inference does not (one image: 13 ms instead of 1 ms). Inference thus
+ *   computes the same way whatever the checkpoint was trained with.
+ * oneDNN may still refuse a shape. */
+static bool wino_shape(const rcc_conv *c)
 {
+    return c->algo == RCC_CONV_WINOGRAD && c->train && c->k == 3 && c->stride == 1 && c->oh >= 4 && c->ow >= 4;
+}
+
+/* The Winograd primitive for a descriptor, or NULL where oneDNN has none (or only a reference one). */
+static dnnl_primitive_desc_t wino_pd(const void *op_desc, const_dnnl_primitive_desc_t hint)
+{
+    dnnl_primitive_desc_t pd = NULL;
+    if (rcc_pd_create(&pd, op_desc, hint, "convolution (winograd)") != RCC_OK)
+        return NULL;
+    if (is_ref(pd)) {
+        dnnl_primitive_desc_destroy(pd);
+        return NULL;
+    }
+    return pd;
+}
+
+static rcc_status make_fwd_pd_alg(rcc_conv *c, const dnnl_memory_desc_t *src_md, bool wino, dnnl_primitive_desc_t *pd)
+{
+    *pd = NULL;
     int64_t wd[4] = {c->out_c, c->in_c, c->k, c->k}, dd[4] = {c->n, c->out_c, c->oh, c->ow};
     dnnl_memory_desc_t w_any = rcc_md_any(4, wd), d_any = rcc_md_any(4, dd);
     dnnl_dims_t st = {c->stride, c->stride}, pl = {c->pad, c->pad};
     dnnl_convolution_desc_t d;
     DNN_TRY(dnnl_convolution_forward_desc_init(&d, c->train ? dnnl_forward_training : dnnl_forward_inference,
-                                               dnnl_convolution_direct, src_md, &w_any, NULL, &d_any, st, pl, pl),
+                                               alg_of(wino), src_md, &w_any, NULL, &d_any, st, pl, pl),
             "convolution forward descriptor");
     return rcc_pd_create(pd, &d, NULL, "convolution forward");
 }
 
+static rcc_status make_fwd_pd(rcc_conv *c, const dnnl_memory_desc_t *src_md, dnnl_primitive_desc_t *pd)
+{
+    if (wino_shape(c)) {
+        if (make_fwd_pd_alg(c, src_md, true, pd) == RCC_OK && !is_ref(*pd)) {
+            c->wino_fwd = true;
+            return RCC_OK;
+        }
+        if (*pd)
+            dnnl_primitive_desc_destroy(*pd);
+        *pd = NULL;
+    }
+    c->wino_fwd = false;
+    return make_fwd_pd_alg(c, src_md, false, pd);
+}
+
 rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,
-                         int k, int stride, int pad, bool train, bool bwd_data)
+                         int k, int stride, int pad, bool train, bool bwd_data, rcc_conv_algo algo)
 {
     memset(c, 0, sizeof *c);
+    c->algo = algo;
     const dnnl_memory_desc_t *smd = &src->md;
     c->src = src;
     c->ps = ps;
@@ -71,7 +119,7 @@ rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *
     RCC_TRY(rcc_act_plan(a, &c->w, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)));
     RCC_TRY(rcc_reorder_create(a, &c->p_w, &c->w_plain, &c->w, false, "reorder (weights)"));
     RCC_TRY(rcc_act_plan(a, &c->dst, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)));
-    RCC_TRY(rcc_prim_create(a, &c->p_fwd, pd, "conv fwd"));
+    RCC_TRY(rcc_prim_create(a, &c->p_fwd, pd, c->wino_fwd ? "conv fwd (winograd)" : "conv fwd"));
     c->p_fwd.flops = 2.0 * rcc_conv_macs(c);
     const char *ln = strncmp(wname, "backbone.", 9) == 0 ? wname + 9 : wname;
     size_t ll = strlen(ln) > 7 && strcmp(ln + strlen(ln) - 7, ".weight") == 0 ? strlen(ln) - 7 : strlen(ln);
@@ -95,14 +143,21 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
     dnnl_memory_desc_t w_any = rcc_md_any(4, wd);
 
     dnnl_convolution_desc_t d;
-    DNN_TRY(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &csrc->md, &w_any, NULL,
-                                                        &diff_dst->md, st, pl, pl),
-            "convolution backward-weights descriptor");
-    dnnl_primitive_desc_t pd;
-    RCC_TRY(rcc_pd_create(&pd, &d, c->pd_fwd, "convolution backward-weights"));
+    dnnl_primitive_desc_t pd = NULL;
+    if (wino_shape(c) &&
+        dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_winograd, &csrc->md, &w_any, NULL,
+                                                    &diff_dst->md, st, pl, pl) == dnnl_success)
+        pd = wino_pd(&d, c->pd_fwd);
+    c->wino_bwd_w = pd != NULL;
+    if (!pd) {
+        DNN_TRY(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &csrc->md, &w_any, NULL,
+                                                            &diff_dst->md, st, pl, pl),
+                "convolution backward-weights descriptor");
+        RCC_TRY(rcc_pd_create(&pd, &d, c->pd_fwd, "convolution backward-weights"));
+    }
     rcc_status s = rcc_act_plan(a, &c->dw, dnnl_primitive_desc_query_md(pd, dnnl_query_diff_weights_md, 0));
     if (s == RCC_OK)
-        s = rcc_prim_create(a, &c->p_bwd_w, pd, "conv bwd-weights");
+        s = rcc_prim_create(a, &c->p_bwd_w, pd, c->wino_bwd_w ? "conv bwd-weights (winograd)" : "conv bwd-weights");
     dnnl_primitive_desc_destroy(pd);
     RCC_TRY(s);
     c->p_bwd_w.flops = 2.0 * rcc_conv_macs(c);
@@ -123,10 +178,18 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
         RCC_TRY(rcc_reorder_create(a, &c->p_dsrc_reorder, &c->dsrc_r, diff_src, false, "reorder (conv input grad)"));
         cdiff_src = &c->dsrc_r;
     }
-    DNN_TRY(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &cdiff_src->md, &w_any,
-                                                     &diff_dst->md, st, pl, pl),
-            "convolution backward-data descriptor");
-    RCC_TRY(rcc_pd_create(&pd, &d, c->pd_fwd, "convolution backward-data"));
+    pd = NULL;
+    if (wino_shape(c) &&
+        dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_winograd, &cdiff_src->md, &w_any,
+                                                 &diff_dst->md, st, pl, pl) == dnnl_success)
+        pd = wino_pd(&d, c->pd_fwd);
+    c->wino_bwd_d = pd != NULL;
+    if (!pd) {
+        DNN_TRY(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &cdiff_src->md, &w_any,
+                                                         &diff_dst->md, st, pl, pl),
+                "convolution backward-data descriptor");
+        RCC_TRY(rcc_pd_create(&pd, &d, c->pd_fwd, "convolution backward-data"));
+    }
     const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     rcc_act *w = &c->w;
     s = RCC_OK;
@@ -138,7 +201,7 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
         w = &c->w_bd;
     }
     if (s == RCC_OK)
-        s = rcc_prim_create(a, &c->p_bwd_d, pd, "conv bwd-data");
+        s = rcc_prim_create(a, &c->p_bwd_d, pd, c->wino_bwd_d ? "conv bwd-data (winograd)" : "conv bwd-data");
     dnnl_primitive_desc_destroy(pd);
     RCC_TRY(s);
     c->p_bwd_d.flops = 2.0 * rcc_conv_macs(c);

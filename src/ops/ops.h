@@ -13,6 +13,12 @@
 struct rcc_dist; /* dist.h */
 
 /* ---- convolution (no bias): src N×I×H×W -> dst N×O×H'×W' ---- */
+typedef enum {
+    RCC_CONV_DIRECT = 0, /* oneDNN's direct kernels (the reference numbers) */
+    RCC_CONV_WINOGRAD,   /* training: Winograd F(4×4,3×3) for 3×3 stride-1 convolutions with outputs of
+                          * at least 4×4 where oneDNN has it; direct elsewhere and in inference plans */
+} rcc_conv_algo;
+
 typedef struct {
     int in_c, out_c, k, stride, pad;
     int64_t n, ih, iw, oh, ow;
@@ -20,6 +26,8 @@ typedef struct {
     rcc_params *ps;
     char layer[48]; /* for profiles: the weight's name without "backbone." and ".weight" */
     bool train, bwd_data;
+    rcc_conv_algo algo;                   /* asked for */
+    bool wino_fwd, wino_bwd_d, wino_bwd_w; /* which passes got a Winograd kernel */
     rcc_act *src;
     rcc_act src_r, dst;           /* src_r: the input reordered, only when the conv wants another layout */
     rcc_act w_plain, w, dw_plain, dw, w_bd, dsrc_r;
@@ -29,7 +37,7 @@ typedef struct {
 } rcc_conv;
 
 rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,
-                         int k, int stride, int pad, bool train, bool bwd_data);
+                         int k, int stride, int pad, bool train, bool bwd_data, rcc_conv_algo algo);
 /* Backward buffers: diff_dst has dst's layout; diff_src (src's layout) only if bwd_data. */
 rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_act *diff_src);
 rcc_status rcc_conv_forward(rcc_conv *c);

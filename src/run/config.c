@@ -53,6 +53,7 @@ static const field fields[] = {
     FI(loader_threads, 1, 1024),
     FI(eval_every, 0, 1000000),
     FI(save_every, 0, 1000000),
+    {"conv", F_STR, offsetof(rcc_config, conv), 0, 0},
 };
 #define NFIELDS (sizeof fields / sizeof *fields)
 
@@ -78,6 +79,7 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
     c->seed = 1;
     c->threads = 2;
     c->loader_threads = 1;
+    snprintf(c->conv, sizeof c->conv, "direct");
     c->crop_area_min = c->jitter_prob = c->blur_prob = c->rotate_deg = -1; /* the augmentation preset's own */
     if (strcmp(name, "paper") == 0) { /* SPEC.md exactly */
         c->image_size = 64;
@@ -123,6 +125,8 @@ rcc_status rcc_config_check(const rcc_config *c)
         return rcc_fail(RCC_ERR_ARG, "backbone '%s' is not known (known: resnet18)", c->backbone);
     if (c->lr <= 0)
         return rcc_fail(RCC_ERR_ARG, "lr must be positive");
+    rcc_conv_algo algo;
+    RCC_TRY(rcc_config_conv_algo(c, &algo));
     if (c->crop_area_min == 0)
         return rcc_fail(RCC_ERR_ARG, "crop_area_min must be positive (or negative for the preset's)");
     return RCC_OK;
@@ -221,6 +225,17 @@ rcc_status rcc_config_from_json(rcc_config *c, const char *json)
     return st == RCC_OK ? rcc_config_check(c) : st;
 }
 
+rcc_status rcc_config_conv_algo(const rcc_config *c, rcc_conv_algo *algo)
+{
+    if (strcmp(c->conv, "direct") == 0)
+        *algo = RCC_CONV_DIRECT;
+    else if (strcmp(c->conv, "winograd") == 0)
+        *algo = RCC_CONV_WINOGRAD;
+    else
+        return rcc_fail(RCC_ERR_ARG, "conv '%.16s' is not known (known: direct, winograd)", c->conv);
+    return RCC_OK;
+}
+
 void rcc_config_model(const rcc_config *c, rcc_model_config *m)
 {
     rcc_model_config_default(m);
@@ -231,6 +246,8 @@ void rcc_config_model(const rcc_config *c, rcc_model_config *m)
     m->feature_dim = c->feature_dim;
     m->clusters = c->clusters;
     m->hidden = c->hidden;
+    if (rcc_config_conv_algo(c, &m->conv_algo) != RCC_OK)
+        m->conv_algo = RCC_CONV_DIRECT; /* unreachable after rcc_config_check */
 }
 
 rcc_status rcc_config_augment(const rcc_config *c, rcc_aug_config *a)

@@ -12,6 +12,8 @@ char *rcc_config_to_json(const rcc_config *c);
 /* Parses what rcc_config_to_json wrote; unknown keys are an error, missing keys keep c's values. */
 rcc_status rcc_config_from_json(rcc_config *c, const char *json);
 void rcc_config_model(const rcc_config *c, rcc_model_config *m);
+/* c->conv as an algorithm; an error names the known ones. */
+rcc_status rcc_config_conv_algo(const rcc_config *c, rcc_conv_algo *algo);
 void rcc_config_loss(const rcc_config *c, rcc_loss_config *l);
 /* The augmentation preset with the configuration's overrides. */
 rcc_status rcc_config_augment(const rcc_config *c, rcc_aug_config *a);

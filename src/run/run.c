@@ -98,6 +98,8 @@ static bool same_training(const rcc_config *a, const rcc_config *b)
     x.loader_threads = y.loader_threads = 1;
     x.eval_every = y.eval_every = 0;
     x.save_every = y.save_every = 0;
+    memcpy(x.conv, "direct", 7); /* how the convolutions compute may change too */
+    memcpy(y.conv, "direct", 7);
     char *jx = rcc_config_to_json(&x), *jy = rcc_config_to_json(&y);
     bool same = jx && jy && strcmp(jx, jy) == 0;
     free(jx);
@@ -333,7 +335,7 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
         if (!same_training(&saved, c)) {
             rcc_st_close(&ck);
             return rcc_fail(RCC_ERR_ARG, "%s was trained with another configuration (only epochs, threads, "
-                                         "loader_threads, eval_every and save_every may change on resume)",
+                                         "loader_threads, eval_every, save_every and conv may change on resume)",
                             resume_from);
         }
     }
