@@ -4,6 +4,7 @@
 #include "optim.h"
 
 #include <math.h>
+#include "util.h"
 
 void rcc_adam_config_default(rcc_adam_config *c)
 {
@@ -28,4 +29,22 @@ void rcc_adam_step(rcc_params *ps, const rcc_adam_config *c, long step)
         v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
         p[i] -= step_size * m[i] / (sqrtf(v[i]) * inv_sqrt_bc2 + eps);
     }
+}
+
+rcc_status rcc_grads_check(const rcc_params *ps)
+{
+    const float *g = rcc_pgrad(ps);
+    const size_t n = ps->total;
+    float acc = 0; /* 0·x is 0 for every finite x and NaN for NaN and ±inf */
+#pragma omp parallel for simd reduction(+ : acc) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        acc += 0.0f * g[i];
+    if (acc == 0)
+        return RCC_OK;
+    for (int i = 0; i < ps->n; i++)
+        for (size_t k = 0; k < ps->p[i].numel; k++)
+            if (!isfinite(g[ps->p[i].off + k]))
+                return rcc_fail(RCC_ERR_NUMERIC, "the gradient of %s is not finite (%g at %zu)", ps->p[i].name,
+                                (double)g[ps->p[i].off + k], k);
+    return rcc_fail(RCC_ERR_NUMERIC, "a gradient is not finite");
 }

@@ -124,6 +124,7 @@ rcc_status rcc_trainer_step(rcc_trainer *t, rcc_loss_terms *out, bool update)
     }
     if (update) {
         t0 = rcc_now();
+        RCC_TRY(rcc_grads_check(&t->ps)); /* before the update: the parameters stay the last good ones */
         rcc_adam_step(&t->ps, &t->acfg, ++t->step);
         rcc_prof_add("adam", rcc_now() - t0, 0);
     }

@@ -106,8 +106,16 @@ for k in 1 2 3 4 5; do
   last_step=${step:-$last_step}
 done
 
+# temporary files of writers that are gone are cleaned up when the run resumes; a live one's stays
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+head -c 1000 "$ck" > "$ck.tmp.$dead"
 "$RCC" train --resume "$run" --data "$SUB" > /dev/null 2> "$tmp/final.err"
 ok $? "the run completes after five kills ($(tail -1 "$tmp/final.err"))"
+[ ! -e "$ck.tmp.$dead" ] && grep -q "removed .*tmp.$dead" "$tmp/final.err"
+ok $? "a dead writer's temporary file is removed, and said so"
+[ -e "$ck.tmp.1" ]; ok $? "a live process's temporary file (pid 1) is left alone"
 grep -q "resuming" "$tmp/final.err"; ok $? "the last run resumed"
 step=$(ckpt_step "$ck")
 [ "$step" = $STEPS ]; ok $? "the final checkpoint is at the last step ($step of $STEPS)"

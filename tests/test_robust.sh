@@ -47,7 +47,7 @@ M=$tmp/model
 # ---- one image: training needs a batch of at least 2 (the losses contrast images), prediction works
 subset 1 "$tmp/one"
 "$RCC" train --data "$tmp/one-images-idx3-ubyte" --out "$tmp/x" "${tiny[@]}" > /dev/null 2> "$tmp/err"
-[ $? = 1 ] && grep -q "1 images are fewer than one batch of 64" "$tmp/err"
+[ $? = 1 ] && grep -q "1 image is fewer than one batch of 64" "$tmp/err"
 ok $? "one image: refused ($(tail -1 "$tmp/err"))"
 "$RCC" train --data "$tmp/one-images-idx3-ubyte" --out "$tmp/x" "${tiny[@]}" --batch 1 > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "batch = 1 is out of range" "$tmp/err"; ok $? "--batch 1: exit 2 ($(cat "$tmp/err"))"

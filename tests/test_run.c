@@ -571,6 +571,43 @@ static void resume_refusals(void)
     free(d.labels);
 }
 
+/* A non-finite loss stops the run with a message naming the epoch, the step and the checkpoint,
+ * which stays loadable and finite. Provoked with NaN pixels (the file readers refuse them, the
+ * in-memory data set does not). */
+static void nan_loss(void)
+{
+    rcc_dataset d;
+    tiny_data(&d);
+    for (int i = 0; i < d.n * 400; i++)
+        d.pix[i] = NAN;
+    rcc_config c;
+    tiny_config(&c);
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/nan", tmpdir);
+    rcc_status st = rcc_run_train(&c, &d, dir, NULL, NULL);
+    CHECK(st == RCC_ERR_NUMERIC && strstr(rcc_last_error(), "epoch 1, step 1") &&
+              strstr(rcc_last_error(), "last good checkpoint"),
+          "NaN loss: stopped with a clear message (%s: %s)", rcc_strerror(st), rcc_last_error());
+    char ck[340];
+    snprintf(ck, sizeof ck, "%s/checkpoint.safetensors", dir);
+    rcc_params ps;
+    rcc_model m;
+    rcc_progress pr;
+    rcc_config saved;
+    if (load_params(ck, &ps, &m, &pr, &saved)) {
+        size_t bad = 0;
+        for (size_t i = 0; i < ps.total; i++)
+            bad += !isfinite(rcc_pdata(&ps)[i]);
+
+        CHECK(bad == 0 && pr.step == 0, "after a NaN loss the checkpoint is the last good one (step %ld, %zu non-finite)",
+              pr.step, bad);
+        rcc_model_free(&m);
+        rcc_params_free(&ps);
+    }
+    free(d.pix);
+    free(d.labels);
+}
+
 /* One image cannot make a batch (at least 2: the losses contrast each image with the others), so
  * it is refused, clearly; --batch 1 is out of range. */
 static void one_image(void)
@@ -666,6 +703,7 @@ int main(void)
     safetensors_duplicates();
     config_seed();
     config_conv();
+    nan_loss();
     thread_counts();
     resume_refusals();
     one_image();

@@ -1,8 +1,11 @@
 /* run.c — the training loop (see run.h). */
 #include "run.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,34 @@ double rcc_run_lr(const rcc_config *cfg, long step, int batches)
     return cfg->lr * 0.5 * (1.0 + cos(RCC_PI * (p < 1 ? p : 1)));
 }
 
+/* A run killed while writing its checkpoint leaves checkpoint.safetensors.tmp.<pid> behind (never
+ * read: the rename did not happen). Removes those whose process is gone; a live writer's stays. */
+static void remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    const char prefix[] = "checkpoint.safetensors.tmp.";
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, sizeof prefix - 1) != 0)
+            continue;
+        const char *num = e->d_name + sizeof prefix - 1;
+        char *end;
+        errno = 0;
+        long pid = strtol(num, &end, 10);
+        if (!isdigit((unsigned char)*num) || *end || errno || pid <= 0 || (pid_t)pid != pid)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive (or not ours to judge) */
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0)
+            fprintf(stderr, "removed %s, left by an interrupted checkpoint write\n", path);
+    }
+    closedir(d);
+}
+
 /* The output folder must exist (or be creatable), be writable and have room for a few
  * checkpoints: found out now, not after hours of training. */
 static rcc_status prepare_out_dir(const char *dir, size_t ckpt_bytes)
@@ -47,6 +78,7 @@ static rcc_status prepare_out_dir(const char *dir, size_t ckpt_bytes)
         return rcc_fail(RCC_ERR_IO, "%s: the output folder is not writable (%s)", dir, strerror(e));
     }
     unlink(probe);
+    remove_stale_temps(dir);
     struct statvfs vs;
     if (statvfs(dir, &vs) == 0) {
         double avail = (double)vs.f_bavail * (double)vs.f_frsize;
@@ -178,6 +210,16 @@ static rcc_status save(run_state *s, const rcc_progress *pr)
     return rcc_checkpoint_save(s->ckpt, &s->cfg, &s->tr.ps, pr, true);
 }
 
+/* A log line that cannot be written (disk full, I/O error) stops the run: the checkpoint of this
+ * step would not fit either, and a log with a silent hole misleads. */
+static rcc_status metrics_flush(run_state *s, long step)
+{
+    if (fflush(s->metrics) == 0 && !ferror(s->metrics))
+        return RCC_OK;
+    return rcc_fail(RCC_ERR_IO, "%s: cannot write the log at step %ld (%s); the last complete checkpoint is %s",
+                    s->metrics_path, step, strerror(errno), s->ckpt);
+}
+
 static rcc_status evaluate(run_state *s, rcc_epoch_event *ev)
 {
     const rcc_dataset *d = s->data;
@@ -227,7 +269,7 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
                     pr->batch_in_epoch, pr->step, (double)s->tr.acfg.lr);
             log_terms(s->metrics, &lt);
             fputs("}\n", s->metrics);
-            fflush(s->metrics);
+            RCC_TRY(metrics_flush(s, pr->step));
             double now = rcc_now();
             if (hooks && hooks->on_step) {
                 rcc_step_event e = {epoch, c->epochs, pr->batch_in_epoch, batches, pr->step, lt, s->tr.acfg.lr,
@@ -289,7 +331,7 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         if (ev.evaluated)
             fprintf(s->metrics, "{\"kind\":\"eval\",\"epoch\":%d,\"step\":%ld,\"acc\":%.6f,\"nmi\":%.6f,\"ari\":%.6f}\n",
                     epoch + 1, pr->step, ev.acc, ev.nmi, ev.ari);
-        fflush(s->metrics);
+        RCC_TRY(metrics_flush(s, pr->step));
         if (hooks && hooks->on_epoch)
             hooks->on_epoch(&ev, hooks->user);
         if (hooks && hooks->stop && *hooks->stop) {
@@ -320,7 +362,8 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
         return rcc_fail(RCC_ERR_ARG, "the configuration has %d input channels, the data %d", c->in_channels, data->c);
     RCC_TRY(rcc_config_check(c));
     if (data->n < c->batch)
-        return rcc_fail(RCC_ERR_ARG, "%d images are fewer than one batch of %d: lower --batch", data->n, c->batch);
+        return rcc_fail(RCC_ERR_ARG, "%d image%s fewer than one batch of %d: lower --batch", data->n,
+                        data->n == 1 ? " is" : "s are", c->batch);
     if (c->batch % P)
         return rcc_fail(RCC_ERR_ARG, "a batch of %d images cannot be split evenly over %d processes", c->batch, P);
     if (data->labels && data->num_classes < 1)
