@@ -190,6 +190,9 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
         return 2;
     }
+    if (strcmp(c.conv, "winograd") == 0 && !rcc_conv_winograd_available())
+        fprintf(stderr, "rcc train: note: oneDNN has no Winograd kernels for this CPU (they need AVX-512); "
+                        "the convolutions compute directly\n");
     rcc_dataset d;
     st = rcc_dataset_load(&d, data.v, data.n, labels.n ? labels.v : NULL);
     if (st != RCC_OK) {

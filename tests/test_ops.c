@@ -137,7 +137,10 @@ static void test_conv_algo(int n, int ic, int oc, int ih, int k, int s, int pad,
     if (!expect_wino)
         CHECK(!K.c.wino_fwd && !K.c.wino_bwd_d && !K.c.wino_bwd_w, "%s: Winograd used where direct was expected",
               what);
-    if (expect_wino)
+    if (expect_wino && !rcc_conv_winograd_available()) {
+        printf("%s: skipped the Winograd check: oneDNN has no Winograd kernels for this CPU\n", what);
+        expect_wino = false;
+    } else if (expect_wino)
         CHECK(K.c.wino_fwd && K.c.wino_bwd_d && K.c.wino_bwd_w,
               "%s: Winograd expected in every pass (forward %d, backward-data %d, backward-weights %d)", what,
               K.c.wino_fwd, K.c.wino_bwd_d, K.c.wino_bwd_w);

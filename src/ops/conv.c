@@ -233,6 +233,26 @@ rcc_status rcc_conv_backward(rcc_conv *c)
     return c->src_reorder ? rcc_prim_exec(&c->p_dsrc_reorder) : RCC_OK;
 }
 
+bool rcc_conv_winograd_available(void)
+{
+    static int known = -1; /* the CPU does not change */
+    if (known >= 0)
+        return known;
+    int64_t sd[4] = {2, 16, 8, 8}, wd[4] = {16, 16, 3, 3};
+    dnnl_memory_desc_t s_md = rcc_md_plain(4, sd, dnnl_nChw16c), w_any = rcc_md_any(4, wd), d_any = rcc_md_any(4, sd);
+    dnnl_dims_t st = {1, 1}, pl = {1, 1};
+    dnnl_convolution_desc_t d;
+    dnnl_primitive_desc_t pd = NULL;
+    known = 0;
+    if (dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_winograd, &s_md, &w_any, NULL,
+                                           &d_any, st, pl, pl) == dnnl_success &&
+        (pd = wino_pd(&d, NULL)) != NULL) {
+        known = 1;
+        dnnl_primitive_desc_destroy(pd);
+    }
+    return known;
+}
+
 double rcc_conv_macs(const rcc_conv *c)
 {
     return (double)c->n * (double)c->oh * (double)c->ow * c->out_c * c->in_c * c->k * c->k;
