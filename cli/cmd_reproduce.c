@@ -46,6 +46,7 @@ typedef struct {
     char dir[4160];
     double train_seconds; /* this invocation's training time (0 if the run was already complete) */
     double total_seconds; /* the run's own training time, from its metrics (across resumes) */
+    char conv[16];        /* the convolution kernels its checkpoint was (last) trained with */
     rcc_scores sc;
     int nonempty;
     double largest;
@@ -136,11 +137,13 @@ static rcc_status train_one(const plan *p, run_result *r)
         rcc_st_close(&f);
         if (pr.epoch >= c.epochs && saved.epochs == c.epochs && saved.lambda == c.lambda &&
             saved.clusters == c.clusters && saved.seed == c.seed) {
+            snprintf(r->conv, sizeof r->conv, "%s", saved.conv);
             fprintf(stderr, "  %s: already trained (%d epochs), reusing it\n", r->dir, pr.epoch);
             return RCC_OK;
         }
         fprintf(stderr, "  %s: resuming at epoch %d, batch %d\n", r->dir, pr.epoch + 1, pr.batch_in_epoch);
     }
+    snprintf(r->conv, sizeof r->conv, "%s", c.conv);
     rcc_run_hooks hooks = {NULL, on_epoch, r, &g_stop, NULL};
     double t0 = rcc_now();
     rcc_status st = rcc_run_train(&c, p->data, r->dir, resume ? ckpt : NULL, &hooks);
@@ -476,16 +479,16 @@ static int write_report_md(const plan *p, const run_result *runs, int nruns, con
     fprintf(f, "\nEvery run's pictures are in `runs/<method>-k<K>-seed<S>/`.\n\n");
 
     fprintf(f, "## Every run\n\n| run | λ | K | seed | ACC | NMI | ARI | clusters used | largest | probe (paper) | "
-               "probe (converged) | uniformity | cells | elbow | best silhouette | best CH | chosen k | training |\n");
-    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+               "probe (converged) | uniformity | cells | elbow | best silhouette | best CH | chosen k | training | conv |\n");
+    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < nruns; i++) {
         const run_result *r = &runs[i];
         fmt_hms(hms, sizeof hms, r->total_seconds);
         fprintf(f, "| %s-k%d-seed%d | %g | %d | %d | %.4f | %.4f | %.4f | %d/%d | %.1f %% | %.4f | %.4f | %.3f | %.1f %% | "
-                   "%d | %d | %d | %d | %s |\n",
+                   "%d | %d | %d | %d | %s | %s |\n",
                 method_name[r->method], r->k, r->seed, (double)r->lambda, r->k, r->seed, r->sc.acc, r->sc.nmi,
                 r->sc.ari, r->nonempty, r->k, 100 * r->largest, r->probe_paper, r->probe_conv, r->sph.uniformity,
-                100 * r->sph.occupancy, r->elbow, r->best_sil, r->best_ch, r->chosen, hms);
+                100 * r->sph.occupancy, r->elbow, r->best_sil, r->best_ch, r->chosen, hms, r->conv);
     }
     fprintf(f, "\nMajority-class baseline of the probe's test split: %.4f. Probe split: 80/20 stratified, seeded by "
                "the run's seed. Sphere measures on a seeded sample of %zu points.\n",
@@ -579,6 +582,7 @@ static int write_report_json(const plan *p, const run_result *runs, int nruns, c
         cJSON_AddNumberToObject(x, "chosen_k", r->chosen);
         cli_json_num(x, "silhouette_at_chosen", r->sil_at_chosen);
         cli_json_num(x, "train_seconds", r->total_seconds);
+        cJSON_AddStringToObject(x, "conv", r->conv);
         cJSON_AddItemToArray(rl, x);
     }
     char path[4300];

@@ -83,6 +83,7 @@ grep -q "| clustering ACC, K = 10 | 89 % |" "$tmp/rep/report.md"; ok $? "report.
 grep -q '^- \*\*Clustering ACC (paper: RCC +3 points)\*\*: \(RCC\|no clear\)' "$tmp/rep/report.md"
 ok $? "report.md states a verdict on ACC"
 [ "$(grep -c '"method"' "$tmp/rep/report.json")" = 4 ]; ok $? "report.json lists CC and RCC at K = 10 and K = 5"
+[ "$(grep -c '| direct |$' "$tmp/rep/report.md")" = 4 ]; ok $? "report.md names each run's convolution kernels"
 for f in rcc-k10-seed1/sphere.png cc-k10-seed1/cells.png cc-k5-seed1/kselect.png rcc-k5-seed1/curves.png; do
   [ -s "$tmp/rep/runs/$f" ]; ok $? "picture $f"
 done

@@ -176,15 +176,18 @@ static void model_case_algo(const char *file, rcc_conv_algo algo, double otol, d
         snprintf(nm, sizeof nm, "gnorm.%s", pi->name);
         w = get(&f, nm, 1);
         double wn = w[0];
-        CHECK(fabs(norm - wn) <= gtol * wn + 1e-9, "%s: %.7g vs %.7g", nm, norm, wn);
-        ok = ok && fabs(norm - wn) <= gtol * wn + 1e-9;
+        /* norms and projections are sums over the whole tensor: held to 2e-2 even where single
+         * entries may differ more (Winograd at width 64, measured: norms 2e-4, projections 1.0e-2) */
+        double ntol = gtol < 2e-2 ? gtol : 2e-2;
+        CHECK(fabs(norm - wn) <= ntol * wn + 1e-9, "%s: %.7g vs %.7g", nm, norm, wn);
+        ok = ok && fabs(norm - wn) <= ntol * wn + 1e-9;
         free(w);
         snprintf(nm, sizeof nm, "gproj.%s", pi->name);
         w = get(&f, nm, 2);
         for (int j = 0; j < 2; j++) {
-            CHECK(fabs(proj[j] - w[j]) <= gtol * wn + 1e-9, "%s[%d]: %.7g vs %.7g (norm %.3g)", nm, j, proj[j],
+            CHECK(fabs(proj[j] - w[j]) <= ntol * wn + 1e-9, "%s[%d]: %.7g vs %.7g (norm %.3g)", nm, j, proj[j],
                   (double)w[j], wn);
-            ok = ok && fabs(proj[j] - w[j]) <= gtol * wn + 1e-9;
+            ok = ok && fabs(proj[j] - w[j]) <= ntol * wn + 1e-9;
         }
         free(w);
         checked += ok;
@@ -308,11 +311,35 @@ static void adam_formula(void)
     rcc_params_free(&ps);
 }
 
+/* rcc_grads_check: finite gradients pass; one NaN or infinity anywhere is refused, naming its parameter. */
+static void grads_check(void)
+{
+    rcc_params ps = {0};
+    int64_t d[1] = {1000};
+    CHECK_OK(rcc_params_add(&ps, "a.weight", RCC_P_LIN_B, 1, d, NULL));
+    CHECK_OK(rcc_params_add(&ps, "b.bias", RCC_P_LIN_B, 1, d, NULL));
+    CHECK_OK(rcc_params_alloc(&ps));
+    float *g = rcc_pgrad(&ps);
+    for (int i = 0; i < 2000; i++)
+        g[i] = (float)(i % 7) * 1e30f - 3e30f; /* large but finite */
+    CHECK_OK(rcc_grads_check(&ps));
+    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    for (int k = 0; k < 3; k++) {
+        g[ps.p[1].off + 517] = bad[k];
+        rcc_status st = rcc_grads_check(&ps);
+        CHECK(st == RCC_ERR_NUMERIC && strstr(rcc_last_error(), "b.bias") && strstr(rcc_last_error(), "at 517"),
+              "non-finite gradient %g refused, naming b.bias[517] (%s)", (double)bad[k], rcc_last_error());
+        g[ps.p[1].off + 517] = 1;
+    }
+    rcc_params_free(&ps);
+}
+
 int main(void)
 {
     rcc_set_threads(2);
     hash_ports();
     adam_formula();
+    grads_check();
     model_case("model_w16_s32.safetensors");
     model_case("model_w16_s64.safetensors");
     model_case("model_w64_s64.safetensors");
@@ -322,8 +349,9 @@ int main(void)
      * within 1e-4 and the width-16 gradients within 1e-3, as with direct kernels. The width-64
      * gradients differ by up to 2.1e-2 of their scale (direct: 3e-5): at 4 images per batch-norm
      * group every rounding difference is amplified, and a max-pool or ReLU decision that flips
-     * between two nearly equal values sends gradient down another path. The norms and random
-     * projections of those gradients stay within 2e-3; a wrong kernel is off by O(1). */
+     * between two nearly equal values sends gradient down another path. The norms stay within
+     * 2e-4 and two random projections within 1.0e-2 of the norms (held to 2e-2); a wrong kernel
+     * is off by O(1). */
     model_case_algo("model_w16_s32.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
     model_case_algo("model_w16_s64.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
     model_case_algo("model_w64_s64.safetensors", RCC_CONV_WINOGRAD, 1e-4, 5e-2);

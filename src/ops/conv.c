@@ -4,6 +4,7 @@
  * With RCC_CONV_WINOGRAD each of the three passes asks oneDNN for its Winograd kernel (F(4×4,3×3):
  * 3×3, stride 1, outputs of at least 4×4, training plans) and falls back to the direct one, pass by pass, where
  * oneDNN has none for the shape (channel counts that are not multiples of 16, …). */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include "ops.h"
@@ -233,24 +234,28 @@ rcc_status rcc_conv_backward(rcc_conv *c)
     return c->src_reorder ? rcc_prim_exec(&c->p_dsrc_reorder) : RCC_OK;
 }
 
-bool rcc_conv_winograd_available(void)
+static bool g_wino_available;
+
+static void probe_winograd(void)
 {
-    static int known = -1; /* the CPU does not change */
-    if (known >= 0)
-        return known;
     int64_t sd[4] = {2, 16, 8, 8}, wd[4] = {16, 16, 3, 3};
     dnnl_memory_desc_t s_md = rcc_md_plain(4, sd, dnnl_nChw16c), w_any = rcc_md_any(4, wd), d_any = rcc_md_any(4, sd);
     dnnl_dims_t st = {1, 1}, pl = {1, 1};
     dnnl_convolution_desc_t d;
     dnnl_primitive_desc_t pd = NULL;
-    known = 0;
     if (dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_winograd, &s_md, &w_any, NULL,
                                            &d_any, st, pl, pl) == dnnl_success &&
         (pd = wino_pd(&d, NULL)) != NULL) {
-        known = 1;
+        g_wino_available = true;
         dnnl_primitive_desc_destroy(pd);
     }
-    return known;
+}
+
+bool rcc_conv_winograd_available(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT; /* the CPU does not change */
+    pthread_once(&once, probe_winograd);
+    return g_wino_available;
 }
 
 double rcc_conv_macs(const rcc_conv *c)

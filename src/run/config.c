@@ -141,6 +141,8 @@ char *rcc_config_to_json(const rcc_config *c)
         const field *f = &fields[i];
         const char *p = (const char *)c + f->off;
         char buf[32];
+        if (f->off == offsetof(rcc_config, conv) && strcmp(c->conv, "direct") == 0)
+            continue; /* the default, left out so that rcc versions before the field read these checkpoints */
         switch (f->kind) {
         case F_INT:
             cJSON_AddNumberToObject(o, f->name, *(const int *)p);

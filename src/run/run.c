@@ -214,10 +214,12 @@ static rcc_status save(run_state *s, const rcc_progress *pr)
  * step would not fit either, and a log with a silent hole misleads. */
 static rcc_status metrics_flush(run_state *s, long step)
 {
+    errno = 0;
     if (fflush(s->metrics) == 0 && !ferror(s->metrics))
         return RCC_OK;
+    int e = errno ? errno : EIO; /* an earlier write may have failed: fflush then leaves errno alone */
     return rcc_fail(RCC_ERR_IO, "%s: cannot write the log at step %ld (%s); the last complete checkpoint is %s",
-                    s->metrics_path, step, strerror(errno), s->ckpt);
+                    s->metrics_path, step, strerror(e), s->ckpt);
 }
 
 static rcc_status evaluate(run_state *s, rcc_epoch_event *ev)
@@ -316,10 +318,8 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         bool last = epoch + 1 == c->epochs;
         if (s->root && s->data->labels && ((c->eval_every && (epoch + 1) % c->eval_every == 0) || last))
             RCC_TRY(evaluate(s, &ev));
-        if ((c->save_every && (epoch + 1) % c->save_every == 0) || last) {
-            RCC_TRY(save(s, pr));
-            ev.saved = true;
-        }
+        /* the epoch's lines are written before its checkpoint: a checkpoint never holds a step whose
+         * log lines could not be written (on resume, lines past the checkpoint are dropped) */
         ev.seconds = rcc_now() - t_epoch;
         fprintf(s->metrics, "{\"kind\":\"epoch\",\"epoch\":%d,\"step\":%ld,", epoch + 1, pr->step);
         log_terms(s->metrics, &ev.mean);
@@ -332,6 +332,10 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
             fprintf(s->metrics, "{\"kind\":\"eval\",\"epoch\":%d,\"step\":%ld,\"acc\":%.6f,\"nmi\":%.6f,\"ari\":%.6f}\n",
                     epoch + 1, pr->step, ev.acc, ev.nmi, ev.ari);
         RCC_TRY(metrics_flush(s, pr->step));
+        if ((c->save_every && (epoch + 1) % c->save_every == 0) || last) {
+            RCC_TRY(save(s, pr));
+            ev.saved = true;
+        }
         if (hooks && hooks->on_epoch)
             hooks->on_epoch(&ev, hooks->user);
         if (hooks && hooks->stop && *hooks->stop) {
