@@ -32,6 +32,9 @@ void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *op
 /* A checkpoint given as a file, or as a training output folder (its checkpoint.safetensors). */
 const char *cli_checkpoint_path(const char *model, char *buf, size_t n);
 
+/* With --conv winograd: says on stderr when this CPU has no Winograd kernels (computed directly). */
+void cli_note_winograd(const char *cmd);
+
 /* Runs the network over every image of d (resized to its size), chunk by chunk; any output may be
  * NULL; emit (may be NULL) is called for each image in order. */
 rcc_status cli_run_all(rcc_net *net, const rcc_dataset *d, int *cluster, float *conf, float *h,

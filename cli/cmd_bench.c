@@ -117,9 +117,7 @@ int cmd_bench(int argc, char **argv)
     rcc_model_config_default(&mc);
     if (strcmp(conv, "winograd") == 0) {
         mc.conv_algo = RCC_CONV_WINOGRAD;
-        if (!rcc_conv_winograd_available())
-            fprintf(stderr, "rcc bench: note: oneDNN has no Winograd kernels for this CPU (they need AVX-512); "
-                            "the convolutions compute directly\n");
+        cli_note_winograd("bench");
     } else if (strcmp(conv, "direct") != 0) {
         fprintf(stderr, "rcc bench: --conv must be direct or winograd (got '%s')\n", conv);
         return 2;

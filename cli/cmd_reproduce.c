@@ -44,7 +44,6 @@ typedef struct {
     int method, kind, k, seed;
     float lambda;
     char dir[4160];
-    double train_seconds; /* this invocation's training time (0 if the run was already complete) */
     double total_seconds; /* the run's own training time, from its metrics (across resumes) */
     char conv[16];        /* the convolution kernels its checkpoint was (last) trained with */
     rcc_scores sc;
@@ -127,7 +126,7 @@ static rcc_status train_one(const plan *p, run_result *r)
     c.clusters = r->k;
     c.seed = (uint64_t)r->seed;
     char ckpt[4300];
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", r->dir);
+    cli_checkpoint_path(r->dir, ckpt, sizeof ckpt);
     bool resume = access(ckpt, F_OK) == 0;
     if (resume) {
         rcc_st_file f;
@@ -145,17 +144,14 @@ static rcc_status train_one(const plan *p, run_result *r)
     }
     snprintf(r->conv, sizeof r->conv, "%s", c.conv);
     rcc_run_hooks hooks = {NULL, on_epoch, r, &g_stop, NULL};
-    double t0 = rcc_now();
-    rcc_status st = rcc_run_train(&c, p->data, r->dir, resume ? ckpt : NULL, &hooks);
-    r->train_seconds = rcc_now() - t0;
-    return st;
+    return rcc_run_train(&c, p->data, r->dir, resume ? ckpt : NULL, &hooks);
 }
 
 /* Scores a trained run: assignment and h of every image, then every measure. */
 static rcc_status score_one(const plan *p, run_result *r)
 {
     char ckpt[4300], path[4300];
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", r->dir);
+    cli_checkpoint_path(r->dir, ckpt, sizeof ckpt);
     rcc_net *net;
     RCC_TRY(rcc_net_load(&net, ckpt));
     rcc_set_threads(p->base.threads); /* this invocation's, not the ones it was trained with */

@@ -206,9 +206,8 @@ int cmd_train(int argc, char **argv)
     rcc_dist *dist = cli_dist();
     dist->sync_bn = sync_bn;
     bool root = dist->rank == 0;
-    if (root && strcmp(c.conv, "winograd") == 0 && !rcc_conv_winograd_available())
-        fprintf(stderr, "rcc train: note: oneDNN has no Winograd kernels for this CPU (they need AVX-512); "
-                        "the convolutions compute directly\n");
+    if (root && strcmp(c.conv, "winograd") == 0)
+        cli_note_winograd("train");
     if (dist->size > 1 && root)
         fprintf(stderr, "data-parallel: %d processes, %d images per view each, batch-norm statistics %s\n",
                 dist->size, c.batch / dist->size, sync_bn ? "over all processes" : "per process");

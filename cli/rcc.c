@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include "cli.h"
 #include "dist.h"
+#include "ops/ops.h"
 #include "rcc.h"
 
 typedef struct {
@@ -157,6 +158,14 @@ const char *cli_checkpoint_path(const char *model, char *buf, size_t n)
     else
         snprintf(buf, n, "%s/checkpoint.safetensors", model);
     return buf;
+}
+
+void cli_note_winograd(const char *cmd)
+{
+    if (!rcc_conv_winograd_available())
+        fprintf(stderr, "rcc %s: note: oneDNN has no Winograd kernels for this CPU (they need AVX-512); the "
+                        "convolutions compute directly\n",
+                cmd);
 }
 
 static rcc_dist g_dist;

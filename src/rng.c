@@ -46,6 +46,23 @@ double rcc_rng_normal(rcc_rng *r)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+void rcc_rng_sample_prefix(size_t *idx, size_t n, size_t m, uint64_t seed, uint64_t stream)
+{
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    if (m >= n)
+        return;
+    rcc_rng r;
+    rcc_rng_init(&r, seed, stream);
+    for (size_t i = 0; i < m; i++) {
+        size_t j = i + (size_t)(rcc_rng_uniform(&r) * (double)(n - i));
+        j = j < n ? j : n - 1;
+        size_t t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+}
+
 uint32_t rcc_fnv1a32(const char *s)
 {
     uint32_t h = 2166136261U;

@@ -3,6 +3,7 @@
 #ifndef RCC_RNG_H
 #define RCC_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -14,6 +15,9 @@ void rcc_rng_init(rcc_rng *r, uint64_t seed, uint64_t stream);
 uint64_t rcc_rng_next(rcc_rng *r);
 double rcc_rng_uniform(rcc_rng *r); /* in [0, 1) */
 double rcc_rng_normal(rcc_rng *r);  /* standard normal */
+/* idx[0..n) = 0..n−1, then, when m < n, a partial Fisher–Yates shuffle from (seed, stream) puts
+ * m distinct indices, drawn without replacement, in idx[0..m). */
+void rcc_rng_sample_prefix(size_t *idx, size_t n, size_t m, uint64_t seed, uint64_t stream);
 
 /* lowbias32 integer hash (also implemented in tests/reference/rcc_torch.py). */
 static inline uint32_t rcc_hash32(uint32_t x)

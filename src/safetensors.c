@@ -2,12 +2,17 @@
 #include "safetensors.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
+
+#define TMP_SUFFIX ".tmp." /* the writer's temporary file: <path>.tmp.<pid> */
 
 #define ST_MAX_HEADER (100u << 20) /* the format's own limit is 100 MB */
 
@@ -347,6 +352,39 @@ static bool write_all(int fd, const void *p, size_t n)
     return true;
 }
 
+void rcc_st_remove_stale_temps(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    char prefix[512];
+    int pl = snprintf(prefix, sizeof prefix, "%s" TMP_SUFFIX, base);
+    DIR *d = opendir(dir);
+    if (!d || pl < 0 || (size_t)pl >= sizeof prefix) {
+        if (d)
+            closedir(d);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, (size_t)pl) != 0)
+            continue;
+        const char *num = e->d_name + pl;
+        char *end;
+        errno = 0;
+        long pid = strtol(num, &end, 10);
+        if (!isdigit((unsigned char)*num) || *end || errno || pid <= 0 || (pid_t)pid != pid)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive (or not ours to judge) */
+        char tmp[4400];
+        snprintf(tmp, sizeof tmp, "%s/%s", dir, e->d_name);
+        if (unlink(tmp) == 0)
+            fprintf(stderr, "removed %s, left by an interrupted checkpoint write\n", tmp);
+    }
+    closedir(d);
+}
+
 rcc_status rcc_st_writer_save(const rcc_st_writer *w, const char *path)
 {
     cJSON *root = cJSON_CreateObject();
@@ -384,7 +422,7 @@ rcc_status rcc_st_writer_save(const rcc_st_writer *w, const char *path)
         free(json);
         return rcc_fail(RCC_ERR_NOMEM, "path");
     }
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(tmp, plen + 32, "%s" TMP_SUFFIX "%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         free(json);

@@ -61,6 +61,9 @@ rcc_status rcc_st_writer_meta(rcc_st_writer *w, const char *key, const char *val
 /* Writes `path` atomically: a temporary file in the same folder, flushed to disk, then renamed,
  * so a crash leaves either the old file or the complete new one. */
 rcc_status rcc_st_writer_save(const rcc_st_writer *w, const char *path);
+/* A writer killed before its rename leaves `path`.tmp.<pid> behind (never read). Removes those
+ * whose process is gone from this machine, saying so on stderr; a live writer's stays. */
+void rcc_st_remove_stale_temps(const char *path);
 void rcc_st_writer_free(rcc_st_writer *w);
 
 #endif

@@ -71,7 +71,7 @@ ok $? "--resume with --conv direct continues ($(tail -1 "$tmp/wino2.err"))"
 "$RCC" train --data "$IMG" --out "$tmp/x" --conv fft > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "conv 'fft'" "$tmp/err"; ok $? "unknown --conv: exit 2 naming it"
 "$RCC" bench --conv fft --steps 1 > /dev/null 2> "$tmp/err"
-[ $? = 2 ] && grep -q "conv" "$tmp/err"; ok $? "rcc bench: unknown --conv: exit 2"
+[ $? = 2 ] && grep -q "must be direct or winograd" "$tmp/err"; ok $? "rcc bench: unknown --conv: exit 2"
 
 # reproduce: the whole experiment on a tiny network, then again (finished runs are reused)
 LAB=$DATA/t10k-labels-idx1-ubyte.gz

@@ -626,7 +626,6 @@ static void one_image(void)
     st = rcc_run_train(&c, &d, tmpdir, NULL, NULL);
     CHECK(st == RCC_ERR_ARG && strstr(rcc_last_error(), "batch = 1 is out of range"), "batch 1: %s",
           rcc_last_error());
-    d.n = 40;
     free(d.pix);
     free(d.labels);
 }

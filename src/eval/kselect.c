@@ -31,19 +31,8 @@ static size_t *sample_indices(size_t n, size_t m, uint64_t seed)
     size_t *idx = malloc(n * sizeof *idx);
     if (!idx)
         return NULL;
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
+    rcc_rng_sample_prefix(idx, n, m, seed, 0x5111);
     if (m < n) {
-        rcc_rng rng;
-        rcc_rng_init(&rng, seed, 0x5111);
-        for (size_t i = 0; i < m; i++) {
-            size_t j = i + (size_t)(rcc_rng_uniform(&rng) * (double)(n - i));
-            if (j >= n)
-                j = n - 1;
-            size_t t = idx[i];
-            idx[i] = idx[j];
-            idx[j] = t;
-        }
         /* sort the chosen m (counting pass over a mark array) */
         char *mark = calloc(n, 1);
         if (!mark) {

@@ -426,21 +426,9 @@ rcc_status rcc_plot_sphere(const char *path, const float *h, size_t n, int d, co
         free(idx), free(pts), free(cnt);
         return rcc_fail(RCC_ERR_NOMEM, "sphere plot: %zu points", n);
     }
-    for (size_t i = 0; i < n; i++) {
-        idx[i] = i;
+    for (size_t i = 0; i < n; i++)
         cnt[labels ? labels[i] : 0]++;
-    }
-    if (m < n) {
-        rcc_rng rng;
-        rcc_rng_init(&rng, o.seed, 0x5F3);
-        for (size_t i = 0; i < m; i++) {
-            size_t j = i + (size_t)(rcc_rng_uniform(&rng) * (double)(n - i));
-            j = j < n ? j : n - 1;
-            size_t t = idx[i];
-            idx[i] = idx[j];
-            idx[j] = t;
-        }
-    }
+    rcc_rng_sample_prefix(idx, n, m, o.seed, 0x5F3);
     /* layout: views side by side, legend column on the right */
     int present = 0;
     for (int c = 0; c < nl; c++)

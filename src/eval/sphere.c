@@ -44,16 +44,7 @@ rcc_status rcc_sphere_stats_compute(const float *h, size_t n, int d, size_t samp
         free(idx), free(x);
         return rcc_fail(RCC_ERR_NOMEM, "sphere statistics");
     }
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    rcc_rng r;
-    rcc_rng_init(&r, seed, 0x5e11);
-    for (size_t i = 0; i < m && m < n; i++) {
-        size_t j = i + (size_t)(rcc_rng_uniform(&r) * (double)(n - i));
-        j = j < n ? j : n - 1;
-        size_t tmp = idx[i];
-        idx[i] = idx[j], idx[j] = tmp;
-    }
+    rcc_rng_sample_prefix(idx, n, m, seed, 0x5e11);
     for (size_t i = 0; i < m; i++) {
         const float *p = h + idx[i] * (size_t)d;
         double nn = 0;

@@ -191,6 +191,15 @@ rcc_status rcc_bn_plan_bwd(rcc_arena *a, rcc_bn *b, rcc_act *diff_dst, rcc_act *
     return s;
 }
 
+/* PyTorch's running statistics: an exponential average of the batch mean and the unbiased variance. */
+static void update_running(const rcc_bn *b, float *rm, float *rv, const float *mean, const float *var, float unbias)
+{
+    for (int c = 0; c < b->c; c++) {
+        rm[c] = (1 - b->momentum) * rm[c] + b->momentum * mean[c];
+        rv[c] = (1 - b->momentum) * rv[c] + b->momentum * var[c] * unbias;
+    }
+}
+
 /* Synchronised forward: local statistics of every group (the first primitive), summed over the
  * processes as (mean, variance + mean²) — every process holds the same number of images — then
  * the normalisation with the global statistics. */
@@ -218,10 +227,7 @@ static rcc_status bn_forward_sync(rcc_bn *b, rcc_params *ps)
             gv[c] = (float)(v > 0 ? v : 0);
         }
         RCC_TRY(rcc_prim_exec(&b->fwd_sync[g]));
-        for (int c = 0; c < C; c++) {
-            rm[c] = (1 - b->momentum) * rm[c] + b->momentum * gm[c];
-            rv[c] = (1 - b->momentum) * rv[c] + b->momentum * gv[c] * unbias;
-        }
+        update_running(b, rm, rv, gm, gv, unbias);
     }
     return RCC_OK;
 }
@@ -310,11 +316,7 @@ rcc_status rcc_bn_forward(rcc_bn *b, rcc_params *ps)
         RCC_TRY(rcc_prim_exec(&b->fwd[g]));
         if (!b->train)
             continue;
-        const float *mean = b->mean_g[g].ptr, *var = b->var_g[g].ptr;
-        for (int c = 0; c < b->c; c++) {
-            rm[c] = (1 - b->momentum) * rm[c] + b->momentum * mean[c];
-            rv[c] = (1 - b->momentum) * rv[c] + b->momentum * var[c] * unbias;
-        }
+        update_running(b, rm, rv, b->mean_g[g].ptr, b->var_g[g].ptr, unbias);
     }
     return RCC_OK;
 }

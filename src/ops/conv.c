@@ -11,8 +11,6 @@
 
 static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(pd), "ref", 3) == 0; }
 
-static dnnl_alg_kind_t alg_of(bool wino) { return wino ? dnnl_convolution_winograd : dnnl_convolution_direct; }
-
 /* Winograd only where it can exist (3×3, stride 1) and pays:
  * - F(4×4,3×3) computes 4×4 output tiles, so an output smaller than 4×4 wastes most of every
  *   tile (measured at 2×2, ResNet-18's layer3 at 32×32 images: 1.4× slower than direct; at 4×4
@@ -39,32 +37,27 @@ static dnnl_primitive_desc_t wino_pd(const void *op_desc, const_dnnl_primitive_d
     return pd;
 }
 
-static rcc_status make_fwd_pd_alg(rcc_conv *c, const dnnl_memory_desc_t *src_md, bool wino, dnnl_primitive_desc_t *pd)
+static dnnl_status_t fwd_desc(const rcc_conv *c, const dnnl_memory_desc_t *src_md, dnnl_alg_kind_t alg,
+                              dnnl_convolution_desc_t *d)
 {
-    *pd = NULL;
     int64_t wd[4] = {c->out_c, c->in_c, c->k, c->k}, dd[4] = {c->n, c->out_c, c->oh, c->ow};
     dnnl_memory_desc_t w_any = rcc_md_any(4, wd), d_any = rcc_md_any(4, dd);
     dnnl_dims_t st = {c->stride, c->stride}, pl = {c->pad, c->pad};
-    dnnl_convolution_desc_t d;
-    DNN_TRY(dnnl_convolution_forward_desc_init(&d, c->train ? dnnl_forward_training : dnnl_forward_inference,
-                                               alg_of(wino), src_md, &w_any, NULL, &d_any, st, pl, pl),
-            "convolution forward descriptor");
-    return rcc_pd_create(pd, &d, NULL, "convolution forward");
+    return dnnl_convolution_forward_desc_init(d, c->train ? dnnl_forward_training : dnnl_forward_inference, alg,
+                                              src_md, &w_any, NULL, &d_any, st, pl, pl);
 }
 
 static rcc_status make_fwd_pd(rcc_conv *c, const dnnl_memory_desc_t *src_md, dnnl_primitive_desc_t *pd)
 {
-    if (wino_shape(c)) {
-        if (make_fwd_pd_alg(c, src_md, true, pd) == RCC_OK && !is_ref(*pd)) {
-            c->wino_fwd = true;
-            return RCC_OK;
-        }
-        if (*pd)
-            dnnl_primitive_desc_destroy(*pd);
-        *pd = NULL;
-    }
-    c->wino_fwd = false;
-    return make_fwd_pd_alg(c, src_md, false, pd);
+    dnnl_convolution_desc_t d;
+    *pd = NULL;
+    if (wino_shape(c) && fwd_desc(c, src_md, dnnl_convolution_winograd, &d) == dnnl_success)
+        *pd = wino_pd(&d, NULL);
+    c->wino_fwd = *pd != NULL;
+    if (*pd)
+        return RCC_OK;
+    DNN_TRY(fwd_desc(c, src_md, dnnl_convolution_direct, &d), "convolution forward descriptor");
+    return rcc_pd_create(pd, &d, NULL, "convolution forward");
 }
 
 rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,

@@ -1,11 +1,8 @@
 /* run.c — the training loop (see run.h). */
 #include "run.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,37 +28,10 @@ double rcc_run_lr(const rcc_config *cfg, long step, int batches)
     return cfg->lr * 0.5 * (1.0 + cos(RCC_PI * (p < 1 ? p : 1)));
 }
 
-/* A run killed while writing its checkpoint leaves checkpoint.safetensors.tmp.<pid> behind (never
- * read: the rename did not happen). Removes those whose process is gone; a live writer's stays. */
-static void remove_stale_temps(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    const char prefix[] = "checkpoint.safetensors.tmp.";
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, prefix, sizeof prefix - 1) != 0)
-            continue;
-        const char *num = e->d_name + sizeof prefix - 1;
-        char *end;
-        errno = 0;
-        long pid = strtol(num, &end, 10);
-        if (!isdigit((unsigned char)*num) || *end || errno || pid <= 0 || (pid_t)pid != pid)
-            continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue; /* alive (or not ours to judge) */
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (unlink(path) == 0)
-            fprintf(stderr, "removed %s, left by an interrupted checkpoint write\n", path);
-    }
-    closedir(d);
-}
-
 /* The output folder must exist (or be creatable), be writable and have room for a few
- * checkpoints: found out now, not after hours of training. */
-static rcc_status prepare_out_dir(const char *dir, size_t ckpt_bytes)
+ * checkpoints: found out now, not after hours of training. Temporary files that interrupted
+ * writes of `ckpt` left there are removed first. */
+static rcc_status prepare_out_dir(const char *dir, const char *ckpt, size_t ckpt_bytes)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return rcc_fail(RCC_ERR_IO, "%s: cannot create the output folder (%s)", dir, strerror(errno));
@@ -78,7 +48,7 @@ static rcc_status prepare_out_dir(const char *dir, size_t ckpt_bytes)
         return rcc_fail(RCC_ERR_IO, "%s: the output folder is not writable (%s)", dir, strerror(e));
     }
     unlink(probe);
-    remove_stale_temps(dir);
+    rcc_st_remove_stale_temps(ckpt);
     struct statvfs vs;
     if (statvfs(dir, &vs) == 0) {
         double avail = (double)vs.f_bavail * (double)vs.f_frsize;
@@ -397,9 +367,9 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     rcc_status st = rcc_config_augment(c, &aug);
     if (st == RCC_OK)
         st = rcc_trainer_create_dist(&s.tr, &mc, &lc, &ac, c->batch / P, RCC_INIT_DEFAULT, c->seed, s.dist);
-    if (st == RCC_OK && s.root)
-        st = prepare_out_dir(out_dir, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20));
     snprintf(s.ckpt, sizeof s.ckpt, "%s/checkpoint.safetensors", out_dir);
+    if (st == RCC_OK && s.root)
+        st = prepare_out_dir(out_dir, s.ckpt, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20));
     snprintf(s.metrics_path, sizeof s.metrics_path, "%s/metrics.jsonl", out_dir);
     if (resuming) {
         if (st == RCC_OK)
