@@ -1,4 +1,5 @@
-# Top-level entry points. `make test` and `make demo` install what they need (Debian packages),
+# Top-level entry points. `make test` and `make demo` install what they need (Debian packages, from
+# the one list scripts/packages.txt),
 # configure, build and run. CMake does the real work in build/ (and build-asan/ for sanitizers).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -36,7 +37,7 @@ test-asan: build-asan
 
 # Each libFuzzer harness for FUZZ_TIME seconds (clang); fails if one finds a crash (fuzz/run.sh).
 test-fuzz: deps
-	@scripts/setup-deps.sh clang libclang-rt-14-dev libomp-14-dev
+	@scripts/setup-deps.sh build fuzz
 	@fuzz/run.sh --build $(FUZZ_BUILD) --time $(FUZZ_TIME) --jobs $(JOBS)
 
 demo: build
@@ -47,12 +48,12 @@ bench: build
 
 # rcc and PyTorch (Debian's python3-torch) on the same step, one after the other, with the ratio.
 bench-compare: build
-	@scripts/setup-deps.sh python3-torch
+	@scripts/setup-deps.sh build bench
 	@bench/compare.sh $(BUILD)/rcc
 
 # Regenerates the golden fixtures (needs python3-torch); the tests never need PyTorch.
 fixtures:
-	@scripts/setup-deps.sh python3-torch
+	@scripts/setup-deps.sh build fixtures
 	@/usr/bin/python3 tests/reference/make_fixtures.py tests/fixtures
 
 clean:

@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build and tests need, only if some are missing.
-# Usage: scripts/setup-deps.sh [extra-package ...]
+# Installs the Debian packages of the groups named (default: build), from scripts/packages.txt, the
+# one list of what rcc needs; only those missing, with --no-install-recommends.
+# Usage: scripts/setup-deps.sh [GROUP ...]        groups: build fuzz bench fixtures valgrind
+#        scripts/setup-deps.sh --list [GROUP ...]  print the packages, install nothing
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libdnnl-dev libcjson-dev zlib1g-dev libpng-dev libjpeg-dev libcairo2-dev
-      fonts-dejavu-core dataset-fashion-mnist libopenmpi-dev openmpi-bin "$@")
+list="$(dirname "$0")/packages.txt"
+only_list=0
+[ "${1:-}" = "--list" ] && { only_list=1; shift; }
+[ $# -gt 0 ] || set -- build
+pkgs=()
+for g in "$@"; do
+  line=$(awk -v g="$g:" '$1 == g { $1 = ""; printf "%s", $0 " " }' "$list")
+  [ -n "$line" ] || { echo "setup: no package group '$g' in $list" >&2; exit 2; }
+  read -r -a more <<< "$line"
+  pkgs+=("${more[@]}")
+done
+if [ $only_list -eq 1 ]; then printf '%s\n' "${pkgs[@]}"; exit 0; fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
