@@ -5,8 +5,16 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "data/data.h"
 #include "rcc.h"
+#include "rcc_data.h"
+
+/* Returns the status of expr from the calling function unless it is RCC_OK. */
+#define CLI_TRY(expr)                       \
+    do {                                    \
+        rcc_status cli_try_st_ = (expr);    \
+        if (cli_try_st_ != RCC_OK)          \
+            return cli_try_st_;             \
+    } while (0)
 
 typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG, OPT_STRS } opt_kind;
 
@@ -35,10 +43,8 @@ const char *cli_checkpoint_path(const char *model, char *buf, size_t n);
 /* With --conv winograd: says on stderr when this CPU has no Winograd kernels (computed directly). */
 void cli_note_winograd(const char *cmd);
 
-/* Runs the network over every image of d (resized to its size), chunk by chunk; any output may be
- * NULL; emit (may be NULL) is called for each image in order. */
-rcc_status cli_run_all(rcc_net *net, const rcc_dataset *d, int *cluster, float *conf, float *h,
-                       void (*emit)(const rcc_dataset *, int, int, float, void *), void *user);
+/* A training run's note (rcc_run_hooks.on_note): a line on stderr. */
+void cli_print_note(const char *message, void *user);
 
 /* The value of --preset among the arguments (read before parsing: it sets the defaults), or "cpu". */
 const char *cli_find_preset(int argc, char **argv);

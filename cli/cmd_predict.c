@@ -6,12 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
-#include "data/data.h"
 #include "eval/eval.h"
 #include "rcc.h"
-#include "util.h"
-
-#define CHUNK 256
+#include "rcc_data.h"
 
 static int fail(const char *cmd, rcc_status st)
 {
@@ -23,47 +20,15 @@ static int fail(const char *cmd, rcc_status st)
 static rcc_status open_net(const char *model, int threads, rcc_net **net)
 {
     char ck[4200];
-    RCC_TRY(rcc_net_load(net, cli_checkpoint_path(model, ck, sizeof ck)));
-    if (threads > 0)
-        rcc_set_threads(threads);
+    CLI_TRY(rcc_net_load(net, cli_checkpoint_path(model, ck, sizeof ck)));
+    rcc_set_threads(threads > 0 ? threads : rcc_net_config(*net)->threads);
     return RCC_OK;
 }
 
-rcc_status cli_run_all(rcc_net *net, const rcc_dataset *d, int *cluster, float *conf, float *h,
-                          void (*emit)(const rcc_dataset *, int, int, float, void *), void *user)
+static void print_row(int i, int cluster, float conf, const float *h, void *user)
 {
-    const rcc_config *c = rcc_net_config(net);
-    if (d->c != c->in_channels)
-        return rcc_fail(RCC_ERR_ARG, "the model takes %d-channel images, the data has %d", c->in_channels, d->c);
-    int S = c->image_size, R = c->rep_dim;
-    size_t per = (size_t)d->c * S * S;
-    float *buf = malloc(sizeof(float) * per * CHUNK);
-    int cl[CHUNK];
-    float cf[CHUNK];
-    if (!buf)
-        return rcc_fail(RCC_ERR_NOMEM, "image buffer");
-    rcc_status st = RCC_OK;
-    for (int i0 = 0; i0 < d->n && st == RCC_OK; i0 += CHUNK) {
-        int b = d->n - i0 < CHUNK ? d->n - i0 : CHUNK;
-        for (int i = 0; i < b; i++)
-            rcc_eval_view(d, i0 + i, S, buf + per * (size_t)i);
-        st = rcc_net_assign(net, buf, b, cl, cf, h ? h + (size_t)i0 * R : NULL, NULL);
-        for (int i = 0; st == RCC_OK && i < b; i++) {
-            if (cluster)
-                cluster[i0 + i] = cl[i];
-            if (conf)
-                conf[i0 + i] = cf[i];
-            if (emit)
-                emit(d, i0 + i, cl[i], cf[i], user);
-        }
-    }
-    free(buf);
-    return st;
-}
-
-static void print_row(const rcc_dataset *d, int i, int cluster, float conf, void *user)
-{
-    (void)user;
+    const rcc_dataset *d = user;
+    (void)h;
     if (d->names)
         printf("%s,%d,%.4f\n", d->names[i], cluster, (double)conf);
     else
@@ -86,7 +51,7 @@ static int predict_stream(rcc_net *net)
         rcc_dataset d;
         rcc_status st = rcc_dataset_load(&d, paths, 1, NULL);
         if (st == RCC_OK) {
-            st = cli_run_all(net, &d, NULL, NULL, NULL, print_row, NULL);
+            st = rcc_net_assign_data(net, &d, NULL, NULL, NULL, NULL, print_row, &d);
             rcc_dataset_free(&d);
         }
         if (st != RCC_OK) {
@@ -136,7 +101,7 @@ int cmd_predict(int argc, char **argv)
         if (st == RCC_OK && !cl)
             st = rcc_fail(RCC_ERR_NOMEM, "clusters");
         if (st == RCC_OK)
-            st = cli_run_all(net, &d, cl, NULL, NULL, print_row, NULL);
+            st = rcc_net_assign_data(net, &d, cl, NULL, NULL, NULL, print_row, &d);
         if (st == RCC_OK && out)
             st = rcc_npy_write_i32(out, cl, (size_t)d.n);
         rc = st == RCC_OK ? 0 : fail("predict", st);
@@ -179,7 +144,7 @@ int cmd_embed(int argc, char **argv)
     if (st == RCC_OK && !h)
         st = rcc_fail(RCC_ERR_NOMEM, "features");
     if (st == RCC_OK)
-        st = cli_run_all(net, &d, NULL, NULL, h, NULL, NULL);
+        st = rcc_net_assign_data(net, &d, NULL, NULL, h, NULL, NULL, NULL);
     size_t ol = strlen(out);
     if (st == RCC_OK && ol > 4 && strcmp(out + ol - 4, ".csv") == 0) {
         FILE *f = fopen(out, "w");

@@ -129,11 +129,9 @@ static rcc_status train_one(const plan *p, run_result *r)
     cli_checkpoint_path(r->dir, ckpt, sizeof ckpt);
     bool resume = access(ckpt, F_OK) == 0;
     if (resume) {
-        rcc_st_file f;
         rcc_config saved;
         rcc_progress pr;
-        RCC_TRY(rcc_checkpoint_open(ckpt, &f, &saved, &pr));
-        rcc_st_close(&f);
+        CLI_TRY(rcc_checkpoint_info(ckpt, &saved, &pr));
         if (pr.epoch >= c.epochs && saved.epochs == c.epochs && saved.lambda == c.lambda &&
             saved.clusters == c.clusters && saved.seed == c.seed) {
             snprintf(r->conv, sizeof r->conv, "%s", saved.conv);
@@ -143,7 +141,7 @@ static rcc_status train_one(const plan *p, run_result *r)
         fprintf(stderr, "  %s: resuming at epoch %d, batch %d\n", r->dir, pr.epoch + 1, pr.batch_in_epoch);
     }
     snprintf(r->conv, sizeof r->conv, "%s", c.conv);
-    rcc_run_hooks hooks = {NULL, on_epoch, r, &g_stop, NULL};
+    rcc_run_hooks hooks = {NULL, on_epoch, r, &g_stop, NULL, cli_print_note};
     return rcc_run_train(&c, p->data, r->dir, resume ? ckpt : NULL, &hooks);
 }
 
@@ -153,7 +151,7 @@ static rcc_status score_one(const plan *p, run_result *r)
     char ckpt[4300], path[4300];
     cli_checkpoint_path(r->dir, ckpt, sizeof ckpt);
     rcc_net *net;
-    RCC_TRY(rcc_net_load(&net, ckpt));
+    CLI_TRY(rcc_net_load(&net, ckpt));
     rcc_set_threads(p->base.threads); /* this invocation's, not the ones it was trained with */
     const rcc_config cfg = *rcc_net_config(net), *c = &cfg; /* the net is freed before the last use */
     const rcc_dataset *d = p->data;
@@ -165,7 +163,7 @@ static rcc_status score_one(const plan *p, run_result *r)
     int *cells = malloc(sizeof(int) * RCC_SPHERE_BANDS * RCC_SPHERE_SECTORS);
     rcc_status st = cl && h && sizes && cells ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "scores");
     if (st == RCC_OK)
-        st = cli_run_all(net, d, cl, NULL, h, NULL, NULL);
+        st = rcc_net_assign_data(net, d, cl, NULL, h, NULL, NULL, NULL);
     rcc_net_free(net);
     if (st == RCC_OK) {
         snprintf(path, sizeof path, "%s/h.npy", r->dir);

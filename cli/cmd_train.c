@@ -6,9 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
-#include "dist.h"
-#include "run/config.h"
-#include "run/run.h"
+#include "rcc_run.h"
 
 static volatile sig_atomic_t g_stop;
 
@@ -140,13 +138,11 @@ int cmd_train(int argc, char **argv)
     char ckpt[4200];
     if (resume) {
         cli_checkpoint_path(resume, ckpt, sizeof ckpt);
-        rcc_st_file f;
         rcc_progress pr;
-        if (rcc_checkpoint_open(ckpt, &f, &c, &pr) != RCC_OK) {
+        if (rcc_checkpoint_info(ckpt, &c, &pr) != RCC_OK) {
             fprintf(stderr, "rcc train: %s\n", rcc_last_error());
             return 1;
         }
-        rcc_st_close(&f);
         seed = (int)c.seed;
         fprintf(stderr, "resuming %s at epoch %d, batch %d (step %ld)\n", ckpt, pr.epoch + 1, pr.batch_in_epoch,
                 pr.step);
@@ -211,7 +207,7 @@ int cmd_train(int argc, char **argv)
     if (dist->size > 1 && root)
         fprintf(stderr, "data-parallel: %d processes, %d images per view each, batch-norm statistics %s\n",
                 dist->size, c.batch / dist->size, sync_bn ? "over all processes" : "per process");
-    rcc_run_hooks hooks = {root ? on_step : NULL, root ? on_epoch : NULL, &p, &g_stop, dist};
+    rcc_run_hooks hooks = {root ? on_step : NULL, root ? on_epoch : NULL, &p, &g_stop, dist, cli_print_note};
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     double t0 = rcc_now();

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "data/data.h"
+#include "rcc_data.h"
 
 #define MARGIN 12
 #define GAP 6

@@ -5,9 +5,8 @@
 #include <math.h>
 #include <cjson/cJSON.h>
 #include "cli.h"
-#include "dist.h"
-#include "ops/ops.h"
 #include "rcc.h"
+#include "rcc_run.h"
 
 typedef struct {
     const char *name;
@@ -166,6 +165,12 @@ void cli_note_winograd(const char *cmd)
         fprintf(stderr, "rcc %s: note: oneDNN has no Winograd kernels for this CPU (they need AVX-512); the "
                         "convolutions compute directly\n",
                 cmd);
+}
+
+void cli_print_note(const char *message, void *user)
+{
+    (void)user;
+    fprintf(stderr, "%s\n", message);
 }
 
 static rcc_dist g_dist;

@@ -4,6 +4,7 @@
 #ifndef RCC_H
 #define RCC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,17 @@ const char *rcc_version(void);
  * thread flush denormal floats to zero (they slow training down tenfold). */
 void rcc_set_threads(int threads);
 int rcc_get_threads(void);
+/* Whether oneDNN has Winograd convolution kernels on this CPU (fp32: AVX-512); without them,
+ * conv "winograd" computes every convolution directly. */
+bool rcc_conv_winograd_available(void);
+/* Seconds on a monotonic clock (for timing). */
+double rcc_now(void);
+/* Records a formatted detail for rcc_last_error() on this thread and returns status: for programs
+ * built on librcc that report their own errors the same way. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+rcc_status rcc_fail(rcc_status status, const char *fmt, ...);
 
 /* ------------------------------------------------------------------ configuration */
 
@@ -79,6 +91,11 @@ typedef struct {
 rcc_status rcc_config_preset(rcc_config *c, const char *name);
 /* Checks ranges; the error names the field. */
 rcc_status rcc_config_check(const rcc_config *c);
+/* The configuration as JSON text, as checkpoints store it (free it with free(); NULL when out of
+ * memory). */
+char *rcc_config_to_json(const rcc_config *c);
+/* Parses what rcc_config_to_json wrote; unknown keys are an error, missing keys keep c's values. */
+rcc_status rcc_config_from_json(rcc_config *c, const char *json);
 
 /* ------------------------------------------------------------------ training */
 
@@ -104,13 +121,18 @@ void rcc_training_free(rcc_training *t);
 
 /* ------------------------------------------------------------------ inference */
 
-/* A trained network loaded from a checkpoint, ready to embed images and assign clusters. */
+/* A trained network loaded from a checkpoint, ready to embed images and assign clusters. Loading
+ * plans both its forward passes (one image, and batches of rcc_net_batch) and leaves the
+ * process's thread count alone: set it with rcc_set_threads (the training run's is
+ * rcc_net_config(net)->threads). rcc_net_assign_data (rcc_data.h) runs it over a data set. */
 typedef struct rcc_net rcc_net;
 
 rcc_status rcc_net_load(rcc_net **net, const char *checkpoint_path);
 void rcc_net_free(rcc_net *net);
 /* The configuration the network was trained with. */
 const rcc_config *rcc_net_config(const rcc_net *net);
+/* The images of one forward pass of the batch plan (more are done in several). */
+int rcc_net_batch(const rcc_net *net);
 /* n images, C×S×S each (C, S of the configuration), values in [0, 1]. Any output may be NULL:
  * cluster[n] (argmax of the cluster head), confidence[n] (its probability), h[n×rep_dim]
  * (the unit-sphere features), probs[n×K]. Thread-compatible: one call at a time per net. */

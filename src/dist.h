@@ -7,26 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "rcc.h"
+#include "rcc_run.h"
 
-typedef struct rcc_dist {
-    int rank, size;
-    bool sync_bn; /* batch-norm statistics over all processes (default: per process) */
-    void *comm;   /* the MPI communicator (MPI_Comm *) when built with MPI and size > 1 */
-    double comm_seconds; /* time spent in collectives (for profiles) */
-    double comm_bytes;   /* bytes sent per process, summed */
-} rcc_dist;
-
-/* True when this build has MPI. */
-bool rcc_dist_available(void);
-/* One process: rank 0 of 1. */
-void rcc_dist_single(rcc_dist *d);
-/* Joins MPI_COMM_WORLD if the process was started by mpirun (or MPI is already initialised);
- * else one process. Call once, early (it may consume MPI's own arguments). */
-rcc_status rcc_dist_init(rcc_dist *d, int *argc, char ***argv);
-/* Leaves MPI if rcc_dist_init entered it. */
-void rcc_dist_finalize(rcc_dist *d);
-/* Ends every process of the job at once (a failure on one would leave the others waiting). */
-void rcc_dist_abort(const rcc_dist *d, int code);
+/* rcc_dist and starting, ending and aborting the processes: include/rcc_run.h. */
 
 /* global = the `count` floats of every process, in rank order (size × count). */
 rcc_status rcc_dist_allgather_f32(rcc_dist *d, const float *local, size_t count, float *global);

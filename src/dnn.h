@@ -5,6 +5,7 @@
 #define RCC_DNN_H
 
 #include <oneapi/dnnl/dnnl.h>
+#include "rcc_bench.h"
 #include "util.h"
 
 rcc_status rcc_dnn_check(dnnl_status_t s, const char *what);
@@ -86,11 +87,7 @@ rcc_status rcc_reorder_create(rcc_arena *a, rcc_prim *p, rcc_act *src, rcc_act *
 dnnl_primitive_attr_t rcc_dnn_attr(void);
 
 /* Profiling: when enabled, rcc_prim_exec waits for completion and accumulates time by name. */
-typedef struct {
-    const char *name;
-    double seconds, flops;
-    long calls;
-} rcc_prof_entry;
+/* rcc_prof_entry: include/rcc_bench.h. */
 void rcc_prof_enable(bool on);
 /* Totals by kind of operation. */
 int rcc_prof_entries(const rcc_prof_entry **out);
@@ -100,7 +97,6 @@ int rcc_prof_layers(const rcc_prof_entry **out);
 void rcc_prims_set_layer(const char *layer, rcc_prim *const *prims);
 void rcc_prof_reset(void);
 void rcc_prof_add(const char *name, double seconds, double flops);
-double rcc_now(void);
 
 
 

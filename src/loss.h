@@ -3,15 +3,10 @@
 #ifndef RCC_LOSS_H
 #define RCC_LOSS_H
 
+#include "rcc_run.h"
 #include "util.h"
 
-typedef struct {
-    double ins;      /* L_ins */
-    double clu_nce;  /* NT-Xent over cluster columns */
-    double entropy;  /* H^a + H^b */
-    double unif;     /* L_unif(H^a) + L_unif(H^b) */
-    double total;    /* λ (ins + clu_nce + entropy) + (1 − λ) unif */
-} rcc_loss_terms;
+/* rcc_loss_terms: include/rcc_run.h. */
 
 typedef struct {
     float lambda, tau_i, tau_c, t;

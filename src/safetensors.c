@@ -352,7 +352,7 @@ static bool write_all(int fd, const void *p, size_t n)
     return true;
 }
 
-void rcc_st_remove_stale_temps(const char *path)
+int rcc_st_remove_stale_temps(const char *path, void (*removed)(const char *file, void *user), void *user)
 {
     char dir[4096];
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
@@ -363,8 +363,9 @@ void rcc_st_remove_stale_temps(const char *path)
     if (!d || pl < 0 || (size_t)pl >= sizeof prefix) {
         if (d)
             closedir(d);
-        return;
+        return 0;
     }
+    int count = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, prefix, (size_t)pl) != 0)
@@ -379,10 +380,14 @@ void rcc_st_remove_stale_temps(const char *path)
             continue; /* alive (or not ours to judge) */
         char tmp[4400];
         snprintf(tmp, sizeof tmp, "%s/%s", dir, e->d_name);
-        if (unlink(tmp) == 0)
-            fprintf(stderr, "removed %s, left by an interrupted checkpoint write\n", tmp);
+        if (unlink(tmp) == 0) {
+            count++;
+            if (removed)
+                removed(tmp, user);
+        }
     }
     closedir(d);
+    return count;
 }
 
 rcc_status rcc_st_writer_save(const rcc_st_writer *w, const char *path)

@@ -62,8 +62,9 @@ rcc_status rcc_st_writer_meta(rcc_st_writer *w, const char *key, const char *val
  * so a crash leaves either the old file or the complete new one. */
 rcc_status rcc_st_writer_save(const rcc_st_writer *w, const char *path);
 /* A writer killed before its rename leaves `path`.tmp.<pid> behind (never read). Removes those
- * whose process is gone from this machine, saying so on stderr; a live writer's stays. */
-void rcc_st_remove_stale_temps(const char *path);
+ * whose process is gone from this machine, calling removed (may be NULL) with each file's path;
+ * a live writer's stays. Returns how many were removed. */
+int rcc_st_remove_stale_temps(const char *path, void (*removed)(const char *file, void *user), void *user);
 void rcc_st_writer_free(rcc_st_writer *w);
 
 #endif

@@ -13,8 +13,7 @@
 #define RCC_PRINTF(a, b)
 #endif
 
-/* Records a formatted detail for rcc_last_error() and returns status. */
-rcc_status rcc_fail(rcc_status status, const char *fmt, ...) RCC_PRINTF(2, 3);
+/* rcc_fail: include/rcc.h. */
 
 /* Sets flush-to-zero and denormals-are-zero on the calling thread (rcc_set_threads does it
  * on every compute thread). */

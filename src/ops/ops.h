@@ -43,9 +43,6 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
 rcc_status rcc_conv_forward(rcc_conv *c);
 rcc_status rcc_conv_backward(rcc_conv *c);
 double rcc_conv_macs(const rcc_conv *c); /* multiply-adds of one forward */
-/* Whether oneDNN has Winograd kernels on this CPU (fp32: AVX-512); without, RCC_CONV_WINOGRAD
- * computes everything directly. */
-bool rcc_conv_winograd_available(void);
 void rcc_conv_free(rcc_conv *c);
 
 /* ---- batch normalisation 2-d, optionally fused with ReLU; statistics per group of the batch ---- */

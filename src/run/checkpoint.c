@@ -165,3 +165,17 @@ rcc_status rcc_checkpoint_load_params(const rcc_st_file *f, const char *path, rc
     RCC_TRY(load_table(f, path, ps->p, ps->n, (float *)ps->m, "optimizer.m."));
     return load_table(f, path, ps->p, ps->n, (float *)ps->v, "optimizer.v.");
 }
+
+rcc_status rcc_checkpoint_info(const char *path, rcc_config *cfg, rcc_progress *progress)
+{
+    rcc_st_file f;
+    rcc_config c;
+    rcc_progress pr;
+    RCC_TRY(rcc_checkpoint_open(path, &f, &c, &pr));
+    rcc_st_close(&f);
+    if (cfg)
+        *cfg = c;
+    if (progress)
+        *progress = pr;
+    return RCC_OK;
+}

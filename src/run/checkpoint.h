@@ -5,17 +5,14 @@
 #ifndef RCC_RUN_CHECKPOINT_H
 #define RCC_RUN_CHECKPOINT_H
 
+#include "rcc_run.h"
 #include "../params.h"
 #include "../safetensors.h"
 
 #define RCC_CKPT_FORMAT "rcc-checkpoint"
 #define RCC_CKPT_VERSION 1
 
-typedef struct {
-    int epoch;          /* epochs completed */
-    int batch_in_epoch; /* batches of the current epoch completed (0 at an epoch boundary) */
-    long step;          /* optimizer steps taken */
-} rcc_progress;
+/* rcc_progress and rcc_checkpoint_info: include/rcc_run.h. */
 
 rcc_status rcc_checkpoint_save(const char *path, const rcc_config *cfg, const rcc_params *ps, const rcc_progress *pr,
                                bool with_optimizer);

@@ -7,10 +7,6 @@
 #include "../loss.h"
 #include "../data/data.h"
 
-/* JSON text (caller frees with free()). */
-char *rcc_config_to_json(const rcc_config *c);
-/* Parses what rcc_config_to_json wrote; unknown keys are an error, missing keys keep c's values. */
-rcc_status rcc_config_from_json(rcc_config *c, const char *json);
 void rcc_config_model(const rcc_config *c, rcc_model_config *m);
 /* c->conv as an algorithm; an error names the known ones. */
 rcc_status rcc_config_conv_algo(const rcc_config *c, rcc_conv_algo *algo);

@@ -14,6 +14,7 @@
 #include "../dist.h"
 #include "../train.h"
 #include "config.h"
+#include "net.h"
 
 #define RCC_PI 3.14159265358979323846
 
@@ -31,7 +32,18 @@ double rcc_run_lr(const rcc_config *cfg, long step, int batches)
 /* The output folder must exist (or be creatable), be writable and have room for a few
  * checkpoints: found out now, not after hours of training. Temporary files that interrupted
  * writes of `ckpt` left there are removed first. */
-static rcc_status prepare_out_dir(const char *dir, const char *ckpt, size_t ckpt_bytes)
+/* Tells the caller (hooks->on_note) of a temporary file removed from the output folder. */
+static void note_removed(const char *file, void *user)
+{
+    const rcc_run_hooks *hooks = user;
+    if (hooks && hooks->on_note) {
+        char msg[4400];
+        snprintf(msg, sizeof msg, "removed %s, left by an interrupted checkpoint write", file);
+        hooks->on_note(msg, hooks->user);
+    }
+}
+
+static rcc_status prepare_out_dir(const char *dir, const char *ckpt, size_t ckpt_bytes, const rcc_run_hooks *hooks)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return rcc_fail(RCC_ERR_IO, "%s: cannot create the output folder (%s)", dir, strerror(errno));
@@ -48,7 +60,7 @@ static rcc_status prepare_out_dir(const char *dir, const char *ckpt, size_t ckpt
         return rcc_fail(RCC_ERR_IO, "%s: the output folder is not writable (%s)", dir, strerror(e));
     }
     unlink(probe);
-    rcc_st_remove_stale_temps(ckpt);
+    rcc_st_remove_stale_temps(ckpt, note_removed, (void *)hooks);
     struct statvfs vs;
     if (statvfs(dir, &vs) == 0) {
         double avail = (double)vs.f_bavail * (double)vs.f_frsize;
@@ -109,51 +121,6 @@ static bool same_training(const rcc_config *a, const rcc_config *b)
     return same;
 }
 
-rcc_status rcc_run_assign_all(const rcc_config *cfg, rcc_params *ps, const rcc_dataset *data, int *cluster,
-                              float *confidence, float *h)
-{
-    rcc_model_config mc;
-    rcc_config_model(cfg, &mc);
-    int batch = data->n < 256 ? data->n : 256;
-    rcc_model m;
-    rcc_loader *l = NULL;
-    rcc_aug_config aug;
-    rcc_status st = rcc_model_plan(&m, &mc, ps, batch, 1, false);
-    if (st == RCC_OK)
-        st = rcc_model_commit(&m);
-    if (st == RCC_OK)
-        st = rcc_aug_preset(&aug, "paper");
-    if (st == RCC_OK)
-        st = rcc_loader_create(&l, data, &aug, RCC_LOADER_EVAL, batch, cfg->image_size, cfg->seed, cfg->loader_threads);
-    if (st == RCC_OK)
-        st = rcc_loader_start_epoch(l, 0, 0);
-    int *idx = st == RCC_OK ? malloc(sizeof(int) * (size_t)batch) : NULL;
-    if (st == RCC_OK && !idx)
-        st = rcc_fail(RCC_ERR_NOMEM, "indices");
-    int K = mc.clusters, R = mc.rep_dim;
-    while (st == RCC_OK) {
-        int count = 0;
-        st = rcc_loader_next(l, m.input.ptr, idx, &count);
-        if (st != RCC_OK || count == 0)
-            break;
-        st = rcc_model_forward(&m);
-        for (int i = 0; st == RCC_OK && i < count; i++) {
-            const float *y = m.y.ptr + (size_t)i * K;
-            int best = rcc_argmax(y, K);
-            if (cluster)
-                cluster[idx[i]] = best;
-            if (confidence)
-                confidence[idx[i]] = y[best];
-            if (h)
-                memcpy(h + (size_t)idx[i] * R, m.h.ptr + (size_t)i * R, sizeof(float) * (size_t)R);
-        }
-    }
-    free(idx);
-    rcc_loader_free(l);
-    rcc_model_free(&m);
-    return st;
-}
-
 static void log_terms(FILE *f, const rcc_loss_terms *t)
 {
     fprintf(f, "\"ins\":%.7g,\"clu_nce\":%.7g,\"entropy\":%.7g,\"unif\":%.7g,\"total\":%.7g", t->ins, t->clu_nce,
@@ -195,7 +162,11 @@ static rcc_status metrics_flush(run_state *s, long step)
 static rcc_status evaluate(run_state *s, rcc_epoch_event *ev)
 {
     const rcc_dataset *d = s->data;
-    RCC_TRY(rcc_run_assign_all(&s->cfg, &s->tr.ps, d, s->pred, NULL, NULL));
+    rcc_net *net;
+    RCC_TRY(rcc_net_wrap(&net, &s->cfg, &s->tr.ps, d->n));
+    rcc_status st = rcc_net_assign_data(net, d, s->pred, NULL, NULL, NULL, NULL, NULL);
+    rcc_net_free(net);
+    RCC_TRY(st);
     rcc_scores sc;
     RCC_TRY(rcc_scores_compute(s->pred, d->labels, (size_t)d->n, &sc));
     ev->evaluated = true;
@@ -369,7 +340,7 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
         st = rcc_trainer_create_dist(&s.tr, &mc, &lc, &ac, c->batch / P, RCC_INIT_DEFAULT, c->seed, s.dist);
     snprintf(s.ckpt, sizeof s.ckpt, "%s/checkpoint.safetensors", out_dir);
     if (st == RCC_OK && s.root)
-        st = prepare_out_dir(out_dir, s.ckpt, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20));
+        st = prepare_out_dir(out_dir, s.ckpt, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20), hooks);
     snprintf(s.metrics_path, sizeof s.metrics_path, "%s/metrics.jsonl", out_dir);
     if (resuming) {
         if (st == RCC_OK)

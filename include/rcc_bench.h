@@ -1,0 +1,64 @@
+/* rcc_bench.h — public API of librcc: timing the engine, as `rcc bench` reports it. One full
+ * training step of the model (two views, forward, all losses, backward, Adam) or inference (one
+ * image, and a batch) on random images; medians over repetitions, optionally with a profile by
+ * operation and by layer. Threads: rcc_set_threads before the call. */
+#ifndef RCC_BENCH_PUBLIC_H
+#define RCC_BENCH_PUBLIC_H
+
+#include <stdbool.h>
+#include "rcc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int batch;     /* images per view (a training step sees twice this); inference: the batch */
+    int size;      /* image side S */
+    int steps;     /* timed repetitions (inference: the batch; the single image runs 20× this) */
+    int warmup;    /* untimed repetitions first */
+    int width, rep_dim, channels, clusters;
+    char conv[16]; /* "direct" or "winograd" */
+    bool profile;  /* training: time every primitive (each then waits for completion) */
+} rcc_bench_config;
+
+/* The paper's step: batch 256, 64×64, 10 steps after 3, width 64, rep_dim 3, 1 channel, K 10, direct. */
+void rcc_bench_config_default(rcc_bench_config *b);
+
+/* Time spent by one kind of operation, or by one layer, over the timed steps. */
+typedef struct {
+    const char *name;
+    double seconds, flops;
+    long calls;
+} rcc_prof_entry;
+
+typedef struct {
+    double *times;          /* the timed steps' seconds, ascending (steps of them) */
+    int steps;
+    double median, min;     /* seconds */
+    double step_flops;      /* one step, counting every convolution as direct */
+    double backbone_macs;   /* multiply-adds of one image through the backbone */
+    double loss;            /* the last step's total loss */
+    rcc_prof_entry *ops;    /* with profile: by kind of operation, most time first */
+    int nops;
+    rcc_prof_entry *layers; /* with profile: by layer, in the order the layers first ran */
+    int nlayers;
+} rcc_bench_result;
+
+rcc_status rcc_bench_train(const rcc_bench_config *b, rcc_bench_result *r);
+void rcc_bench_result_free(rcc_bench_result *r);
+
+typedef struct {
+    double latency;   /* one image: median seconds */
+    int latency_runs; /* over this many runs */
+    double batch;     /* b->batch images in one forward pass: median seconds */
+} rcc_bench_infer_result;
+
+/* Inference as rcc_net runs it: evaluation mode, a single-image pass and a batch pass. */
+rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

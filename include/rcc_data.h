@@ -1,0 +1,91 @@
+/* rcc_data.h — public API of librcc: images in. Data sets read from IDX files, .npy files and
+ * folders of PNG/JPEG; the augmentation presets and the views they make; and the inference
+ * network (rcc.h) run over a whole data set. Like rcc.h: no call prints or exits. */
+#ifndef RCC_DATA_PUBLIC_H
+#define RCC_DATA_PUBLIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "rcc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- data sets */
+
+/* N images of C×H×W, float32 in [0, 1], NCHW, all of one size; optional integer labels. */
+typedef struct {
+    int n, c, h, w;
+    float *pix;      /* n·c·h·w */
+    int *labels;     /* n, or NULL when unlabelled */
+    int num_classes; /* max label + 1, or 0 */
+    char **names;    /* n source names (file paths for folders), or NULL (then the index names it) */
+} rcc_dataset;
+
+/* Loads and concatenates one or more sources. A source is an IDX image file (.gz or raw), a
+ * .npy file, or a folder of PNG/JPEG images (flat, or one subfolder per class, which gives labels).
+ * label_paths (may be NULL or hold NULLs) gives an IDX label file per source; for IDX image
+ * files whose name contains "images-idx3", the matching "labels-idx1" file beside it is used
+ * when present. Errors name the file and the problem. */
+rcc_status rcc_dataset_load(rcc_dataset *d, const char *const *paths, int npaths, const char *const *label_paths);
+void rcc_dataset_free(rcc_dataset *d);
+
+/* What loading did quietly, for the caller to report (the library does not print). */
+typedef struct {
+    int skipped_files;       /* files in folders without a .png/.jpg/.jpeg name, and nested folders: ignored */
+    char first_skipped[256]; /* the first of them ("" if none) */
+    int resized;             /* images resized to the first image's H×W (mixed sizes) */
+    int gray_to_rgb;         /* gray images replicated to 3 channels because other images are colour */
+    bool labels_dropped;     /* some sources had labels and others not: the data set is unlabelled */
+} rcc_data_report;
+
+/* rcc_dataset_load, also filling *report (may be NULL). */
+rcc_status rcc_dataset_load_report(rcc_dataset *d, const char *const *paths, int npaths,
+                                   const char *const *label_paths, rcc_data_report *report);
+
+/* ---------------------------------------------------------------- augmentation */
+
+typedef struct {
+    float crop_prob;               /* probability of a random resized crop (else the whole image) */
+    float crop_area_min, crop_area_max;
+    float crop_ratio_min, crop_ratio_max; /* aspect ratio range, sampled log-uniformly */
+    float jitter_prob;
+    float brightness, contrast, saturation, hue; /* factors U(1−x, 1+x); hue shift U(−hue, hue) */
+    float gray_prob;
+    float blur_prob, blur_sigma_min, blur_sigma_max;
+    float blur_kernel_frac;        /* kernel ≈ frac·S, made odd */
+    float flip_prob;               /* horizontal flip (0 in the paper preset) */
+    float rotate_deg;              /* rotation by U(−x, x) degrees about the crop's centre (0: none) */
+} rcc_aug_config;
+
+/* "paper" (SPEC.md §3 exactly) or any other preset the module documents; RCC_ERR_ARG if unknown. */
+rcc_status rcc_aug_preset(rcc_aug_config *a, const char *name);
+
+/* The Gaussian blur kernel side for output side s: int(blur_kernel_frac·s), made odd (7 at S = 64). */
+int rcc_aug_blur_kernel(const rcc_aug_config *a, int s);
+/* Writes one augmented S×S view of image `index` of d into out (C×S×S). Deterministic in
+ * (seed, epoch, index, view) only: the same arguments give the same view on any thread. */
+void rcc_augment(const rcc_aug_config *a, const rcc_dataset *d, int index, int s, uint64_t seed, uint64_t epoch,
+                 int view, float *out);
+/* The evaluation view: the image resized to S×S. */
+void rcc_eval_view(const rcc_dataset *d, int index, int s, float *out);
+
+/* ---------------------------------------------------------------- inference over a data set */
+
+/* Called for each image, in data-set order, as soon as its answer is known: its index, cluster,
+ * confidence and h (rep_dim floats, valid during the call). */
+typedef void (*rcc_net_emit)(int index, int cluster, float confidence, const float *h, void *user);
+
+/* Assigns every image of d, each resized to the network's size (its evaluation view), in
+ * batches of rcc_net_batch(net) prepared on the configuration's loader threads. Any output may be
+ * NULL: cluster[n], confidence[n], h[n×rep_dim], probs[n×K]; emit (may be NULL) gets each answer
+ * in order. RCC_ERR_ARG when d's channels are not the network's. */
+rcc_status rcc_net_assign_data(rcc_net *net, const rcc_dataset *d, int *cluster, float *confidence, float *h,
+                               float *probs, rcc_net_emit emit, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

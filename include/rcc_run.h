@@ -1,0 +1,116 @@
+/* rcc_run.h — public API of librcc: a whole training run over a data set, as `rcc train` does it
+ * (learning-rate schedule, evaluation, checkpoints, resume, interruption, progress events, several
+ * processes under MPI), and what a checkpoint says about itself. Like rcc.h: no call prints or
+ * exits; what a run has to say reaches the caller through its hooks. */
+#ifndef RCC_RUN_PUBLIC_H
+#define RCC_RUN_PUBLIC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "rcc.h"
+#include "rcc_data.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ progress and events */
+
+/* The terms of the loss of one step (SPEC.md §2). */
+typedef struct {
+    double ins;      /* L_ins */
+    double clu_nce;  /* NT-Xent over cluster columns */
+    double entropy;  /* H^a + H^b */
+    double unif;     /* L_unif(H^a) + L_unif(H^b) */
+    double total;    /* λ (ins + clu_nce + entropy) + (1 − λ) unif */
+} rcc_loss_terms;
+
+/* Where a run stands. */
+typedef struct {
+    int epoch;          /* epochs completed */
+    int batch_in_epoch; /* batches of the current epoch completed (0 at an epoch boundary) */
+    long step;          /* optimizer steps taken */
+} rcc_progress;
+
+/* The configuration and progress stored in a checkpoint, read without loading its tensors. */
+rcc_status rcc_checkpoint_info(const char *path, rcc_config *cfg, rcc_progress *progress);
+
+typedef struct {
+    int epoch, epochs;      /* 0-based epoch in progress, total */
+    int batch, batches;     /* 1-based batch within the epoch, batches per epoch */
+    long step;              /* optimizer steps taken so far (including this one) */
+    rcc_loss_terms loss;
+    double lr;
+    double step_seconds;    /* duration of this step, data wait included */
+    int pairs;              /* image pairs per step */
+    double elapsed;         /* seconds since this process started training */
+} rcc_step_event;
+
+typedef struct {
+    int epoch, epochs;      /* the epoch just finished (0-based) */
+    long step;
+    rcc_loss_terms mean;    /* mean of each term over the epoch */
+    const long *sizes;      /* K cluster sizes: argmax of the cluster head on the epoch's first views */
+    int clusters;
+    int empty;              /* clusters that received nothing */
+    double largest;         /* fraction of the epoch's images in the largest cluster */
+    bool evaluated;         /* acc, nmi, ari valid: evaluation views, labels present */
+    double acc, nmi, ari;
+    double seconds;         /* duration of the epoch */
+    bool saved;             /* a checkpoint was written after this epoch */
+} rcc_epoch_event;
+
+/* ------------------------------------------------------------------ processes (MPI) */
+
+/* The processes of a data-parallel run. Built without MPI, or started without mpirun: one. */
+typedef struct rcc_dist {
+    int rank, size;
+    bool sync_bn; /* batch-norm statistics over all processes (default: per process) */
+    void *comm;   /* the MPI communicator (MPI_Comm *) when built with MPI and size > 1 */
+    double comm_seconds; /* time spent in collectives (for profiles) */
+    double comm_bytes;   /* bytes sent per process, summed */
+} rcc_dist;
+
+/* True when this build has MPI. */
+bool rcc_dist_available(void);
+/* One process: rank 0 of 1. */
+void rcc_dist_single(rcc_dist *d);
+/* Joins MPI_COMM_WORLD if the process was started by mpirun (or MPI is already initialised);
+ * else one process. Call once, early (it may consume MPI's own arguments). */
+rcc_status rcc_dist_init(rcc_dist *d, int *argc, char ***argv);
+/* Leaves MPI if rcc_dist_init entered it. */
+void rcc_dist_finalize(rcc_dist *d);
+/* With several processes, ends every process of the job at once with exit code `code` (MPI_Abort:
+ * a failure on one would leave the others waiting) and does not return; with one, returns, and
+ * the caller exits as it would. */
+void rcc_dist_abort(const rcc_dist *d, int code);
+
+/* ------------------------------------------------------------------ the run */
+
+typedef struct {
+    void (*on_step)(const rcc_step_event *e, void *user);
+    void (*on_epoch)(const rcc_epoch_event *e, void *user);
+    void *user;
+    volatile sig_atomic_t *stop; /* when it becomes non-zero: save and return RCC_ERR_INTERRUPTED */
+    /* Data-parallel training (NULL or one process: none): cfg->batch is the global batch, split
+     * evenly over the processes; rank 0 alone writes the checkpoint and metrics and evaluates;
+     * every process must be given the same data, configuration and resume_from. */
+    rcc_dist *dist;
+    /* Something the run did quietly that its user should hear of (a stale temporary file removed
+     * from the output folder): a sentence, for the caller to show or log (may be NULL). */
+    void (*on_note)(const char *message, void *user);
+} rcc_run_hooks;
+
+/* Trains on `data` and writes out_dir/checkpoint.safetensors and out_dir/metrics.jsonl.
+ * With resume_from (a checkpoint), continues that run exactly where it stopped: cfg must then
+ * be the checkpoint's configuration (only epochs, threads, loader_threads, eval_every, save_every
+ * and conv may differ). hooks may be NULL. */
+rcc_status rcc_run_train(const rcc_config *cfg, const rcc_dataset *data, const char *out_dir, const char *resume_from,
+                         const rcc_run_hooks *hooks);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

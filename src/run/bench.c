@@ -1,0 +1,190 @@
+/* bench.c — timing the engine (the public rcc_bench API): the median time of one full training
+ * step, or of inference, on random images, with the profile of dnn.c when asked. */
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "../model.h"
+#include "../rng.h"
+#include "../train.h"
+
+void rcc_bench_config_default(rcc_bench_config *b)
+{
+    memset(b, 0, sizeof *b);
+    b->batch = 256, b->size = 64, b->steps = 10, b->warmup = 3;
+    b->width = 64, b->rep_dim = 3, b->channels = 1, b->clusters = 10;
+    memcpy(b->conv, "direct", 7);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts t and returns its median. */
+static double median_of(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+static int prof_cmp(const void *a, const void *b)
+{
+    double x = ((const rcc_prof_entry *)a)->seconds, y = ((const rcc_prof_entry *)b)->seconds;
+    return (x < y) - (x > y);
+}
+
+static rcc_status model_config(const rcc_bench_config *b, rcc_model_config *mc)
+{
+    if (b->steps < 1 || b->warmup < 0 || b->batch < 2)
+        return rcc_fail(RCC_ERR_ARG, "benchmark: need steps >= 1, warmup >= 0, batch >= 2");
+    rcc_model_config_default(mc);
+    if (strcmp(b->conv, "winograd") == 0)
+        mc->conv_algo = RCC_CONV_WINOGRAD;
+    else if (strcmp(b->conv, "direct") != 0)
+        return rcc_fail(RCC_ERR_ARG, "benchmark: conv must be direct or winograd (got '%s')", b->conv);
+    mc->image_size = b->size;
+    mc->width = b->width;
+    mc->rep_dim = b->rep_dim;
+    mc->in_channels = b->channels;
+    mc->clusters = b->clusters;
+    return RCC_OK;
+}
+
+static void fill_random(float *x, size_t n)
+{
+    rcc_rng rng;
+    rcc_rng_init(&rng, 7, 0);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)rcc_rng_uniform(&rng);
+}
+
+/* Copies a profile table. */
+static rcc_status copy_prof(const rcc_prof_entry *e, int n, rcc_prof_entry **out)
+{
+    *out = malloc((size_t)(n > 0 ? n : 1) * sizeof **out);
+    if (!*out)
+        return rcc_fail(RCC_ERR_NOMEM, "profile");
+    if (n > 0)
+        memcpy(*out, e, (size_t)n * sizeof **out);
+    return RCC_OK;
+}
+
+rcc_status rcc_bench_train(const rcc_bench_config *b, rcc_bench_result *r)
+{
+    memset(r, 0, sizeof *r);
+    rcc_model_config mc;
+    RCC_TRY(model_config(b, &mc));
+    rcc_loss_config lc;
+    rcc_loss_config_default(&lc);
+    rcc_adam_config ac;
+    rcc_adam_config_default(&ac);
+    rcc_trainer t;
+    rcc_status s = rcc_trainer_create(&t, &mc, &lc, &ac, b->batch, RCC_INIT_DEFAULT, 1);
+    if (s != RCC_OK) {
+        rcc_trainer_free(&t);
+        return s;
+    }
+    fill_random(t.model.input.ptr, rcc_act_floats(&t.model.input));
+    r->times = calloc((size_t)b->steps, sizeof *r->times);
+    if (!r->times)
+        s = rcc_fail(RCC_ERR_NOMEM, "benchmark times");
+    r->steps = b->steps;
+    rcc_loss_terms lt = {0};
+    for (int i = 0; i < b->warmup + b->steps && s == RCC_OK; i++) {
+        if (i == b->warmup && b->profile) {
+            rcc_prof_reset();
+            rcc_prof_enable(true);
+        }
+        double t0 = rcc_now();
+        s = rcc_trainer_step(&t, &lt, true);
+        if (i >= b->warmup)
+            r->times[i - b->warmup] = rcc_now() - t0;
+    }
+    rcc_prof_enable(false);
+    if (s == RCC_OK) {
+        r->median = median_of(r->times, b->steps);
+        r->min = r->times[0];
+        r->step_flops = rcc_trainer_step_flops(&t);
+        r->backbone_macs = rcc_model_backbone_macs(&t.model);
+        r->loss = lt.total;
+    }
+    if (s == RCC_OK && b->profile) {
+        const rcc_prof_entry *e;
+        r->nops = rcc_prof_entries(&e);
+        s = copy_prof(e, r->nops, &r->ops);
+        if (s == RCC_OK)
+            qsort(r->ops, (size_t)r->nops, sizeof *r->ops, prof_cmp);
+        r->nlayers = rcc_prof_layers(&e);
+        if (s == RCC_OK)
+            s = copy_prof(e, r->nlayers, &r->layers);
+    }
+    rcc_trainer_free(&t);
+    if (s != RCC_OK)
+        rcc_bench_result_free(r);
+    return s;
+}
+
+void rcc_bench_result_free(rcc_bench_result *r)
+{
+    free(r->times);
+    free(r->ops);
+    free(r->layers);
+    memset(r, 0, sizeof *r);
+}
+
+rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r)
+{
+    memset(r, 0, sizeof *r);
+    rcc_model_config mc;
+    RCC_TRY(model_config(b, &mc));
+    rcc_params ps = {0};
+    rcc_model one, many;
+    bool have_one = false, have_many = false;
+    rcc_status s = rcc_model_plan(&one, &mc, &ps, 1, 1, false);
+    have_one = s == RCC_OK;
+    if (s == RCC_OK) {
+        s = rcc_model_plan(&many, &mc, &ps, b->batch, 1, false);
+        have_many = s == RCC_OK;
+    }
+    if (s == RCC_OK)
+        s = rcc_params_alloc(&ps);
+    if (s == RCC_OK)
+        s = rcc_model_commit(&one);
+    if (s == RCC_OK)
+        s = rcc_model_commit(&many);
+    int reps = 20 * b->steps;
+    double *t = s == RCC_OK ? calloc((size_t)reps, sizeof *t) : NULL;
+    if (s == RCC_OK && !t)
+        s = rcc_fail(RCC_ERR_NOMEM, "benchmark times");
+    if (s == RCC_OK) {
+        rcc_params_init_default(&ps, 1);
+        fill_random(many.input.ptr, rcc_act_floats(&many.input));
+        memcpy(one.input.ptr, many.input.ptr, one.input.bytes);
+    }
+    for (int i = 0; i < b->warmup + reps && s == RCC_OK; i++) {
+        double t0 = rcc_now();
+        s = rcc_model_forward(&one);
+        if (i >= b->warmup)
+            t[i - b->warmup] = rcc_now() - t0;
+    }
+    if (s == RCC_OK) {
+        r->latency = median_of(t, reps);
+        r->latency_runs = reps;
+    }
+    for (int i = 0; i < b->warmup + b->steps && s == RCC_OK; i++) {
+        double t0 = rcc_now();
+        s = rcc_model_forward(&many);
+        if (i >= b->warmup)
+            t[i - b->warmup] = rcc_now() - t0;
+    }
+    if (s == RCC_OK)
+        r->batch = median_of(t, b->steps);
+    free(t);
+    if (have_one)
+        rcc_model_free(&one);
+    if (have_many)
+        rcc_model_free(&many);
+    rcc_params_free(&ps);
+    return s;
+}
