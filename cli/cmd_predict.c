@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "data/data.h"
-#include "eval/eval.h"
+#include "rcc_eval.h"
 #include "rcc.h"
 #include "util.h"
 

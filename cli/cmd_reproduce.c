@@ -15,7 +15,8 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "cli.h"
-#include "eval/eval.h"
+#include "rcc_eval.h"
+#include "rcc_plot.h"
 #include "run/config.h"
 #include "run/run.h"
 

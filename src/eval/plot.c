@@ -1,7 +1,7 @@
 /* plot.c — PNG pictures with cairo: the features on the unit sphere from several viewpoints, the
  * k-selection curves, training curves from a metrics file, and a confusion matrix. A small set of
  * helpers (text, axes with ticks, lines) is shared by the charts. */
-#include "eval/eval.h"
+#include "rcc_plot.h"
 
 #include <cairo.h>
 #include <cjson/cJSON.h>

@@ -10,7 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include "../eval/eval.h"
+#include "rcc_eval.h"
 #include "../dist.h"
 #include "../train.h"
 #include "config.h"
