@@ -64,9 +64,9 @@ double rcc_draw_text_width(cairo_t *cr, const char *s, double size, bool bold)
 
 /* ---------------------------------------------------------------- the canvas */
 
-rcc_status rcc_canvas_open(rcc_canvas *c, int w, int h)
+static rcc_status canvas_open(rcc_canvas *c, cairo_format_t format, int w, int h)
 {
-    c->s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+    c->s = cairo_image_surface_create(format, w, h);
     if (cairo_surface_status(c->s) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(c->s);
         c->s = NULL;
@@ -78,6 +78,9 @@ rcc_status rcc_canvas_open(rcc_canvas *c, int w, int h)
     rcc_draw_set_rgb(c->cr, RCC_INK_BLACK, 1);
     return RCC_OK;
 }
+
+rcc_status rcc_canvas_open(rcc_canvas *c, int w, int h) { return canvas_open(c, CAIRO_FORMAT_ARGB32, w, h); }
+rcc_status rcc_canvas_open_rgb(rcc_canvas *c, int w, int h) { return canvas_open(c, CAIRO_FORMAT_RGB24, w, h); }
 
 rcc_status rcc_canvas_save(rcc_canvas *c, const char *path)
 {

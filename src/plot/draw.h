@@ -42,8 +42,10 @@ typedef struct {
     cairo_t *cr;
 } rcc_canvas;
 
-/* A w×h picture painted white, the source set to RCC_INK_BLACK. */
+/* A w×h picture painted white, the source set to RCC_INK_BLACK; its PNG has an alpha channel. */
 rcc_status rcc_canvas_open(rcc_canvas *c, int w, int h);
+/* The same without alpha channel (an RGB PNG), for pictures of images. */
+rcc_status rcc_canvas_open_rgb(rcc_canvas *c, int w, int h);
 /* Writes the PNG (unless drawing failed) and frees the canvas either way. */
 rcc_status rcc_canvas_save(rcc_canvas *c, const char *path);
 /* Frees the canvas without writing anything (an error after rcc_canvas_open). */
