@@ -1,7 +1,7 @@
 /* rcc_plot.h — public API of librcc_plot: PNG pictures (drawn with cairo) of what librcc computes:
  * features on the unit sphere, the equal-area cell map, the k-selection curves, training curves
- * from a metrics log, a confusion matrix; and a grid of images (augmented views). A library of its own, so that librcc needs no drawing
- * library; link with -lrcc_plot -lrcc (pkg-config rcc-plot). Every call writes one PNG file and
+ * from a metrics log, a confusion matrix; and a grid of images (augmented views). A library of its
+ * own, so that librcc needs no drawing library; link with -lrcc_plot -lrcc (pkg-config rcc-plot). Every call writes one PNG file and
  * returns an rcc_status (rcc_last_error() says what went wrong); none prints or exits. */
 #ifndef RCC_PLOT_H
 #define RCC_PLOT_H

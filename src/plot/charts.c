@@ -2,8 +2,6 @@
  * Calinski–Harabasz), training curves from a metrics file, and a confusion matrix. */
 #include "rcc_plot.h"
 
-#include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,8 +134,7 @@ rcc_status rcc_plot_kselect(const char *path, const rcc_kselect_result *r, const
 
 /* ---------------------------------------------------------------- training curves */
 
-enum { T_INS, T_CLU, T_ENT, T_UNIF, T_TOTAL, NTERMS };
-static const char *term_key[NTERMS] = {"ins", "clu_nce", "entropy", "unif", "total"};
+enum { NTERMS = RCC_LOSS_TERMS };
 static const char *term_title[NTERMS] = {"Instance NT-Xent (L_ins)", "Cluster NT-Xent", "Entropy H^a + H^b",
                                          "Uniformity (L_u)", "Total loss"};
 
@@ -162,12 +159,6 @@ static int cmp_eval(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double jnum(const cJSON *o, const char *key)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(it) ? it->valuedouble : NAN;
-}
-
 /* Adds (or averages into) the row with abscissa x. */
 static curve_row *row_for(curve_row **rows, int *n, int *cap, double x)
 {
@@ -189,57 +180,37 @@ static curve_row *row_for(curve_row **rows, int *n, int *cap, double x)
 
 rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const char *title)
 {
-    FILE *f = fopen(metrics_jsonl, "r");
-    if (!f)
-        return rcc_fail(RCC_ERR_IO, "%s: cannot open: %s", metrics_jsonl, strerror(errno));
+    rcc_metrics_log log;
+    RCC_TRY(rcc_metrics_log_load(metrics_jsonl, &log));
     curve_row *ep = NULL, *stp = NULL, *stepwise = NULL;
     eval_row *ev = NULL;
-    int nep = 0, cep = 0, nst = 0, cst = 0, nsw = 0, csw = 0, nev = 0, cev = 0, lineno = 0, bad = 0;
-    char *line = NULL;
-    size_t lcap = 0;
+    int nep = 0, cep = 0, nst = 0, cst = 0, nsw = 0, csw = 0, nev = 0, cev = 0;
     rcc_status st = RCC_OK;
-    while (st == RCC_OK && getline(&line, &lcap, f) > 0) {
-        lineno++;
-        char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!*p || *p == '\n' || *p == '\r')
-            continue;
-        cJSON *o = cJSON_Parse(p);
-        if (!o || !cJSON_IsObject(o)) {
-            cJSON_Delete(o);
-            if (++bad > 3 && bad * 2 > lineno)
-                st = rcc_fail(RCC_ERR_FORMAT, "%s: line %d is not a JSON object", metrics_jsonl, lineno);
-            continue;
-        }
-        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
-        const char *k = cJSON_IsString(kind) ? kind->valuestring : NULL;
-        double epoch = jnum(o, "epoch"), step = jnum(o, "step");
-        double acc = jnum(o, "acc"), nmi = jnum(o, "nmi"), ari = jnum(o, "ari");
-        if ((k && strcmp(k, "eval") == 0) || isfinite(acc) || isfinite(nmi)) {
-            if (isfinite(epoch)) {
-                if (nev == cev) {
-                    cev = cev ? 2 * cev : 64;
-                    eval_row *nr = realloc(ev, (size_t)cev * sizeof *nr);
-                    if (!nr) {
-                        st = rcc_fail(RCC_ERR_NOMEM, "curves");
-                        cJSON_Delete(o);
-                        break;
-                    }
-                    ev = nr;
+    for (size_t i = 0; i < log.n; i++) {
+        const rcc_metrics_record *m = &log.records[i];
+        double epoch = m->epoch, step = m->step;
+        /* scores from eval lines, or from any line that carries them */
+        if ((m->kind == RCC_METRICS_EVAL || isfinite(m->acc) || isfinite(m->nmi)) && isfinite(epoch)) {
+            if (nev == cev) {
+                cev = cev ? 2 * cev : 64;
+                eval_row *nr = realloc(ev, (size_t)cev * sizeof *nr);
+                if (!nr) {
+                    st = rcc_fail(RCC_ERR_NOMEM, "curves");
+                    break;
                 }
-                ev[nev++] = (eval_row){epoch, acc, nmi, ari};
+                ev = nr;
             }
+            ev[nev++] = (eval_row){epoch, m->acc, m->nmi, m->ari};
         }
-        if (!k || strcmp(k, "eval") != 0) {
-            bool is_epoch = k && strcmp(k, "epoch") == 0;
+        if (m->kind != RCC_METRICS_EVAL) { /* loss terms: epoch lines; step lines, and lines of no kind */
+            bool is_epoch = m->kind == RCC_METRICS_EPOCH;
             curve_row *r = NULL, *rs = NULL;
             if (isfinite(epoch))
                 r = is_epoch ? row_for(&ep, &nep, &cep, epoch) : row_for(&stp, &nst, &cst, epoch);
             if (!is_epoch && isfinite(step))
                 rs = row_for(&stepwise, &nsw, &csw, step);
             for (int t = 0; t < NTERMS; t++) {
-                double v = jnum(o, term_key[t]);
+                double v = m->terms[t];
                 if (!isfinite(v))
                     continue;
                 if (r)
@@ -248,10 +219,8 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
                     rs->v[t] += v, rs->cnt[t]++;
             }
         }
-        cJSON_Delete(o);
     }
-    free(line);
-    fclose(f);
+    rcc_metrics_log_free(&log);
     /* per-epoch lines win; otherwise the mean of the step lines of each epoch; with a single epoch
      * of step lines, the steps themselves */
     curve_row *rows = nep ? ep : nst > 1 || nsw == 0 ? stp : stepwise;
@@ -330,8 +299,10 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
                 }
             rcc_axes_range(ys, m, &a.ymin, &a.ymax);
             rcc_axes_pad(&a.ymin, &a.ymax, false);
-            rcc_axes_draw(cr, &a, term_title[t], xname, term_key[t], strcmp(xname, "epoch") == 0 || xmax - xmin > 5);
-            rcc_axes_line(cr, &a, xs, ys, m, t == T_TOTAL ? RCC_INK_BLACK : rcc_draw_color(t), 2, marker, NULL, 0);
+            rcc_axes_draw(cr, &a, term_title[t], xname, rcc_metrics_term_key(t),
+                          strcmp(xname, "epoch") == 0 || xmax - xmin > 5);
+            rcc_rgb col = t == RCC_LOSS_TOTAL ? RCC_INK_BLACK : rcc_draw_color(t);
+            rcc_axes_line(cr, &a, xs, ys, m, col, 2, marker, NULL, 0);
         } else {
             double lo = INFINITY;
             for (int i = 0; i < nev; i++) {
