@@ -45,8 +45,9 @@ rcc_status rcc_plot_sphere_cells(const char *path, const int *cell_counts, const
 
 /* WCSS (with the kneedle chord), silhouette and Calinski–Harabasz against k; chosen k marked. */
 rcc_status rcc_plot_kselect(const char *path, const rcc_kselect_result *r, const char *title);
-/* Training curves from a metrics JSON-lines file (see docs/evaluation.md): one panel per loss
- * term over epochs, and ACC/NMI/ARI over epochs when eval lines are present. */
+/* Training curves from a metrics JSON-lines file, read with rcc_metrics_log_load (rcc.h; the
+ * rules: docs/evaluation.md): one panel per loss term over epochs, and ACC/NMI/ARI over epochs
+ * when eval lines are present. */
 rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const char *title);
 /* Confusion matrix from a K×C contingency table: rows = classes, columns = clusters ordered by
  * their Hungarian match, colour = fraction of the class, counts written in the cells. */
