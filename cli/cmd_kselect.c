@@ -5,7 +5,8 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "cli.h"
-#include "eval/eval.h"
+#include "rcc_eval.h"
+#include "rcc_plot.h"
 
 static cJSON *series(const double *v, int kmax)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "eval/eval.h"
+#include "rcc_plot.h"
 
 static int fail(const char *kind)
 {

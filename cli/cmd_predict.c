@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
-#include "eval/eval.h"
+#include "rcc_eval.h"
 #include "rcc.h"
 #include "rcc_data.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <cjson/cJSON.h>
 #include "cli.h"
-#include "eval/eval.h"
+#include "rcc_eval.h"
 
 int cmd_probe(int argc, char **argv)
 {

@@ -15,7 +15,8 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "cli.h"
-#include "eval/eval.h"
+#include "rcc_eval.h"
+#include "rcc_plot.h"
 #include "run/config.h"
 #include "run/run.h"
 
@@ -99,23 +100,15 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
 static double metrics_seconds(const char *dir)
 {
     char path[4300];
-    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    snprintf(path, sizeof path, "%s/" RCC_METRICS_FILE, dir);
+    rcc_metrics_log log;
+    if (rcc_metrics_log_load(path, &log) != RCC_OK)
         return NAN;
-    char *line = NULL;
-    size_t cap = 0;
     double total = 0;
-    while (getline(&line, &cap, f) > 0) {
-        cJSON *o = cJSON_Parse(line);
-        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
-        const cJSON *sec = cJSON_GetObjectItemCaseSensitive(o, "seconds");
-        if (cJSON_IsString(kind) && strcmp(kind->valuestring, "epoch") == 0 && cJSON_IsNumber(sec))
-            total += sec->valuedouble;
-        cJSON_Delete(o);
-    }
-    free(line);
-    fclose(f);
+    for (size_t i = 0; i < log.n; i++)
+        if (log.records[i].kind == RCC_METRICS_EPOCH && !isnan(log.records[i].seconds))
+            total += log.records[i].seconds;
+    rcc_metrics_log_free(&log);
     return total;
 }
 
@@ -239,12 +232,13 @@ static rcc_status score_one(const plan *p, run_result *r)
     }
     if (st == RCC_OK) {
         char metrics[4300];
-        snprintf(metrics, sizeof metrics, "%s/metrics.jsonl", r->dir);
+        snprintf(metrics, sizeof metrics, "%s/" RCC_METRICS_FILE, r->dir);
         snprintf(path, sizeof path, "%s/curves.png", r->dir);
         snprintf(title, sizeof title, "%s, K = %d, seed %d", method_title[r->method], r->k, r->seed);
         st = rcc_plot_curves(path, metrics, title);
     }
-    r->total_seconds = metrics_seconds(r->dir);
+    if (st == RCC_OK) /* (after an error it is not reported, and must not replace the error's message) */
+        r->total_seconds = metrics_seconds(r->dir);
     free(cl), free(h), free(sizes), free(cells);
     return st;
 }

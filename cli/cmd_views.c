@@ -1,58 +1,34 @@
-/* cmd_views.c — `rcc views`: a PNG grid (cairo) showing, for a few images of a data set, the
- * evaluation view and several augmented views, so a user can see what an augmentation preset does. */
-#include <cairo.h>
+/* cmd_views.c — `rcc views`: a PNG grid showing, for a few images of a data set, the evaluation
+ * view and several augmented views, so a user can see what an augmentation preset does. The
+ * picture is librcc_plot's image grid; this file chooses the images and writes the captions. */
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "rcc_data.h"
+#include "rcc_plot.h"
 
-#define MARGIN 12
-#define GAP 6
-#define HEADER 46
-#define LABEL_W 96
-#define CAPTION 16
+#define MAX_COUNT 256 /* images (rows) */
+#define MAX_VIEWS 64  /* augmented views per image */
 
-/* Paints one C×S×S image (values in [0, 1]) at (x, y), magnified `scale` times without smoothing. */
-static int draw_tile(cairo_t *cr, const float *img, int c, int s, int scale, double x, double y)
+/* What the grid asks for: row k is image index_of(k), column 0 its evaluation view, column v its
+ * augmented view v − 1. */
+typedef struct {
+    const rcc_dataset *d;
+    const rcc_aug_config *aug;
+    int count, size, seed, epoch;
+} views_source;
+
+static int index_of(const views_source *v, int k) { return (int)((long long)k * v->d->n / v->count); }
+
+static rcc_status view_tile(void *user, int row, int col, float *img)
 {
-    cairo_surface_t *tile = cairo_image_surface_create(CAIRO_FORMAT_RGB24, s, s);
-    if (cairo_surface_status(tile) != CAIRO_STATUS_SUCCESS)
-        return -1;
-    cairo_surface_flush(tile);
-    unsigned char *data = cairo_image_surface_get_data(tile);
-    int stride = cairo_image_surface_get_stride(tile);
-    size_t hw = (size_t)s * s;
-    for (int yy = 0; yy < s; yy++) {
-        uint32_t *row = (uint32_t *)(data + (size_t)yy * stride);
-        for (int xx = 0; xx < s; xx++) {
-            size_t i = (size_t)yy * s + xx;
-            uint32_t rgb[3];
-            for (int ch = 0; ch < 3; ch++) {
-                float v = img[(c == 3 ? ch : 0) * hw + i];
-                v = v < 0 ? 0 : v > 1 ? 1 : v;
-                rgb[ch] = (uint32_t)(v * 255.0f + 0.5f);
-            }
-            row[xx] = rgb[0] << 16 | rgb[1] << 8 | rgb[2];
-        }
-    }
-    cairo_surface_mark_dirty(tile);
-    cairo_save(cr);
-    cairo_translate(cr, x, y);
-    cairo_scale(cr, scale, scale);
-    cairo_set_source_surface(cr, tile, 0, 0);
-    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
-    cairo_rectangle(cr, 0, 0, s, s);
-    cairo_fill(cr);
-    cairo_restore(cr);
-    cairo_surface_destroy(tile);
-    return 0;
-}
-
-static void text(cairo_t *cr, double x, double y, double size, const char *s)
-{
-    cairo_set_font_size(cr, size);
-    cairo_move_to(cr, x, y);
-    cairo_show_text(cr, s);
+    const views_source *v = user;
+    int index = index_of(v, row);
+    if (col == 0)
+        rcc_eval_view(v->d, index, v->size, img);
+    else
+        rcc_augment(v->aug, v->d, index, v->size, (uint64_t)v->seed, (uint64_t)v->epoch, col - 1, img);
+    return RCC_OK;
 }
 
 int cmd_views(int argc, char **argv)
@@ -87,8 +63,8 @@ int cmd_views(int argc, char **argv)
         fprintf(stderr, "rcc views: give one --labels per --data (%d vs %d)\n", labels.n, data.n);
         return 2;
     }
-    if (size < 4 || size > 1024 || count < 1 || count > 256 || views < 0 || views > 64 || scale < 0 || scale > 32 ||
-        epoch < 0) {
+    if (size < 4 || size > 1024 || count < 1 || count > MAX_COUNT || views < 0 || views > MAX_VIEWS || scale < 0 ||
+        scale > 32 || epoch < 0) {
         fprintf(stderr, "rcc views: need 4 <= --size <= 1024, 1 <= --count <= 256, 0 <= --views <= 64, "
                         "0 <= --scale <= 32, --epoch >= 0\n");
         return 2;
@@ -120,7 +96,7 @@ int cmd_views(int argc, char **argv)
     if (!scale)
         scale = size >= 128 ? 1 : 128 / size;
 
-    char head1[512], head2[512], line[512];
+    char head1[512], head2[512];
     snprintf(head1, sizeof head1, "%s%s: %d images, %dx%dx%d", data.v[0], data.n > 1 ? " (+ more)" : "", d.n, d.c, d.h,
              d.w);
     snprintf(head2, sizeof head2,
@@ -129,81 +105,34 @@ int cmd_views(int argc, char **argv)
              preset, size, seed, epoch, (double)aug.crop_area_min, (double)aug.crop_area_max, (double)aug.jitter_prob,
              (double)aug.gray_prob, (double)aug.blur_prob, (double)aug.blur_sigma_min, (double)aug.blur_sigma_max,
              rcc_aug_blur_kernel(&aug, size));
-    int tile = size * scale, cols = 1 + views;
-    int width = 2 * MARGIN + LABEL_W + cols * tile + (cols - 1) * GAP;
-    int height = 2 * MARGIN + HEADER + CAPTION + count * tile + (count - 1) * GAP;
-    { /* wide enough for the header text */
-        cairo_surface_t *s1 = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
-        cairo_t *c1 = cairo_create(s1);
-        cairo_select_font_face(c1, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-        cairo_text_extents_t e1, e2;
-        cairo_set_font_size(c1, 14);
-        cairo_text_extents(c1, head1, &e1);
-        cairo_set_font_size(c1, 11);
-        cairo_text_extents(c1, head2, &e2);
-        int need = 2 * MARGIN + (int)(e1.x_advance > e2.x_advance ? e1.x_advance : e2.x_advance) + 1;
-        if (cairo_status(c1) == CAIRO_STATUS_SUCCESS && need > width && need < 4096)
-            width = need;
-        cairo_destroy(c1);
-        cairo_surface_destroy(s1);
+    views_source src = {&d, &aug, count, size, seed, epoch};
+    int cols = 1 + views;
+    char col_text[1 + MAX_VIEWS][16], row_text[MAX_COUNT][48];
+    const char *col_labels[1 + MAX_VIEWS], *row_labels[MAX_COUNT];
+    for (int v = 0; v < cols; v++) {
+        if (v == 0)
+            snprintf(col_text[v], sizeof col_text[v], "evaluation");
+        else
+            snprintf(col_text[v], sizeof col_text[v], "view %d", v);
+        col_labels[v] = col_text[v];
     }
-    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
-    cairo_t *cr = cairo_create(surf);
-    float *img = malloc((size_t)d.c * size * size * sizeof *img);
-    int rc = 0;
-    if (cairo_status(cr) != CAIRO_STATUS_SUCCESS || !img) {
-        fprintf(stderr, "rcc views: cannot make a %dx%d picture\n", width, height);
+    for (int k = 0; k < count; k++) {
+        int index = index_of(&src, k);
+        if (d.labels)
+            snprintf(row_text[k], sizeof row_text[k], "#%d\nlabel %d", index, d.labels[index]);
+        else
+            snprintf(row_text[k], sizeof row_text[k], "#%d", index);
+        row_labels[k] = row_text[k];
+    }
+    rcc_image_grid g = {count, cols, d.c, size, scale, head1, head2, col_labels, row_labels};
+    int width = 0, height = 0, rc = 0;
+    if (rcc_plot_image_grid(out, &g, view_tile, &src, &width, &height) != RCC_OK) {
+        fprintf(stderr, "rcc views: %s\n", rcc_last_error());
         rc = 1;
+    } else {
+        printf("wrote %s (%dx%d): %d images x (evaluation + %d augmented views), preset %s, S = %d\n", out, width,
+               height, count, views, preset, size);
     }
-    if (!rc) {
-        cairo_set_source_rgb(cr, 1, 1, 1);
-        cairo_paint(cr);
-        cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-        cairo_set_source_rgb(cr, 0, 0, 0);
-        text(cr, MARGIN, MARGIN + 14, 14, head1);
-        text(cr, MARGIN, MARGIN + 34, 11, head2);
-        double top = MARGIN + HEADER + CAPTION;
-        for (int v = 0; v < cols; v++) {
-            if (v == 0)
-                snprintf(line, sizeof line, "evaluation");
-            else
-                snprintf(line, sizeof line, "view %d", v);
-            text(cr, MARGIN + LABEL_W + v * (tile + GAP), top - 5, 11, line);
-        }
-        for (int k = 0; k < count && !rc; k++) {
-            int index = (int)((long long)k * d.n / count);
-            double y = top + k * (tile + GAP);
-            snprintf(line, sizeof line, "#%d", index);
-            text(cr, MARGIN, y + 14, 12, line);
-            if (d.labels) {
-                snprintf(line, sizeof line, "label %d", d.labels[index]);
-                text(cr, MARGIN, y + 30, 12, line);
-            }
-            for (int v = 0; v < cols && !rc; v++) {
-                if (v == 0)
-                    rcc_eval_view(&d, index, size, img);
-                else
-                    rcc_augment(&aug, &d, index, size, (uint64_t)seed, (uint64_t)epoch, v - 1, img);
-                rc = draw_tile(cr, img, d.c, size, scale, MARGIN + LABEL_W + v * (tile + GAP), y);
-            }
-        }
-        if (rc)
-            fprintf(stderr, "rcc views: cairo could not make an image tile\n");
-    }
-    if (!rc) {
-        cairo_surface_flush(surf);
-        cairo_status_t cs = cairo_surface_write_to_png(surf, out);
-        if (cs != CAIRO_STATUS_SUCCESS) {
-            fprintf(stderr, "rcc views: cannot write %s: %s\n", out, cairo_status_to_string(cs));
-            rc = 1;
-        } else {
-            printf("wrote %s (%dx%d): %d images x (evaluation + %d augmented views), preset %s, S = %d\n", out, width,
-                   height, count, views, preset, size);
-        }
-    }
-    free(img);
-    cairo_destroy(cr);
-    cairo_surface_destroy(surf);
     rcc_dataset_free(&d);
     return rc;
 }

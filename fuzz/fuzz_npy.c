@@ -7,7 +7,7 @@
 #include <math.h>
 #include "fuzz_common.h"
 #include "data/data_internal.h"
-#include "eval/eval.h"
+#include "rcc_eval.h"
 #include "npy.h"
 
 static char g_path[256], g_images[256];

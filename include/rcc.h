@@ -101,8 +101,9 @@ rcc_status rcc_config_from_json(rcc_config *c, const char *json);
 
 /* A whole run, as `rcc train` does it: loads the data sources (IDX, .npy, folders of PNG/JPEG),
  * trains, evaluates when labels are given, and writes out_dir/checkpoint.safetensors and
- * out_dir/metrics.jsonl. labels may be NULL (else one IDX label file per source, or NULL entries);
- * resume_from, a checkpoint to continue, may be NULL. */
+ * out_dir/metrics.jsonl (the training log, RCC_METRICS_FILE: see rcc_metrics_log_load). labels
+ * may be NULL (else one IDX label file per source, or NULL entries); resume_from, a checkpoint to
+ * continue, may be NULL. */
 rcc_status rcc_train(const rcc_config *c, const char *const *sources, int nsources, const char *const *labels,
                      const char *out_dir, const char *resume_from);
 
@@ -118,6 +119,48 @@ rcc_status rcc_training_step(rcc_training *t, const float *views, double losses[
 /* A checkpoint rcc_net_load (and `rcc predict`) can read. */
 rcc_status rcc_training_save(rcc_training *t, const char *path);
 void rcc_training_free(rcc_training *t);
+
+/* ------------------------------------------------------------------ the training log */
+
+/* The log rcc_train writes in its output folder: one JSON object a line (docs/training.md). */
+#define RCC_METRICS_FILE "metrics.jsonl"
+
+typedef enum {
+    RCC_METRICS_STEP,  /* "kind":"step": one optimizer step (epoch, batch, step, lr, the loss terms) */
+    RCC_METRICS_EPOCH, /* "kind":"epoch": the epoch's mean loss terms, seconds, empty, largest */
+    RCC_METRICS_EVAL,  /* "kind":"eval": acc, nmi, ari after an epoch */
+    RCC_METRICS_OTHER  /* no "kind", or another one (a file written by another program) */
+} rcc_metrics_kind;
+
+/* The loss terms, in the order of rcc_training_step's losses. */
+enum { RCC_LOSS_INS, RCC_LOSS_CLU_NCE, RCC_LOSS_ENTROPY, RCC_LOSS_UNIF, RCC_LOSS_TOTAL, RCC_LOSS_TERMS };
+
+/* One line of the log. Every number is NaN when the line does not hold it as a number. */
+typedef struct {
+    rcc_metrics_kind kind;
+    int line;                     /* 1-based line of the file */
+    double epoch, batch, step;    /* epoch and batch are 1-based, step counts the steps taken */
+    double lr;                    /* learning rate of the step */
+    double terms[RCC_LOSS_TERMS]; /* "ins", "clu_nce", "entropy", "unif", "total" */
+    double seconds;               /* duration of the epoch */
+    double empty, largest;        /* clusters that received nothing, fraction in the largest */
+    double acc, nmi, ari;
+} rcc_metrics_record;
+
+typedef struct {
+    rcc_metrics_record *records; /* n, in file order */
+    size_t n;
+    int lines;     /* lines read */
+    int bad_lines; /* lines that are neither blank nor a JSON object: skipped */
+} rcc_metrics_log;
+
+/* Reads a log (the epoch's cluster sizes are not kept). Blank lines and lines that are not JSON
+ * objects are skipped, but the file is refused (RCC_ERR_FORMAT, naming the line) as soon as more
+ * than three lines, and more than half of those read, are not JSON objects. */
+rcc_status rcc_metrics_log_load(const char *path, rcc_metrics_log *log);
+void rcc_metrics_log_free(rcc_metrics_log *log);
+/* The key of loss term t (RCC_LOSS_INS ...) in the file: "ins", "clu_nce", ...; NULL if out of range. */
+const char *rcc_metrics_term_key(int t);
 
 /* ------------------------------------------------------------------ inference */
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "rcc_eval.h" /* the writers' declarations */
 #include "util.h"
 
 /* ---------------------------------------------------------------- the header dict */

@@ -1,6 +1,6 @@
 /* npy.h — NumPy .npy files, shared by the data module (images and labels, streamed from the file)
  * and evaluation (features, labels, predictions): the header parser, which works on a byte buffer,
- * the dtypes we read, element conversion, and the writers.
+ * the dtypes we read and element conversion (the writers are public, in rcc_eval.h).
  *
  * The format: "\x93NUMPY", major and minor version, the header length (2 bytes little-endian in
  * version 1, 4 in versions 2 and 3), a Python dict literal such as
@@ -65,9 +65,6 @@ void rcc_npy_to_f32(const rcc_npy_dtype *t, const unsigned char *src, size_t n, 
 rcc_status rcc_npy_to_int(const char *path, const char *what, const rcc_npy_dtype *t, const unsigned char *src,
                           size_t n, int lo, int hi, int *dst);
 
-/* Writers (version 1, C order, little-endian). cols == 0 writes a 1-D array. Written to path.tmp and
- * renamed, so a crash never leaves half a file. */
-rcc_status rcc_npy_write_f32(const char *path, const float *x, size_t rows, size_t cols);
-rcc_status rcc_npy_write_i32(const char *path, const int *x, size_t n);
+/* The writers, rcc_npy_write_f32 and rcc_npy_write_i32, are public: rcc_eval.h. */
 
 #endif

@@ -13,7 +13,8 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <cjson/cJSON.h>
-#include "eval/eval.h"
+#include "rcc_eval.h"
+#include "rcc_plot.h"
 #include "rng.h"
 #include "safetensors.h"
 #include "testutil.h"

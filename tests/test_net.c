@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "eval/eval.h"
+#include "rcc_eval.h"
 #include "rcc.h"
 #include "rcc_data.h"
 #include "rcc_run.h"

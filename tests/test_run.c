@@ -1,6 +1,7 @@
 /* test_run.c — the training loop around the step: checkpoints round-trip exactly and refuse
  * what they should; an interrupted and resumed run ends bit for bit where an uninterrupted one
- * does (at an epoch boundary and mid-epoch); the learning-rate schedule; the public API. */
+ * does (at an epoch boundary and mid-epoch); the learning-rate schedule; the training log's
+ * writers, reader and trim; the public API. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include "run/checkpoint.h"
 #include "run/config.h"
+#include "run/metrics_log.h"
 #include "run/run.h"
 #include "testutil.h"
 #include "train.h"
@@ -687,6 +689,79 @@ static void schedule(void)
     CHECK(rcc_config_preset(&p, "nonsense") == RCC_ERR_ARG, "unknown preset refused");
 }
 
+/* ---- the training log: what the writers write, the reader reads back; the trim keeps lines verbatim ---- */
+
+static void metrics_log(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/log.jsonl", tmpdir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        CHECK(false, "cannot write %s", path);
+        return;
+    }
+    rcc_loss_terms t = {5.25, 2.5, 0.125, -3.75, 7.5};
+    const long sizes[3] = {4, 0, 12};
+    rcc_metrics_write_step(f, 1, 1, 1, 1e-4, &t);
+    rcc_metrics_write_step(f, 1, 2, 2, 2e-4, &t);
+    fputs("\n  \t\n", f);
+    rcc_metrics_write_epoch(f, 1, 2, &t, 1.5, 1, 0.75, sizes, 3);
+    rcc_metrics_write_eval(f, 1, 2, 0.5, 0.25, 0.125);
+    fputs("{\"epoch\":3,\"ins\":1}\nnot json\n", f);
+    fclose(f);
+    size_t n = 0;
+    unsigned char *text = read_bytes(path, &n); /* room for a terminating 0 */
+    if (text)
+        text[n] = 0;
+    const char *want = "{\"kind\":\"step\",\"epoch\":1,\"batch\":1,\"step\":1,\"lr\":0.0001,\"ins\":5.25,"
+                       "\"clu_nce\":2.5,\"entropy\":0.125,\"unif\":-3.75,\"total\":7.5}\n";
+    CHECK(text && n > strlen(want) && memcmp(text, want, strlen(want)) == 0, "a step line as written: %.*s",
+          (int)strlen(want), text ? (const char *)text : "");
+    CHECK(text && strstr((const char *)text, ",\"seconds\":1.500,\"empty\":1,\"largest\":0.7500,\"sizes\":[4,0,12]}\n"),
+          "an epoch line ends with seconds, empty, largest and the sizes");
+    free(text);
+    rcc_metrics_log log;
+    CHECK_OK(rcc_metrics_log_load(path, &log));
+    CHECK(log.n == 5 && log.lines == 8 && log.bad_lines == 1, "5 records of 8 lines, 1 bad (%zu, %d, %d)", log.n,
+          log.lines, log.bad_lines);
+    if (log.n == 5) {
+        const rcc_metrics_record *r = log.records;
+        CHECK(r[0].kind == RCC_METRICS_STEP && r[0].epoch == 1 && r[0].batch == 1 && r[0].step == 1 &&
+                  r[0].lr == 1e-4 && r[0].terms[RCC_LOSS_INS] == 5.25 && r[0].terms[RCC_LOSS_UNIF] == -3.75 &&
+                  isnan(r[0].seconds),
+              "a step record");
+        CHECK(r[2].kind == RCC_METRICS_EPOCH && r[2].line == 5 && r[2].seconds == 1.5 && r[2].empty == 1 &&
+                  r[2].largest == 0.75 && r[2].terms[RCC_LOSS_TOTAL] == 7.5 && isnan(r[2].batch),
+              "an epoch record");
+        CHECK(r[3].kind == RCC_METRICS_EVAL && r[3].acc == 0.5 && r[3].nmi == 0.25 && r[3].ari == 0.125,
+              "an eval record");
+        CHECK(r[4].kind == RCC_METRICS_OTHER && r[4].epoch == 3 && r[4].terms[RCC_LOSS_INS] == 1 && isnan(r[4].step),
+              "a line of no kind");
+    }
+    rcc_metrics_log_free(&log);
+    CHECK(strcmp(rcc_metrics_term_key(RCC_LOSS_CLU_NCE), "clu_nce") == 0 && !rcc_metrics_term_key(RCC_LOSS_TERMS),
+          "the terms' keys");
+    /* the trim: lines of steps up to 1 stay byte for byte; blank, bad and step-less lines go */
+    CHECK_OK(rcc_metrics_trim(path, 1));
+    text = read_bytes(path, &n);
+    if (text)
+        text[n] = 0;
+    CHECK(text && n == strlen(want) && memcmp(text, want, n) == 0, "trimmed to step 1: %.*s", (int)n,
+          text ? (const char *)text : "");
+    free(text);
+    /* refused once more than three lines, and more than half, are not JSON objects */
+    const char *mostly_bad = "{\"step\":1}\nx\ny\nz\n{\"step\":2}\nw\n";
+    write_bytes(path, mostly_bad, strlen(mostly_bad));
+    CHECK(rcc_metrics_log_load(path, &log) == RCC_ERR_FORMAT && strstr(rcc_last_error(), "line 6"),
+          "a file of mostly bad lines is refused at the line that decides it: %s", rcc_last_error());
+    const char *half_bad = "{\"step\":1}\nx\ny\nz\n{\"step\":2}\n{\"step\":3}\n{\"step\":4}\nw\n";
+    write_bytes(path, half_bad, strlen(half_bad));
+    CHECK_OK(rcc_metrics_log_load(path, &log));
+    CHECK(log.n == 4 && log.bad_lines == 4, "4 bad lines of 8 are skipped (%zu records)", log.n);
+    rcc_metrics_log_free(&log);
+    CHECK(rcc_metrics_log_load("/nonexistent/metrics.jsonl", &log) == RCC_ERR_IO, "a missing log: RCC_ERR_IO");
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/rcc-test-run-XXXXXX");
@@ -695,6 +770,7 @@ int main(void)
         return 1;
     }
     schedule();
+    metrics_log();
     checkpoint_roundtrip();
     resume_case(0, 0); /* after the first epoch */
     resume_case(1, 2); /* in the middle of the second */

@@ -3,4 +3,4 @@
 list(APPEND RCC_LIB_SOURCES
   src/data/dataset.c src/data/image.c src/data/resize.c src/data/augment.c src/data/loader.c)
 list(APPEND RCC_CLI_SOURCES cli/cmd_views.c)
-list(APPEND RCC_PKG_MODULES zlib libpng libjpeg cairo)
+list(APPEND RCC_PKG_MODULES zlib libpng libjpeg)

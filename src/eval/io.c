@@ -1,7 +1,7 @@
 /* io.c — the files evaluation reads: .npy arrays (features, predictions, labels; the header parser
  * and the writers are in npy.c), IDX label files (gzip or raw, read by the data module), and small
  * CSV/text tables of labels or predictions. */
-#include "eval/eval.h"
+#include "rcc_eval.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include "data/data_internal.h" /* the IDX label reader */
+#include "npy.h"
 #include "util.h"
 
 /* ---------------------------------------------------------------- whole files */

@@ -12,7 +12,7 @@
  * Restarts run in parallel (one workspace per thread); a single start is parallel over points.
  * Points are processed in fixed chunks of CHUNK; every sum is formed per chunk in double and the
  * chunks are combined in order, so the result does not depend on the number of threads. */
-#include "eval/eval.h"
+#include "rcc_eval.h"
 
 #include <math.h>
 #include <omp.h>

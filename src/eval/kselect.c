@@ -1,7 +1,7 @@
 /* kselect.c — choosing the number of clusters: a k-means sweep k = 1..kmax, the kneedle elbow of
  * the WCSS curve, the silhouette (on a seeded subsample), Calinski–Harabasz, and the rule that
  * combines them (docs/evaluation.md gives the evidence for the rule). */
-#include "eval/eval.h"
+#include "rcc_eval.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -272,7 +272,7 @@ void rcc_kselect_result_free(rcc_kselect_result *res)
     res->iters = NULL;
 }
 
-/* The choice rule; see rcc_kselect in eval.h and docs/evaluation.md. */
+/* The choice rule; see rcc_kselect in rcc_eval.h and docs/evaluation.md. */
 static void choose(rcc_kselect_result *r)
 {
     int kmax = r->kmax;

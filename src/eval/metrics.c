@@ -1,7 +1,7 @@
 /* metrics.c — scores of a clustering against labels (Hungarian ACC, NMI, ARI on the contingency
  * table) and statistics of an assignment without labels. Formulas and edge cases follow
  * scikit-learn 1.2 so the numbers agree with what Python users report. */
-#include "eval/eval.h"
+#include "rcc_eval.h"
 
 #include <float.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * Isola on a seeded sample, and the fraction of cells of an equal-area grid that hold a point.
  * The grid: BANDS bands of equal height in z (equal area, by Archimedes' hat-box theorem), each cut
  * into SECTORS equal sectors of longitude, so every cell has area 4π / (BANDS · SECTORS). */
-#include "eval/eval.h"
+#include "rcc_eval.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-#include <cjson/cJSON.h>
-#include "../eval/eval.h"
+#include "rcc_eval.h"
 #include "../dist.h"
 #include "../train.h"
 #include "config.h"
+#include "metrics_log.h"
 #include "net.h"
 
 #define RCC_PI 3.14159265358979323846
@@ -71,39 +71,6 @@ static rcc_status prepare_out_dir(const char *dir, const char *ckpt, size_t ckpt
     return RCC_OK;
 }
 
-/* On resume, keeps only the metric lines of steps the checkpoint had reached. */
-static rcc_status trim_metrics(const char *path, long step)
-{
-    FILE *in = fopen(path, "r");
-    if (!in)
-        return RCC_OK;
-    char tmp[4300];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        fclose(in);
-        return rcc_fail(RCC_ERR_IO, "%s: path too long", path);
-    }
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        fclose(in);
-        return rcc_fail(RCC_ERR_IO, "%s: cannot write", tmp);
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, in) > 0) {
-        cJSON *o = cJSON_Parse(line);
-        cJSON *s = o ? cJSON_GetObjectItemCaseSensitive(o, "step") : NULL;
-        bool keep = s && cJSON_IsNumber(s) && s->valuedouble <= (double)step;
-        cJSON_Delete(o);
-        if (keep)
-            fputs(line, out);
-    }
-    free(line);
-    fclose(in);
-    if (fclose(out) != 0 || rename(tmp, path) != 0)
-        return rcc_fail(RCC_ERR_IO, "%s: cannot rewrite", path);
-    return RCC_OK;
-}
-
 static bool same_training(const rcc_config *a, const rcc_config *b)
 {
     rcc_config x = *a, y = *b;
@@ -119,12 +86,6 @@ static bool same_training(const rcc_config *a, const rcc_config *b)
     free(jx);
     free(jy);
     return same;
-}
-
-static void log_terms(FILE *f, const rcc_loss_terms *t)
-{
-    fprintf(f, "\"ins\":%.7g,\"clu_nce\":%.7g,\"entropy\":%.7g,\"unif\":%.7g,\"total\":%.7g", t->ins, t->clu_nce,
-            t->entropy, t->unif, t->total);
 }
 
 typedef struct {
@@ -208,10 +169,7 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
             const float *y = s->tr.model.y.ptr;
             for (int i = 0; i < n_local; i++)
                 s->sizes[rcc_argmax(y + (size_t)i * K, K)]++;
-            fprintf(s->metrics, "{\"kind\":\"step\",\"epoch\":%d,\"batch\":%d,\"step\":%ld,\"lr\":%.6g,", epoch + 1,
-                    pr->batch_in_epoch, pr->step, (double)s->tr.acfg.lr);
-            log_terms(s->metrics, &lt);
-            fputs("}\n", s->metrics);
+            rcc_metrics_write_step(s->metrics, epoch + 1, pr->batch_in_epoch, pr->step, (double)s->tr.acfg.lr, &lt);
             RCC_TRY(metrics_flush(s, pr->step));
             double now = rcc_now();
             if (hooks && hooks->on_step) {
@@ -262,16 +220,10 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         /* the epoch's lines are written before its checkpoint: a checkpoint never holds a step whose
          * log lines could not be written (on resume, lines past the checkpoint are dropped) */
         ev.seconds = rcc_now() - t_epoch;
-        fprintf(s->metrics, "{\"kind\":\"epoch\",\"epoch\":%d,\"step\":%ld,", epoch + 1, pr->step);
-        log_terms(s->metrics, &ev.mean);
-        fprintf(s->metrics, ",\"seconds\":%.3f,\"empty\":%d,\"largest\":%.4f,\"sizes\":[", ev.seconds, ev.empty,
-                ev.largest);
-        for (int k = 0; k < K; k++)
-            fprintf(s->metrics, "%s%ld", k ? "," : "", s->sizes[k]);
-        fputs("]}\n", s->metrics);
+        rcc_metrics_write_epoch(s->metrics, epoch + 1, pr->step, &ev.mean, ev.seconds, ev.empty, ev.largest, s->sizes,
+                                K);
         if (ev.evaluated)
-            fprintf(s->metrics, "{\"kind\":\"eval\",\"epoch\":%d,\"step\":%ld,\"acc\":%.6f,\"nmi\":%.6f,\"ari\":%.6f}\n",
-                    epoch + 1, pr->step, ev.acc, ev.nmi, ev.ari);
+            rcc_metrics_write_eval(s->metrics, epoch + 1, pr->step, ev.acc, ev.nmi, ev.ari);
         RCC_TRY(metrics_flush(s, pr->step));
         if ((c->save_every && (epoch + 1) % c->save_every == 0) || last) {
             RCC_TRY(save(s, pr));
@@ -341,14 +293,14 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     snprintf(s.ckpt, sizeof s.ckpt, "%s/checkpoint.safetensors", out_dir);
     if (st == RCC_OK && s.root)
         st = prepare_out_dir(out_dir, s.ckpt, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20), hooks);
-    snprintf(s.metrics_path, sizeof s.metrics_path, "%s/metrics.jsonl", out_dir);
+    snprintf(s.metrics_path, sizeof s.metrics_path, "%s/" RCC_METRICS_FILE, out_dir);
     if (resuming) {
         if (st == RCC_OK)
             st = rcc_checkpoint_load_params(&ck, resume_from, &s.tr.ps, true);
         rcc_st_close(&ck);
         s.tr.step = pr.step;
         if (st == RCC_OK && s.root)
-            st = trim_metrics(s.metrics_path, pr.step);
+            st = rcc_metrics_trim(s.metrics_path, pr.step);
     }
     if (st == RCC_OK) { /* only the root process keeps the log; the others write it nowhere */
         s.metrics = fopen(s.root ? s.metrics_path : "/dev/null", resuming && s.root ? "a" : "w");

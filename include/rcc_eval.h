@@ -1,19 +1,24 @@
-/* eval.h — evaluation of clusterings and representations on plain arrays: clustering accuracy
- * (Hungarian), NMI and ARI against labels; statistics of an assignment without labels; k-means
- * (Euclidean and spherical) and the choice of k (WCSS elbow by kneedle, silhouette,
- * Calinski–Harabasz); the linear probe of SPEC.md §5; .npy / label / prediction file readers; and
- * PNG pictures drawn with cairo. See docs/evaluation.md for definitions and the rules chosen.
+/* rcc_eval.h — public API of librcc's evaluation: clusterings and representations measured on
+ * plain arrays. Clustering accuracy (Hungarian), NMI and ARI against labels; statistics of an
+ * assignment without labels; k-means (Euclidean and spherical) and the choice of k (WCSS elbow by
+ * kneedle, silhouette, Calinski–Harabasz); use of the unit sphere; the linear probe of SPEC.md §5;
+ * .npy / feature / label / prediction files. Numbers only: the pictures are in rcc_plot.h. See
+ * docs/evaluation.md for definitions and the rules chosen.
  *
  * Conventions: x is N×D row-major float32; cluster ids and labels are ints in [0, K) / [0, C);
- * arrays returned through pointer-to-pointer arguments are malloc'ed and freed with free(). */
+ * arrays returned through pointer-to-pointer arguments are malloc'ed and freed with free(). Like
+ * the rest of librcc, nothing here prints or exits: calls return an rcc_status. */
 #ifndef RCC_EVAL_H
 #define RCC_EVAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "npy.h"
 #include "rcc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ================================================================ scores against labels */
 
@@ -199,11 +204,14 @@ rcc_status rcc_probe_run(const float *x, const int *labels, size_t n, int d, int
 /* ================================================================ files */
 
 /* .npy (versions 1–3, C or Fortran order, little-endian or single-byte dtypes f4 f8 i1 i2 i4 i8 u1 u2
- * u4 u8 b1; parsed by npy.h). rows×cols: a 1-D array is rows×1; 2-D as is. Converted to float32 / int. */
+ * u4 u8 b1). rows×cols: a 1-D array is rows×1; 2-D as is. Converted to float32 / int. */
 rcc_status rcc_npy_read_f32(const char *path, float **data, size_t *rows, size_t *cols);
 /* Integer dtypes, or floats whose values are all integral. */
 rcc_status rcc_npy_read_int(const char *path, int **data, size_t *rows, size_t *cols);
-/* The writers rcc_npy_write_f32 / rcc_npy_write_i32 are declared in npy.h, included above. */
+/* Writers (version 1, C order, little-endian): rows×cols float32 (cols == 0 writes a 1-D array),
+ * and n int32 as a 1-D array. Written to path.tmp and renamed, so a crash never leaves half a file. */
+rcc_status rcc_npy_write_f32(const char *path, const float *x, size_t rows, size_t cols);
+rcc_status rcc_npy_write_i32(const char *path, const int *x, size_t n);
 
 /* Features: .npy (float or integer, 1-D = one column) or a numeric CSV/text table, one row per
  * point; a header line is skipped, and columns that are not numbers (a path) or are named
@@ -231,35 +239,7 @@ typedef struct {
 rcc_status rcc_predictions_load(const char *path, rcc_predictions *p);
 void rcc_predictions_free(rcc_predictions *p);
 
-/* ================================================================ pictures (PNG, cairo) */
-
-typedef struct {
-    int views;        /* viewpoints side by side (default 3: front, back, top) */
-    int panel;        /* pixels per view (default 420) */
-    float point_size; /* radius in pixels (default: from N) */
-    bool hide_back;   /* hide back-facing points instead of dimming them */
-    int max_points;   /* seeded subsample when N is larger (default 30000; 0 = all) */
-    uint64_t seed;
-    const char *title;       /* NULL: "Features h on the unit sphere" */
-    const char *legend_name; /* "label" / "cluster" (default "label") */
-} rcc_sphere_plot_opts;
-
-void rcc_sphere_plot_opts_default(rcc_sphere_plot_opts *o);
-/* h: N×3 (rows are normalised for drawing); labels (N, may be NULL) colour the points. */
-rcc_status rcc_plot_sphere(const char *path, const float *h, size_t n, int d, const int *labels,
-                           const rcc_sphere_plot_opts *o);
-/* WCSS (with the kneedle chord), silhouette and Calinski–Harabasz against k; chosen k marked. */
-rcc_status rcc_plot_kselect(const char *path, const rcc_kselect_result *r, const char *title);
-/* Training curves from a metrics JSON-lines file (see docs/evaluation.md): one panel per loss
- * term over epochs, and ACC/NMI/ARI over epochs when eval lines are present. */
-rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const char *title);
-/* Confusion matrix from a K×C contingency table: rows = classes, columns = clusters ordered by
- * their Hungarian match, colour = fraction of the class, counts written in the cells. */
-rcc_status rcc_plot_confusion(const char *path, const int64_t *table, int k, int c, const char *title);
-/* The equal-area grid's cell counts (RCC_SPHERE_BANDS × RCC_SPHERE_SECTORS, from
- * rcc_sphere_stats_compute) as a map in Lambert's cylindrical equal-area projection (longitude
- * across, z up: equal areas on the sphere are equal areas on the map); empty cells white. */
-rcc_status rcc_plot_sphere_cells(const char *path, const int *cell_counts, const rcc_sphere_stats *s,
-                                 const char *title);
-
+#ifdef __cplusplus
+}
+#endif
 #endif

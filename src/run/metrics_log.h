@@ -1,0 +1,24 @@
+/* metrics_log.h — the training log, metrics.jsonl: the one module that knows its lines. The
+ * training loop writes it through these calls; everything that reads it (the curves picture,
+ * `rcc reproduce`, the trim on resume) goes through rcc_metrics_log_load (rcc.h) or the same
+ * line parser. Line formats: docs/training.md. */
+#ifndef RCC_METRICS_LOG_H
+#define RCC_METRICS_LOG_H
+
+#include <stdio.h>
+#include "../loss.h"
+
+/* epoch and batch are 1-based, as written; step counts the steps taken. Errors are left in f
+ * (ferror), for the caller's flush to report. */
+void rcc_metrics_write_step(FILE *f, int epoch, int batch, long step, double lr, const rcc_loss_terms *t);
+/* The epoch's mean terms, its duration, and the k cluster sizes with the empty count and the
+ * fraction in the largest. */
+void rcc_metrics_write_epoch(FILE *f, int epoch, long step, const rcc_loss_terms *mean, double seconds, int empty,
+                             double largest, const long *sizes, int k);
+void rcc_metrics_write_eval(FILE *f, int epoch, long step, double acc, double nmi, double ari);
+
+/* On resume: keeps, byte for byte, only the lines of steps up to `step` (a checkpoint's), by
+ * rewriting the file through path.tmp. A missing file is no error. */
+rcc_status rcc_metrics_trim(const char *path, long step);
+
+#endif
