@@ -17,8 +17,7 @@
 #include "cli.h"
 #include "rcc_eval.h"
 #include "rcc_plot.h"
-#include "run/config.h"
-#include "run/run.h"
+#include "rcc_run.h"
 
 static volatile sig_atomic_t g_stop;
 
@@ -138,7 +137,8 @@ static rcc_status train_one(const plan *p, run_result *r)
     return rcc_run_train(&c, p->data, r->dir, resume ? ckpt : NULL, &hooks);
 }
 
-/* Scores a trained run: assignment and h of every image, then every measure. */
+/* Scores a trained run (rcc_net_score: assignment and h of every image, then every measure), keeps
+ * h and the clusters beside it, and draws its pictures. */
 static rcc_status score_one(const plan *p, run_result *r)
 {
     char ckpt[4300], path[4300];
@@ -146,75 +146,40 @@ static rcc_status score_one(const plan *p, run_result *r)
     rcc_net *net;
     CLI_TRY(rcc_net_load(&net, ckpt));
     rcc_set_threads(p->base.threads); /* this invocation's, not the ones it was trained with */
-    const rcc_config cfg = *rcc_net_config(net), *c = &cfg; /* the net is freed before the last use */
     const rcc_dataset *d = p->data;
     size_t n = (size_t)d->n;
-    int R = c->rep_dim, K = c->clusters;
-    int *cl = malloc(n * sizeof *cl);
-    float *h = malloc(n * (size_t)R * sizeof *h);
-    int64_t *sizes = malloc((size_t)K * sizeof *sizes);
-    int *cells = malloc(sizeof(int) * RCC_SPHERE_BANDS * RCC_SPHERE_SECTORS);
-    rcc_status st = cl && h && sizes && cells ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "scores");
-    if (st == RCC_OK)
-        st = rcc_net_assign_data(net, d, cl, NULL, h, NULL, NULL, NULL);
+    rcc_score_config sc;
+    rcc_score_config_default(&sc);
+    sc.classes = p->classes;
+    sc.probe_epochs = p->probe_epochs, sc.probe_lr = p->probe_lr;
+    sc.sphere_sample = p->sphere_sample, sc.kmax = p->kmax;
+    sc.seed = (uint64_t)r->seed;
+    rcc_net_scores s;
+    rcc_status st = rcc_net_score(net, d, &sc, &s);
     rcc_net_free(net);
-    if (st == RCC_OK) {
-        snprintf(path, sizeof path, "%s/h.npy", r->dir);
-        st = rcc_npy_write_f32(path, h, n, (size_t)R);
-    }
+    if (st != RCC_OK)
+        return st;
+    int R = s.rep_dim;
+    r->sc = s.sc;
+    r->nonempty = s.nonempty, r->largest = s.largest;
+    r->probe_paper = s.probe_paper, r->probe_conv = s.probe_conv, r->probe_majority = s.probe_majority;
+    r->sph = s.sphere;
+    const rcc_kselect_result *kr = &s.kselect;
+    r->elbow = kr->elbow, r->best_sil = kr->best_silhouette, r->best_ch = kr->best_ch, r->chosen = kr->chosen;
+    r->sil_at_chosen = kr->silhouette[kr->chosen];
+    snprintf(path, sizeof path, "%s/h.npy", r->dir);
+    st = rcc_npy_write_f32(path, s.h, n, (size_t)R);
     if (st == RCC_OK) {
         snprintf(path, sizeof path, "%s/clusters.npy", r->dir);
-        st = rcc_npy_write_i32(path, cl, n);
+        st = rcc_npy_write_i32(path, s.cluster, n);
     }
-    if (st == RCC_OK)
-        st = rcc_scores_compute(cl, d->labels, n, &r->sc);
-    rcc_assign_stats as;
-    if (st == RCC_OK)
-        st = rcc_assign_stats_compute(cl, n, K, NULL, NULL, sizes, &as);
+    char title[160];
     if (st == RCC_OK) {
-        r->nonempty = as.nonempty;
-        int64_t big = 0;
-        for (int k = 0; k < K; k++)
-            big = sizes[k] > big ? sizes[k] : big;
-        r->largest = (double)big / (double)n;
-    }
-    /* the probe twice: the paper's schedule, and one that converges on 3-d features */
-    rcc_probe_config pc;
-    rcc_probe_result pres;
-    rcc_probe_config_default(&pc);
-    pc.seed = (uint64_t)r->seed;
-    if (st == RCC_OK)
-        st = rcc_probe_run(h, d->labels, n, R, p->classes, &pc, &pres, NULL);
-    if (st == RCC_OK) {
-        r->probe_paper = pres.test_acc;
-        r->probe_majority = pres.majority_acc;
-        pc.lr = p->probe_lr;
-        pc.epochs = p->probe_epochs;
-        st = rcc_probe_run(h, d->labels, n, R, p->classes, &pc, &pres, NULL);
-        r->probe_conv = pres.test_acc;
-    }
-    if (st == RCC_OK)
-        st = rcc_sphere_stats_compute(h, n, R, (size_t)p->sphere_sample, (uint64_t)r->seed, c->t, &r->sph,
-                                      R == 3 ? cells : NULL);
-    /* the number of clusters h suggests: the paper's elbow (Euclidean k-means on h, k = 1..kmax) */
-    rcc_kselect_config kc;
-    rcc_kselect_result kr;
-    rcc_kselect_config_default(&kc);
-    kc.kmax = p->kmax < (int)n ? p->kmax : (int)n - 1;
-    kc.seed = (uint64_t)r->seed;
-    if (st == RCC_OK)
-        st = rcc_kselect(h, n, R, &kc, &kr);
-    if (st == RCC_OK) {
-        r->elbow = kr.elbow, r->best_sil = kr.best_silhouette, r->best_ch = kr.best_ch, r->chosen = kr.chosen;
-        r->sil_at_chosen = kr.silhouette[kr.chosen];
-        char title[160];
         snprintf(title, sizeof title, "%s trained with K = %d (seed %d): choosing k on h", method_title[r->method],
                  r->k, r->seed);
         snprintf(path, sizeof path, "%s/kselect.png", r->dir);
-        st = rcc_plot_kselect(path, &kr, title);
-        rcc_kselect_result_free(&kr);
+        st = rcc_plot_kselect(path, kr, title);
     }
-    char title[160];
     if (st == RCC_OK && R == 3) {
         rcc_sphere_plot_opts o;
         rcc_sphere_plot_opts_default(&o);
@@ -222,12 +187,12 @@ static rcc_status score_one(const plan *p, run_result *r)
                  (double)r->lambda, r->k, r->seed);
         o.title = title;
         snprintf(path, sizeof path, "%s/sphere.png", r->dir);
-        st = rcc_plot_sphere(path, h, n, R, d->labels, &o);
+        st = rcc_plot_sphere(path, s.h, n, R, d->labels, &o);
         if (st == RCC_OK) {
             snprintf(title, sizeof title, "%s, K = %d, seed %d: use of the sphere", method_title[r->method], r->k,
                      r->seed);
             snprintf(path, sizeof path, "%s/cells.png", r->dir);
-            st = rcc_plot_sphere_cells(path, cells, &r->sph, title);
+            st = rcc_plot_sphere_cells(path, s.cells, &r->sph, title);
         }
     }
     if (st == RCC_OK) {
@@ -239,7 +204,7 @@ static rcc_status score_one(const plan *p, run_result *r)
     }
     if (st == RCC_OK) /* (after an error it is not reported, and must not replace the error's message) */
         r->total_seconds = metrics_seconds(r->dir);
-    free(cl), free(h), free(sizes), free(cells);
+    rcc_net_scores_free(&s);
     return st;
 }
 

@@ -8,8 +8,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "rcc.h"
 #include "rcc_data.h"
+#include "rcc_eval.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +110,39 @@ typedef struct {
  * and conv may differ). hooks may be NULL. */
 rcc_status rcc_run_train(const rcc_config *cfg, const rcc_dataset *data, const char *out_dir, const char *resume_from,
                          const rcc_run_hooks *hooks);
+
+/* ------------------------------------------------------------------ scoring a trained network */
+
+typedef struct {
+    int classes;       /* label classes (max label + 1), for the probes */
+    int probe_epochs;  /* the second, converging probe's schedule (the first is the paper's) */
+    float probe_lr;
+    int sphere_sample; /* points sampled for the sphere statistics */
+    int kmax;          /* k selection on h over k = 1..kmax (at most n − 1) */
+    uint64_t seed;     /* of the probes' splits, the sphere sample and k-means */
+} rcc_score_config;
+
+/* probe 50 epochs at 1e-2, 5 000 sphere points, kmax 30, seed 1; classes must be set. */
+void rcc_score_config_default(rcc_score_config *c);
+
+typedef struct {
+    int n, rep_dim, clusters;
+    int *cluster;             /* n: the assignment */
+    float *h;                 /* n × rep_dim: the unit-sphere features */
+    rcc_scores sc;            /* ACC, NMI, ARI against the labels */
+    int nonempty;             /* clusters that received an image */
+    double largest;           /* share of the images in the largest cluster */
+    double probe_paper;       /* linear probe on h, the paper's schedule (Adam 1e-4, 5 epochs) */
+    double probe_conv;        /* linear probe on h, the converging schedule of the configuration */
+    double probe_majority;    /* the majority class's share of the probe's test split */
+    rcc_sphere_stats sphere;  /* use of the sphere */
+    int *cells;               /* RCC_SPHERE_BANDS × RCC_SPHERE_SECTORS counts when rep_dim is 3, else NULL */
+    rcc_kselect_result kselect; /* k-means on h, k = 1..kmax: elbow, silhouette, CH, the chosen k */
+} rcc_net_scores;
+
+/* Every measure of net on the labelled data set d, as `rcc reproduce` reports them. */
+rcc_status rcc_net_score(rcc_net *net, const rcc_dataset *d, const rcc_score_config *c, rcc_net_scores *s);
+void rcc_net_scores_free(rcc_net_scores *s);
 
 #ifdef __cplusplus
 }
