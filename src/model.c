@@ -268,11 +268,11 @@ rcc_status rcc_model_forward(rcc_model *m)
     double t0 = rcc_now();
     const float *P = rcc_pdata(m->ps);
     int B = m->batch, hid = c->hidden;
-    rcc_l2norm_forward(m->gap.plain.ptr, m->h.ptr, m->hn.ptr, B, c->rep_dim);
+    rcc_l2norm_forward(m->gap.plain.ptr, m->h.ptr, m->hn.ptr, B, c->rep_dim, RCC_L2NORM_EPS);
     RCC_TRY(rcc_linear_forward(m->h.ptr, P + m->iw1, P + m->ib1, m->iar.ptr, B, c->rep_dim, hid));
     rcc_relu_rows_forward(m->iar.ptr, m->iar.ptr, (size_t)B * hid);
     RCC_TRY(rcc_linear_forward(m->iar.ptr, P + m->iw2, P + m->ib2, m->zr.ptr, B, hid, c->feature_dim));
-    rcc_l2norm_forward(m->zr.ptr, m->z.ptr, m->zn.ptr, B, c->feature_dim);
+    rcc_l2norm_forward(m->zr.ptr, m->z.ptr, m->zn.ptr, B, c->feature_dim, RCC_L2NORM_EPS);
     RCC_TRY(rcc_linear_forward(m->h.ptr, P + m->cw1, P + m->cb1, m->car.ptr, B, c->rep_dim, hid));
     rcc_relu_rows_forward(m->car.ptr, m->car.ptr, (size_t)B * hid);
     RCC_TRY(rcc_linear_forward(m->car.ptr, P + m->cw2, P + m->cb2, m->cl.ptr, B, hid, c->clusters));
