@@ -20,20 +20,10 @@ void rcc_model_config_default(rcc_model_config *cfg)
 
 rcc_status rcc_model_config_check(const rcc_model_config *c)
 {
-    if (c->in_channels < 1 || c->in_channels > 64)
-        return rcc_fail(RCC_ERR_ARG, "in-channels must be 1..64 (got %d)", c->in_channels);
-    if (c->image_size < 16 || c->image_size > 1024)
-        return rcc_fail(RCC_ERR_ARG, "image size must be 16..1024 (got %d)", c->image_size);
-    if (c->width < 1 || c->width > 1024)
-        return rcc_fail(RCC_ERR_ARG, "width must be 1..1024 (got %d)", c->width);
-    if (c->rep_dim < 2 || c->rep_dim > 4096)
-        return rcc_fail(RCC_ERR_ARG, "rep_dim must be 2..4096 (got %d)", c->rep_dim);
-    if (c->feature_dim < 1 || c->feature_dim > 4096)
-        return rcc_fail(RCC_ERR_ARG, "feature_dim must be 1..4096 (got %d)", c->feature_dim);
-    if (c->clusters < 1 || c->clusters > 1000)
-        return rcc_fail(RCC_ERR_ARG, "the number of clusters K must be 1..1000 (got %d)", c->clusters);
-    if (c->hidden < 1 || c->hidden > 65536)
-        return rcc_fail(RCC_ERR_ARG, "hidden width must be 1..65536 (got %d)", c->hidden);
+    RCC_TRY(rcc_check_range("in_channels", c->in_channels, 1, RCC_IN_CHANNELS_MAX));
+#define CHECK_SIZE(field, lo, hi) RCC_TRY(rcc_check_range(#field, c->field, lo, hi));
+    RCC_MODEL_RANGES(CHECK_SIZE)
+#undef CHECK_SIZE
     return RCC_OK;
 }
 

@@ -20,7 +20,20 @@ typedef struct {
     rcc_conv_algo conv_algo; /* how the convolutions compute (not part of the model's definition) */
 } rcc_model_config;
 
+/* The valid range of each size of the model: X(field, lo, hi). The one list that both
+ * rcc_model_config_check and the table of rcc_config's fields (run/config.c) are made from.
+ * in_channels goes apart: rcc_config also takes 0 there (as many as the data has). */
+#define RCC_IN_CHANNELS_MAX 64
+#define RCC_MODEL_RANGES(X) \
+    X(image_size, 16, 1024) \
+    X(width, 1, 1024)       \
+    X(rep_dim, 2, 4096)     \
+    X(feature_dim, 1, 4096) \
+    X(clusters, 1, 1000)    \
+    X(hidden, 1, 65536)
+
 void rcc_model_config_default(rcc_model_config *cfg);
+/* RCC_ERR_ARG naming the first size out of its range. */
 rcc_status rcc_model_config_check(const rcc_model_config *cfg);
 
 typedef struct {

@@ -75,6 +75,13 @@ void rcc_set_threads(int threads)
 
 int rcc_get_threads(void) { return omp_get_max_threads(); }
 
+rcc_status rcc_check_range(const char *name, double v, double lo, double hi)
+{
+    if (v >= lo && v <= hi)
+        return RCC_OK;
+    return rcc_fail(RCC_ERR_ARG, "%s = %g is out of range [%g, %g]", name, v, lo, hi);
+}
+
 rcc_status rcc_name(char *dst, size_t size, const char *fmt, const char *arg)
 {
     int n = snprintf(dst, size, fmt, arg);

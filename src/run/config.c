@@ -21,19 +21,15 @@ typedef struct {
 
 #define FI(n, lo, hi) {#n, F_INT, offsetof(rcc_config, n), lo, hi}
 #define FF(n, lo, hi) {#n, F_FLOAT, offsetof(rcc_config, n), lo, hi}
+#define FI_LIST(n, lo, hi) FI(n, lo, hi),
+#define FF_LIST(n, lo, hi) FF(n, lo, hi),
+/* In the order of the checkpoints' JSON. The model's and the losses' ranges are theirs (model.h,
+ * loss.h), so that rcc_model_config_check and rcc_loss_config_check hold the same ones. */
 static const field fields[] = {
     {"backbone", F_STR, offsetof(rcc_config, backbone), 0, 0},
-    FI(in_channels, 0, 64),
-    FI(image_size, 16, 1024),
-    FI(width, 1, 1024),
-    FI(rep_dim, 2, 4096),
-    FI(feature_dim, 1, 4096),
-    FI(clusters, 1, 1000),
-    FI(hidden, 1, 65536),
-    FF(lambda, 0, 1),
-    FF(tau_i, 1e-3, 1e3),
-    FF(tau_c, 1e-3, 1e3),
-    FF(t, 1e-3, 1e3),
+    FI(in_channels, 0, RCC_IN_CHANNELS_MAX), /* 0: as many as the data has */
+    RCC_MODEL_RANGES(FI_LIST)
+    RCC_LOSS_RANGES(FF_LIST)
     FF(lr, 0, 10),
     FF(beta1, 0, 0.999999),
     FF(beta2, 0, 0.999999),
@@ -118,8 +114,7 @@ rcc_status rcc_config_check(const rcc_config *c)
             v = *(const float *)p;
         else
             continue;
-        if (!(v >= f->lo && v <= f->hi))
-            return rcc_fail(RCC_ERR_ARG, "%s = %g is out of range [%g, %g]", f->name, v, f->lo, f->hi);
+        RCC_TRY(rcc_check_range(f->name, v, f->lo, f->hi));
     }
     if (strcmp(c->backbone, "resnet18") != 0)
         return rcc_fail(RCC_ERR_ARG, "backbone '%s' is not known (known: resnet18)", c->backbone);
