@@ -5,7 +5,6 @@
  * beside the paper's figures. Runs live in OUT/runs/<name>; an interrupted reproduction resumes
  * where it stopped when the same command is given again. Labels are used only to score. */
 #include <math.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +17,6 @@
 #include "eval/eval.h"
 #include "run/config.h"
 #include "run/run.h"
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    g_stop = 1;
-    signal(sig, SIG_DFL);
-}
 
 /* The paper's MNIST figures (SPEC.md §6). */
 #define PAPER_ACC_CC 0.89
@@ -143,7 +134,7 @@ static rcc_status train_one(const plan *p, run_result *r)
         fprintf(stderr, "  %s: resuming at epoch %d, batch %d\n", r->dir, pr.epoch + 1, pr.batch_in_epoch);
     }
     snprintf(r->conv, sizeof r->conv, "%s", c.conv);
-    rcc_run_hooks hooks = {NULL, on_epoch, r, &g_stop, NULL};
+    rcc_run_hooks hooks = {NULL, on_epoch, r, cli_stop_flag(), NULL};
     return rcc_run_train(&c, p->data, r->dir, resume ? ckpt : NULL, &hooks);
 }
 
@@ -337,12 +328,6 @@ static void config_line(FILE *f, const rcc_config *c)
             (double)c->weight_decay, c->augment, (double)c->tau_i, (double)c->tau_c, (double)c->t);
 }
 
-static void fmt_hms(char *buf, size_t n, double s)
-{
-    long t = (long)(s + 0.5);
-    snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-}
-
 static int write_report_md(const plan *p, const run_result *runs, int nruns, const char *command,
                            const char *data_desc, double seconds, const char *started)
 {
@@ -365,7 +350,7 @@ static int write_report_md(const plan *p, const run_result *runs, int nruns, con
         acc5[m] = agg(runs, nruns, m, K_WRONG, AGGS(acc));
     }
     char hms[32], a[64], b[64];
-    fmt_hms(hms, sizeof hms, seconds);
+    cli_fmt_duration(hms, sizeof hms, seconds, true);
     const rcc_sphere_stats *s0 = &runs[0].sph;
     fprintf(f, "# CC vs RCC: a reproduction of the paper's experiments\n\n");
     fprintf(f, "```\n%s\n```\n\n", command);
@@ -479,7 +464,7 @@ static int write_report_md(const plan *p, const run_result *runs, int nruns, con
     fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < nruns; i++) {
         const run_result *r = &runs[i];
-        fmt_hms(hms, sizeof hms, r->total_seconds);
+        cli_fmt_duration(hms, sizeof hms, r->total_seconds, true);
         fprintf(f, "| %s-k%d-seed%d | %g | %d | %d | %.4f | %.4f | %.4f | %d/%d | %.1f %% | %.4f | %.4f | %.3f | %.1f %% | "
                    "%d | %d | %d | %d | %s | %s |\n",
                 method_name[r->method], r->k, r->seed, (double)r->lambda, r->k, r->seed, r->sc.acc, r->sc.nmi,
@@ -711,8 +696,7 @@ int cmd_reproduce(int argc, char **argv)
     fprintf(stderr, "rcc reproduce: %d runs (CC and RCC x K = %d%s x %d seeds) on %d images, %d classes; preset %s, "
                     "%d epochs each\n",
             nruns, p.kright, kinds > 1 ? " and the wrong K" : "", p.seeds, d.n, p.classes, p.preset, c->epochs);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    cli_catch_stop(true);
     double t0 = rcc_now();
     int status = 0;
     for (int i = 0; i < nruns && status == 0; i++) {
@@ -737,8 +721,7 @@ int cmd_reproduce(int argc, char **argv)
                 x->sc.acc, x->sc.nmi, x->sc.ari, x->probe_paper, x->probe_conv, x->sph.uniformity,
                 100 * x->sph.occupancy, x->elbow, x->chosen);
     }
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    cli_catch_stop(false);
     if (status == 0) {
         double secs = rcc_now() - t0;
         char desc[4400];
