@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "data/data.h"
 #include "rcc.h"
+#include "util.h"
 
 typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG, OPT_STRS } opt_kind;
 
@@ -30,8 +31,9 @@ typedef struct {
 int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int argc, char **argv);
 void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *opts);
 
-/* A checkpoint given as a file, or as a training output folder (its checkpoint.safetensors). */
-const char *cli_checkpoint_path(const char *model, char *buf, size_t n);
+/* A checkpoint given as a file, or as a training output folder (its checkpoint.safetensors), into
+ * buf (RCC_PATH_MAX bytes are enough); RCC_ERR_ARG if it does not fit. */
+rcc_status cli_checkpoint_path(const char *model, char *buf, size_t n);
 
 /* With --conv winograd: says on stderr when this CPU has no Winograd kernels (computed directly). */
 void cli_note_winograd(const char *cmd);

@@ -22,8 +22,9 @@ static int fail(const char *cmd, rcc_status st)
 /* Loads the network of --model and applies --threads (0: as trained). */
 static rcc_status open_net(const char *model, int threads, rcc_net **net)
 {
-    char ck[4200];
-    RCC_TRY(rcc_net_load(net, cli_checkpoint_path(model, ck, sizeof ck)));
+    char ck[RCC_PATH_MAX];
+    RCC_TRY(cli_checkpoint_path(model, ck, sizeof ck));
+    RCC_TRY(rcc_net_load(net, ck));
     if (threads > 0)
         rcc_set_threads(threads);
     return RCC_OK;

@@ -34,7 +34,7 @@ static const char *method_title[NMETHODS] = {"CC", "RCC"};
 typedef struct {
     int method, kind, k, seed;
     float lambda;
-    char dir[4160];
+    char dir[RCC_PATH_MAX];
     double total_seconds; /* the run's own training time, from its metrics (across resumes) */
     char conv[16];        /* the convolution kernels its checkpoint was (last) trained with */
     rcc_scores sc;
@@ -116,8 +116,8 @@ static rcc_status train_one(const plan *p, run_result *r)
     c.lambda = r->lambda;
     c.clusters = r->k;
     c.seed = (uint64_t)r->seed;
-    char ckpt[4300];
-    cli_checkpoint_path(r->dir, ckpt, sizeof ckpt);
+    char ckpt[RCC_PATH_MAX];
+    RCC_TRY(cli_checkpoint_path(r->dir, ckpt, sizeof ckpt));
     bool resume = access(ckpt, F_OK) == 0;
     if (resume) {
         rcc_st_file f;
@@ -141,8 +141,8 @@ static rcc_status train_one(const plan *p, run_result *r)
 /* Scores a trained run: assignment and h of every image, then every measure. */
 static rcc_status score_one(const plan *p, run_result *r)
 {
-    char ckpt[4300], path[4300];
-    cli_checkpoint_path(r->dir, ckpt, sizeof ckpt);
+    char ckpt[RCC_PATH_MAX], path[RCC_PATH_MAX];
+    RCC_TRY(cli_checkpoint_path(r->dir, ckpt, sizeof ckpt));
     rcc_net *net;
     RCC_TRY(rcc_net_load(&net, ckpt));
     rcc_set_threads(p->base.threads); /* this invocation's, not the ones it was trained with */
@@ -158,14 +158,14 @@ static rcc_status score_one(const plan *p, run_result *r)
     if (st == RCC_OK)
         st = cli_run_all(net, d, cl, NULL, h, NULL, NULL);
     rcc_net_free(net);
-    if (st == RCC_OK) {
-        snprintf(path, sizeof path, "%s/h.npy", r->dir);
+    if (st == RCC_OK)
+        st = rcc_path_join(path, sizeof path, r->dir, "h.npy");
+    if (st == RCC_OK)
         st = rcc_npy_write_f32(path, h, n, (size_t)R);
-    }
-    if (st == RCC_OK) {
-        snprintf(path, sizeof path, "%s/clusters.npy", r->dir);
+    if (st == RCC_OK)
+        st = rcc_path_join(path, sizeof path, r->dir, "clusters.npy");
+    if (st == RCC_OK)
         st = rcc_npy_write_i32(path, cl, n);
-    }
     if (st == RCC_OK)
         st = rcc_scores_compute(cl, d->labels, n, &r->sc);
     rcc_assign_stats as;
@@ -210,8 +210,9 @@ static rcc_status score_one(const plan *p, run_result *r)
         char title[160];
         snprintf(title, sizeof title, "%s trained with K = %d (seed %d): choosing k on h", method_title[r->method],
                  r->k, r->seed);
-        snprintf(path, sizeof path, "%s/kselect.png", r->dir);
-        st = rcc_plot_kselect(path, &kr, title);
+        st = rcc_path_join(path, sizeof path, r->dir, "kselect.png");
+        if (st == RCC_OK)
+            st = rcc_plot_kselect(path, &kr, title);
         rcc_kselect_result_free(&kr);
     }
     char title[160];
@@ -221,14 +222,16 @@ static rcc_status score_one(const plan *p, run_result *r)
         snprintf(title, sizeof title, "%s (lambda = %g), K = %d, seed %d: h coloured by label", method_title[r->method],
                  (double)r->lambda, r->k, r->seed);
         o.title = title;
-        snprintf(path, sizeof path, "%s/sphere.png", r->dir);
-        st = rcc_plot_sphere(path, h, n, R, d->labels, &o);
+        st = rcc_path_join(path, sizeof path, r->dir, "sphere.png");
+        if (st == RCC_OK)
+            st = rcc_plot_sphere(path, h, n, R, d->labels, &o);
         if (st == RCC_OK) {
             snprintf(title, sizeof title, "%s, K = %d, seed %d: use of the sphere", method_title[r->method], r->k,
                      r->seed);
-            snprintf(path, sizeof path, "%s/cells.png", r->dir);
-            st = rcc_plot_sphere_cells(path, cells, &r->sph, title);
+            st = rcc_path_join(path, sizeof path, r->dir, "cells.png");
         }
+        if (st == RCC_OK)
+            st = rcc_plot_sphere_cells(path, cells, &r->sph, title);
     }
     if (st == RCC_OK) {
         char metrics[4300];
@@ -331,9 +334,8 @@ static void config_line(FILE *f, const rcc_config *c)
 static int write_report_md(const plan *p, const run_result *runs, int nruns, const char *command,
                            const char *data_desc, double seconds, const char *started)
 {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/report.md", p->out);
-    FILE *f = fopen(path, "w");
+    char path[RCC_PATH_MAX];
+    FILE *f = rcc_path_join(path, sizeof path, p->out, "report.md") == RCC_OK ? fopen(path, "w") : NULL;
     if (!f) {
         fprintf(stderr, "rcc reproduce: cannot write %s\n", path);
         return 1;
@@ -566,11 +568,11 @@ static int write_report_json(const plan *p, const run_result *runs, int nruns, c
         cJSON_AddStringToObject(x, "conv", r->conv);
         cJSON_AddItemToArray(rl, x);
     }
-    char path[4300];
-    snprintf(path, sizeof path, "%s/report.json", p->out);
+    char path[RCC_PATH_MAX];
+    bool named = rcc_path_join(path, sizeof path, p->out, "report.json") == RCC_OK;
     char *txt = cJSON_Print(o);
     cJSON_Delete(o);
-    FILE *f = txt ? fopen(path, "w") : NULL;
+    FILE *f = txt && named ? fopen(path, "w") : NULL;
     int bad = !f || fputs(txt, f) < 0 || fputc('\n', f) < 0;
     if (f && fclose(f) != 0)
         bad = 1;
@@ -646,7 +648,7 @@ int cmd_reproduce(int argc, char **argv)
         fprintf(stderr, "rcc reproduce: %s\n", rcc_last_error());
         return 2;
     }
-    if (strlen(p.out) > 4000) {
+    if (strlen(p.out) > RCC_DIR_MAX) {
         fprintf(stderr, "rcc reproduce: the --out path is too long\n");
         return 2;
     }
@@ -658,8 +660,11 @@ int cmd_reproduce(int argc, char **argv)
         fprintf(stderr, "rcc reproduce: cannot create or write %s\n", p.out);
         return 1;
     }
-    char runs_dir[4100];
-    snprintf(runs_dir, sizeof runs_dir, "%s/runs", p.out);
+    char runs_dir[RCC_PATH_MAX];
+    if (rcc_path_join(runs_dir, sizeof runs_dir, p.out, "runs") != RCC_OK) {
+        fprintf(stderr, "rcc reproduce: %s\n", rcc_last_error());
+        return 2;
+    }
     mkdir(runs_dir, 0755);
 
     rcc_dataset d;
@@ -681,6 +686,7 @@ int cmd_reproduce(int argc, char **argv)
         return 1;
     }
     int q = 0;
+    rcc_status named = RCC_OK;
     for (int kind = 0; kind < kinds; kind++)
         for (int m = 0; m < NMETHODS; m++)
             for (int s = 1; s <= p.seeds; s++) {
@@ -688,8 +694,17 @@ int cmd_reproduce(int argc, char **argv)
                 x->method = m, x->kind = kind, x->seed = s;
                 x->k = kind == K_RIGHT ? p.kright : p.kwrong;
                 x->lambda = m == M_CC ? 1.0f : p.rcc_lambda;
-                snprintf(x->dir, sizeof x->dir, "%s/%s-k%d-seed%d", runs_dir, method_name[m], x->k, s);
+                char name[64];
+                snprintf(name, sizeof name, "%s-k%d-seed%d", method_name[m], x->k, s);
+                if (named == RCC_OK)
+                    named = rcc_path_join(x->dir, sizeof x->dir, runs_dir, name);
             }
+    if (named != RCC_OK) {
+        fprintf(stderr, "rcc reproduce: %s\n", rcc_last_error());
+        free(runs);
+        rcc_dataset_free(&d);
+        return 2;
+    }
     time_t now = time(NULL);
     char started[64];
     strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));

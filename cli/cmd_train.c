@@ -119,12 +119,12 @@ int cmd_train(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc)
             resume = argv[i + 1];
-    char ckpt[4200];
+    char ckpt[RCC_PATH_MAX];
     if (resume) {
-        cli_checkpoint_path(resume, ckpt, sizeof ckpt);
         rcc_st_file f;
         rcc_progress pr;
-        if (rcc_checkpoint_open(ckpt, &f, &c, &pr) != RCC_OK) {
+        if (cli_checkpoint_path(resume, ckpt, sizeof ckpt) != RCC_OK ||
+            rcc_checkpoint_open(ckpt, &f, &c, &pr) != RCC_OK) {
             fprintf(stderr, "rcc train: %s\n", rcc_last_error());
             return 1;
         }
@@ -140,7 +140,7 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "rcc train: --data is required (see 'rcc train --help')\n");
         return 2;
     }
-    char resume_dir[4200];
+    char resume_dir[RCC_PATH_MAX];
     if (!out && resume) { /* a resumed run continues in the checkpoint's folder */
         snprintf(resume_dir, sizeof resume_dir, "%s", ckpt);
         char *slash = strrchr(resume_dir, '/');

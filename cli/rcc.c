@@ -150,14 +150,12 @@ int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int arg
     return 0;
 }
 
-const char *cli_checkpoint_path(const char *model, char *buf, size_t n)
+rcc_status cli_checkpoint_path(const char *model, char *buf, size_t n)
 {
     size_t l = strlen(model);
     if (l > 12 && strcmp(model + l - 12, ".safetensors") == 0)
-        snprintf(buf, n, "%s", model);
-    else
-        snprintf(buf, n, "%s/checkpoint.safetensors", model);
-    return buf;
+        return rcc_name(buf, n, "%s", model);
+    return rcc_path_join(buf, n, model, "checkpoint.safetensors");
 }
 
 void cli_note_winograd(const char *cmd)

@@ -354,7 +354,7 @@ static bool write_all(int fd, const void *p, size_t n)
 
 void rcc_st_remove_stale_temps(const char *path)
 {
-    char dir[4096];
+    char dir[RCC_PATH_MAX];
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
     char prefix[512];
@@ -377,9 +377,8 @@ void rcc_st_remove_stale_temps(const char *path)
             continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue; /* alive (or not ours to judge) */
-        char tmp[4400];
-        snprintf(tmp, sizeof tmp, "%s/%s", dir, e->d_name);
-        if (unlink(tmp) == 0)
+        char tmp[RCC_PATH_MAX];
+        if (rcc_path_join(tmp, sizeof tmp, dir, e->d_name) == RCC_OK && unlink(tmp) == 0)
             fprintf(stderr, "removed %s, left by an interrupted checkpoint write\n", tmp);
     }
     closedir(d);

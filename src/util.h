@@ -34,6 +34,15 @@ void rcc_free(void *p);
 /* RCC_OK when lo <= v <= hi, else RCC_ERR_ARG naming the setting: "name = v is out of range [lo, hi]". */
 rcc_status rcc_check_range(const char *name, double v, double lo, double hi);
 
+/* Room for a path: Linux's PATH_MAX (the kernel refuses longer ones with ENAMETOOLONG). */
+#define RCC_PATH_MAX 4096
+/* The longest output folder (--out) rcc takes: the files it names there (checkpoint.safetensors.tmp.<pid>,
+ * metrics.jsonl, report.json, runs/...) leave room to spare within RCC_PATH_MAX. */
+#define RCC_DIR_MAX (RCC_PATH_MAX - 96)
+
+/* dst = "dir/name"; RCC_ERR_ARG naming the path if that does not fit in size bytes (dst is then ""). */
+rcc_status rcc_path_join(char *dst, size_t size, const char *dir, const char *name);
+
 /* snprintf into a name buffer; fails (RCC_ERR_ARG) if the name does not fit. */
 rcc_status rcc_name(char *dst, size_t size, const char *fmt, const char *arg);
 
