@@ -96,7 +96,7 @@ static rcc_status plan_backward(rcc_model *m)
     /* four shared gradient buffers, each as large as the largest activation of the blocks; the
      * stem's (four times larger) gradients reuse its own batch-norm output, dead by then */
     size_t mb = max_bytes(0, &m->maxpool.dst);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < RCC_BLOCKS; i++) {
         rcc_block *b = &m->blocks[i];
         mb = max_bytes(max_bytes(max_bytes(mb, &b->c1.dst), &b->c2.dst), b->in);
     }
@@ -114,12 +114,12 @@ static rcc_status plan_backward(rcc_model *m)
     RCC_TRY(plan_head_act(a, &m->dcl, B, c->clusters));
 
     int X = 0, Y = 1, Z = 2, W = 3;
-    rcc_block *last = &m->blocks[7];
+    rcc_block *last = &m->blocks[RCC_BLOCKS - 1];
     RCC_TRY(rcc_act_alias(a, &last->d_out, &last->b2.dst.md, &m->dbuf[X], 0));
     RCC_TRY(rcc_pool_plan_bwd(a, &m->gap, &m->d_hraw, &last->d_out));
-    for (int i = 7; i >= 0; i--) {
+    for (int i = RCC_BLOCKS - 1; i >= 0; i--) {
         rcc_block *b = &m->blocks[i];
-        if (i < 7)
+        if (i < RCC_BLOCKS - 1)
             RCC_TRY(rcc_act_alias(a, &b->d_out, &b->b2.dst.md, &m->dbuf[X], 0));
         RCC_TRY(rcc_act_alias(a, &b->d_c2, &b->c2.dst.md, &m->dbuf[Y], 0));
         RCC_TRY(rcc_act_alias(a, &b->d_b1, &b->b1.dst.md, &m->dbuf[Z], 0));
@@ -185,14 +185,14 @@ rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_pa
                           cfg->conv_algo));
     RCC_TRY(plan_bn(m, &m->stem_bn, "backbone.bn1", &m->stem.dst, true));
     RCC_TRY(rcc_pool_plan(a, &m->maxpool, &m->stem_bn.dst, false, train));
-    int chans[4] = {w, 2 * w, 4 * w, cfg->rep_dim}, strides[4] = {1, 2, 2, 2};
+    int chans[RCC_STAGES] = {w, 2 * w, 4 * w, cfg->rep_dim}, strides[RCC_STAGES] = {1, 2, 2, 2};
     rcc_act *x = &m->maxpool.dst;
-    for (int s = 0; s < 4; s++)
-        for (int j = 0; j < 2; j++) {
+    for (int s = 0; s < RCC_STAGES; s++)
+        for (int j = 0; j < RCC_STAGE_BLOCKS; j++) {
             char nm[RCC_NAME_MAX];
             snprintf(nm, sizeof nm, "backbone.layer%d.%d", s + 1, j);
-            rcc_block *b = &m->blocks[2 * s + j];
-            RCC_TRY(plan_block(m, b, nm, x, chans[s], j == 0 ? strides[s] : 1, s < 3));
+            rcc_block *b = &m->blocks[RCC_STAGE_BLOCKS * s + j];
+            RCC_TRY(plan_block(m, b, nm, x, chans[s], j == 0 ? strides[s] : 1, s < RCC_STAGES - 1));
             x = &b->b2.dst;
         }
     RCC_TRY(rcc_pool_plan(a, &m->gap, x, true, train));
@@ -251,7 +251,7 @@ rcc_status rcc_model_forward(rcc_model *m)
     RCC_TRY(rcc_conv_forward(&m->stem));
     RCC_TRY(rcc_bn_forward(&m->stem_bn, m->ps));
     RCC_TRY(rcc_pool_forward(&m->maxpool));
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < RCC_BLOCKS; i++)
         RCC_TRY(block_forward(m, &m->blocks[i]));
     RCC_TRY(rcc_pool_forward(&m->gap));
 
@@ -324,7 +324,7 @@ rcc_status rcc_model_backward(rcc_model *m, const float *dz, const float *dy, co
     rcc_prof_add("heads bwd", rcc_now() - t0, 0);
 
     RCC_TRY(rcc_pool_backward(&m->gap));
-    for (int i = 7; i >= 0; i--)
+    for (int i = RCC_BLOCKS - 1; i >= 0; i--)
         RCC_TRY(block_backward(m, &m->blocks[i]));
     RCC_TRY(rcc_pool_backward(&m->maxpool));
     RCC_TRY(rcc_bn_backward(&m->stem_bn, m->ps));
@@ -334,7 +334,7 @@ rcc_status rcc_model_backward(rcc_model *m, const float *dz, const float *dy, co
 double rcc_model_backbone_macs(const rcc_model *m)
 {
     double s = rcc_conv_macs(&m->stem);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < RCC_BLOCKS; i++) {
         const rcc_block *b = &m->blocks[i];
         s += rcc_conv_macs(&b->c1) + rcc_conv_macs(&b->c2) + (b->down ? rcc_conv_macs(&b->cd) : 0);
     }
@@ -347,7 +347,7 @@ void rcc_model_free(rcc_model *m)
     rcc_bn_free(&m->stem_bn);
     rcc_pool_free(&m->maxpool);
     rcc_pool_free(&m->gap);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < RCC_BLOCKS; i++) {
         rcc_block *b = &m->blocks[i];
         rcc_conv_free(&b->c1);
         rcc_conv_free(&b->c2);

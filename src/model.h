@@ -36,6 +36,11 @@ void rcc_model_config_default(rcc_model_config *cfg);
 /* RCC_ERR_ARG naming the first size out of its range. */
 rcc_status rcc_model_config_check(const rcc_model_config *cfg);
 
+/* ResNet-18's backbone: 4 stages of 2 basic blocks after the stem. */
+#define RCC_STAGES 4
+#define RCC_STAGE_BLOCKS 2
+#define RCC_BLOCKS (RCC_STAGES * RCC_STAGE_BLOCKS)
+
 typedef struct {
     rcc_conv c1, c2, cd;
     rcc_bn b1, b2, bd;
@@ -58,7 +63,7 @@ typedef struct {
     rcc_conv stem;
     rcc_bn stem_bn;
     rcc_pool maxpool, gap;
-    rcc_block blocks[8];
+    rcc_block blocks[RCC_BLOCKS];
     /* heads (plain row-major) */
     size_t iw1, ib1, iw2, ib2, cw1, cb1, cw2, cb2; /* parameter offsets */
     rcc_act h, hn, iar, zr, z, zn, car, cl, y;
