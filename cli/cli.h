@@ -3,6 +3,7 @@
 #ifndef RCC_CLI_H
 #define RCC_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include "rcc.h"
@@ -37,8 +38,9 @@ typedef struct {
 int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int argc, char **argv);
 void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *opts);
 
-/* A checkpoint given as a file, or as a training output folder (its checkpoint.safetensors). */
-const char *cli_checkpoint_path(const char *model, char *buf, size_t n);
+/* A checkpoint given as a file, or as a training output folder (its checkpoint.safetensors), into
+ * buf (RCC_PATH_MAX bytes are enough); RCC_ERR_ARG if it does not fit. */
+rcc_status cli_checkpoint_path(const char *model, char *buf, size_t n);
 
 /* With --conv winograd: says on stderr when this CPU has no Winograd kernels (computed directly). */
 void cli_note_winograd(const char *cmd);
@@ -51,6 +53,15 @@ const char *cli_find_preset(int argc, char **argv);
 
 /* The processes of this run (one, unless started by mpirun). */
 struct rcc_dist *cli_dist(void);
+
+/* While caught (on), Ctrl-C (SIGINT) and SIGTERM only set *cli_stop_flag(), which a run given it as
+ * rcc_run_hooks.stop answers by saving and returning; a second signal ends the process at once.
+ * Off: the default (a signal ends the process). */
+void cli_catch_stop(bool on);
+volatile sig_atomic_t *cli_stop_flag(void);
+
+/* A duration as H:MM:SS, or as MM:SS under an hour unless always_hours. */
+void cli_fmt_duration(char *buf, size_t n, double seconds, bool always_hours);
 
 typedef struct cJSON cJSON;
 /* A number, or null when it is NaN or infinite (JSON has no NaN). */

@@ -19,8 +19,9 @@ static int fail(const char *cmd, rcc_status st)
 /* Loads the network of --model and applies --threads (0: as trained). */
 static rcc_status open_net(const char *model, int threads, rcc_net **net)
 {
-    char ck[4200];
-    CLI_TRY(rcc_net_load(net, cli_checkpoint_path(model, ck, sizeof ck)));
+    char ck[RCC_PATH_MAX];
+    CLI_TRY(cli_checkpoint_path(model, ck, sizeof ck));
+    CLI_TRY(rcc_net_load(net, ck));
     rcc_set_threads(threads > 0 ? threads : rcc_net_config(*net)->threads);
     return RCC_OK;
 }

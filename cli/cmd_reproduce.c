@@ -5,7 +5,6 @@
  * beside the paper's figures. Runs live in OUT/runs/<name>; an interrupted reproduction resumes
  * where it stopped when the same command is given again. Labels are used only to score. */
 #include <math.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +17,6 @@
 #include "rcc_eval.h"
 #include "rcc_plot.h"
 #include "rcc_run.h"
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    g_stop = 1;
-    signal(sig, SIG_DFL);
-}
 
 /* The paper's MNIST figures (SPEC.md §6). */
 #define PAPER_ACC_CC 0.89
@@ -43,7 +34,7 @@ static const char *method_title[NMETHODS] = {"CC", "RCC"};
 typedef struct {
     int method, kind, k, seed;
     float lambda;
-    char dir[4160];
+    char dir[RCC_PATH_MAX];
     double total_seconds; /* the run's own training time, from its metrics (across resumes) */
     char conv[16];        /* the convolution kernels its checkpoint was (last) trained with */
     rcc_scores sc;
@@ -117,8 +108,8 @@ static rcc_status train_one(const plan *p, run_result *r)
     c.lambda = r->lambda;
     c.clusters = r->k;
     c.seed = (uint64_t)r->seed;
-    char ckpt[4300];
-    cli_checkpoint_path(r->dir, ckpt, sizeof ckpt);
+    char ckpt[RCC_PATH_MAX];
+    CLI_TRY(cli_checkpoint_path(r->dir, ckpt, sizeof ckpt));
     bool resume = access(ckpt, F_OK) == 0;
     if (resume) {
         rcc_config saved;
@@ -133,7 +124,7 @@ static rcc_status train_one(const plan *p, run_result *r)
         fprintf(stderr, "  %s: resuming at epoch %d, batch %d\n", r->dir, pr.epoch + 1, pr.batch_in_epoch);
     }
     snprintf(r->conv, sizeof r->conv, "%s", c.conv);
-    rcc_run_hooks hooks = {NULL, on_epoch, r, &g_stop, NULL, cli_print_note};
+    rcc_run_hooks hooks = {NULL, on_epoch, r, cli_stop_flag(), NULL, cli_print_note};
     return rcc_run_train(&c, p->data, r->dir, resume ? ckpt : NULL, &hooks);
 }
 
@@ -141,8 +132,8 @@ static rcc_status train_one(const plan *p, run_result *r)
  * h and the clusters beside it, and draws its pictures. */
 static rcc_status score_one(const plan *p, run_result *r)
 {
-    char ckpt[4300], path[4300];
-    cli_checkpoint_path(r->dir, ckpt, sizeof ckpt);
+    char ckpt[RCC_PATH_MAX], path[RCC_PATH_MAX];
+    CLI_TRY(cli_checkpoint_path(r->dir, ckpt, sizeof ckpt));
     rcc_net *net;
     CLI_TRY(rcc_net_load(&net, ckpt));
     rcc_set_threads(p->base.threads); /* this invocation's, not the ones it was trained with */
@@ -167,18 +158,20 @@ static rcc_status score_one(const plan *p, run_result *r)
     const rcc_kselect_result *kr = &s.kselect;
     r->elbow = kr->elbow, r->best_sil = kr->best_silhouette, r->best_ch = kr->best_ch, r->chosen = kr->chosen;
     r->sil_at_chosen = kr->silhouette[kr->chosen];
-    snprintf(path, sizeof path, "%s/h.npy", r->dir);
-    st = rcc_npy_write_f32(path, s.h, n, (size_t)R);
-    if (st == RCC_OK) {
-        snprintf(path, sizeof path, "%s/clusters.npy", r->dir);
+    st = rcc_path_join(path, sizeof path, r->dir, "h.npy");
+    if (st == RCC_OK)
+        st = rcc_npy_write_f32(path, s.h, n, (size_t)R);
+    if (st == RCC_OK)
+        st = rcc_path_join(path, sizeof path, r->dir, "clusters.npy");
+    if (st == RCC_OK)
         st = rcc_npy_write_i32(path, s.cluster, n);
-    }
     char title[160];
     if (st == RCC_OK) {
         snprintf(title, sizeof title, "%s trained with K = %d (seed %d): choosing k on h", method_title[r->method],
                  r->k, r->seed);
-        snprintf(path, sizeof path, "%s/kselect.png", r->dir);
-        st = rcc_plot_kselect(path, kr, title);
+        st = rcc_path_join(path, sizeof path, r->dir, "kselect.png");
+        if (st == RCC_OK)
+            st = rcc_plot_kselect(path, kr, title);
     }
     if (st == RCC_OK && R == 3) {
         rcc_sphere_plot_opts o;
@@ -186,21 +179,25 @@ static rcc_status score_one(const plan *p, run_result *r)
         snprintf(title, sizeof title, "%s (lambda = %g), K = %d, seed %d: h coloured by label", method_title[r->method],
                  (double)r->lambda, r->k, r->seed);
         o.title = title;
-        snprintf(path, sizeof path, "%s/sphere.png", r->dir);
-        st = rcc_plot_sphere(path, s.h, n, R, d->labels, &o);
+        st = rcc_path_join(path, sizeof path, r->dir, "sphere.png");
+        if (st == RCC_OK)
+            st = rcc_plot_sphere(path, s.h, n, R, d->labels, &o);
         if (st == RCC_OK) {
             snprintf(title, sizeof title, "%s, K = %d, seed %d: use of the sphere", method_title[r->method], r->k,
                      r->seed);
-            snprintf(path, sizeof path, "%s/cells.png", r->dir);
-            st = rcc_plot_sphere_cells(path, s.cells, &r->sph, title);
+            st = rcc_path_join(path, sizeof path, r->dir, "cells.png");
         }
+        if (st == RCC_OK)
+            st = rcc_plot_sphere_cells(path, s.cells, &r->sph, title);
     }
     if (st == RCC_OK) {
-        char metrics[4300];
-        snprintf(metrics, sizeof metrics, "%s/" RCC_METRICS_FILE, r->dir);
-        snprintf(path, sizeof path, "%s/curves.png", r->dir);
+        char metrics[RCC_PATH_MAX];
+        st = rcc_path_join(metrics, sizeof metrics, r->dir, RCC_METRICS_FILE);
+        if (st == RCC_OK)
+            st = rcc_path_join(path, sizeof path, r->dir, "curves.png");
         snprintf(title, sizeof title, "%s, K = %d, seed %d", method_title[r->method], r->k, r->seed);
-        st = rcc_plot_curves(path, metrics, title);
+        if (st == RCC_OK)
+            st = rcc_plot_curves(path, metrics, title);
     }
     if (st == RCC_OK) /* (after an error it is not reported, and must not replace the error's message) */
         r->total_seconds = metrics_seconds(r->dir);
@@ -294,18 +291,11 @@ static void config_line(FILE *f, const rcc_config *c)
             (double)c->weight_decay, c->augment, (double)c->tau_i, (double)c->tau_c, (double)c->t);
 }
 
-static void fmt_hms(char *buf, size_t n, double s)
-{
-    long t = (long)(s + 0.5);
-    snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-}
-
 static int write_report_md(const plan *p, const run_result *runs, int nruns, const char *command,
                            const char *data_desc, double seconds, const char *started)
 {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/report.md", p->out);
-    FILE *f = fopen(path, "w");
+    char path[RCC_PATH_MAX];
+    FILE *f = rcc_path_join(path, sizeof path, p->out, "report.md") == RCC_OK ? fopen(path, "w") : NULL;
     if (!f) {
         fprintf(stderr, "rcc reproduce: cannot write %s\n", path);
         return 1;
@@ -322,7 +312,7 @@ static int write_report_md(const plan *p, const run_result *runs, int nruns, con
         acc5[m] = agg(runs, nruns, m, K_WRONG, AGGS(acc));
     }
     char hms[32], a[64], b[64];
-    fmt_hms(hms, sizeof hms, seconds);
+    cli_fmt_duration(hms, sizeof hms, seconds, true);
     const rcc_sphere_stats *s0 = &runs[0].sph;
     fprintf(f, "# CC vs RCC: a reproduction of the paper's experiments\n\n");
     fprintf(f, "```\n%s\n```\n\n", command);
@@ -436,7 +426,7 @@ static int write_report_md(const plan *p, const run_result *runs, int nruns, con
     fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < nruns; i++) {
         const run_result *r = &runs[i];
-        fmt_hms(hms, sizeof hms, r->total_seconds);
+        cli_fmt_duration(hms, sizeof hms, r->total_seconds, true);
         fprintf(f, "| %s-k%d-seed%d | %g | %d | %d | %.4f | %.4f | %.4f | %d/%d | %.1f %% | %.4f | %.4f | %.3f | %.1f %% | "
                    "%d | %d | %d | %d | %s | %s |\n",
                 method_name[r->method], r->k, r->seed, (double)r->lambda, r->k, r->seed, r->sc.acc, r->sc.nmi,
@@ -538,11 +528,11 @@ static int write_report_json(const plan *p, const run_result *runs, int nruns, c
         cJSON_AddStringToObject(x, "conv", r->conv);
         cJSON_AddItemToArray(rl, x);
     }
-    char path[4300];
-    snprintf(path, sizeof path, "%s/report.json", p->out);
+    char path[RCC_PATH_MAX];
+    bool named = rcc_path_join(path, sizeof path, p->out, "report.json") == RCC_OK;
     char *txt = cJSON_Print(o);
     cJSON_Delete(o);
-    FILE *f = txt ? fopen(path, "w") : NULL;
+    FILE *f = txt && named ? fopen(path, "w") : NULL;
     int bad = !f || fputs(txt, f) < 0 || fputc('\n', f) < 0;
     if (f && fclose(f) != 0)
         bad = 1;
@@ -618,7 +608,7 @@ int cmd_reproduce(int argc, char **argv)
         fprintf(stderr, "rcc reproduce: %s\n", rcc_last_error());
         return 2;
     }
-    if (strlen(p.out) > 4000) {
+    if (strlen(p.out) > RCC_DIR_MAX) {
         fprintf(stderr, "rcc reproduce: the --out path is too long\n");
         return 2;
     }
@@ -630,8 +620,11 @@ int cmd_reproduce(int argc, char **argv)
         fprintf(stderr, "rcc reproduce: cannot create or write %s\n", p.out);
         return 1;
     }
-    char runs_dir[4100];
-    snprintf(runs_dir, sizeof runs_dir, "%s/runs", p.out);
+    char runs_dir[RCC_PATH_MAX];
+    if (rcc_path_join(runs_dir, sizeof runs_dir, p.out, "runs") != RCC_OK) {
+        fprintf(stderr, "rcc reproduce: %s\n", rcc_last_error());
+        return 2;
+    }
     mkdir(runs_dir, 0755);
 
     rcc_dataset d;
@@ -653,6 +646,7 @@ int cmd_reproduce(int argc, char **argv)
         return 1;
     }
     int q = 0;
+    rcc_status named = RCC_OK;
     for (int kind = 0; kind < kinds; kind++)
         for (int m = 0; m < NMETHODS; m++)
             for (int s = 1; s <= p.seeds; s++) {
@@ -660,16 +654,24 @@ int cmd_reproduce(int argc, char **argv)
                 x->method = m, x->kind = kind, x->seed = s;
                 x->k = kind == K_RIGHT ? p.kright : p.kwrong;
                 x->lambda = m == M_CC ? 1.0f : p.rcc_lambda;
-                snprintf(x->dir, sizeof x->dir, "%s/%s-k%d-seed%d", runs_dir, method_name[m], x->k, s);
+                char name[64];
+                snprintf(name, sizeof name, "%s-k%d-seed%d", method_name[m], x->k, s);
+                if (named == RCC_OK)
+                    named = rcc_path_join(x->dir, sizeof x->dir, runs_dir, name);
             }
+    if (named != RCC_OK) {
+        fprintf(stderr, "rcc reproduce: %s\n", rcc_last_error());
+        free(runs);
+        rcc_dataset_free(&d);
+        return 2;
+    }
     time_t now = time(NULL);
     char started[64];
     strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
     fprintf(stderr, "rcc reproduce: %d runs (CC and RCC x K = %d%s x %d seeds) on %d images, %d classes; preset %s, "
                     "%d epochs each\n",
             nruns, p.kright, kinds > 1 ? " and the wrong K" : "", p.seeds, d.n, p.classes, p.preset, c->epochs);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    cli_catch_stop(true);
     double t0 = rcc_now();
     int status = 0;
     for (int i = 0; i < nruns && status == 0; i++) {
@@ -694,8 +696,7 @@ int cmd_reproduce(int argc, char **argv)
                 x->sc.acc, x->sc.nmi, x->sc.ari, x->probe_paper, x->probe_conv, x->sph.uniformity,
                 100 * x->sph.occupancy, x->elbow, x->chosen);
     }
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    cli_catch_stop(false);
     if (status == 0) {
         double secs = rcc_now() - t0;
         char desc[4400];

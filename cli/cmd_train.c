@@ -1,6 +1,5 @@
 /* cmd_train.c — `rcc train`: cluster a set of images without labels. Argument parsing, progress
  * and messages only; the work is rcc_run_train (src/run/run.c). */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,28 +7,11 @@
 #include "cli.h"
 #include "rcc_run.h"
 
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    g_stop = 1;
-    signal(sig, SIG_DFL); /* a second Ctrl-C ends at once */
-}
-
 typedef struct {
     bool tty;
     int every;  /* plain-line interval in steps */
     double sec; /* smoothed seconds per step */
 } progress;
-
-static void fmt_time(char *buf, size_t n, double s)
-{
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(buf, n, "%02ld:%02ld", t / 60, t % 60);
-}
 
 static void on_step(const rcc_step_event *e, void *user)
 {
@@ -38,8 +20,8 @@ static void on_step(const rcc_step_event *e, void *user)
     p->sec = p->sec > 0 ? 0.9 * p->sec + 0.1 * e->step_seconds : e->step_seconds; /* smoothed */
     double rate = e->pairs / p->sec, eta = (double)(total - done) * p->sec;
     char et[32], el[32];
-    fmt_time(et, sizeof et, eta);
-    fmt_time(el, sizeof el, e->elapsed);
+    cli_fmt_duration(et, sizeof et, eta, false);
+    cli_fmt_duration(el, sizeof el, e->elapsed, false);
     if (p->tty) {
         int width = 24, fill = (int)((double)width * e->batch / e->batches);
         char bar[32];
@@ -135,11 +117,10 @@ int cmd_train(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc)
             resume = argv[i + 1];
-    char ckpt[4200];
+    char ckpt[RCC_PATH_MAX];
     if (resume) {
-        cli_checkpoint_path(resume, ckpt, sizeof ckpt);
         rcc_progress pr;
-        if (rcc_checkpoint_info(ckpt, &c, &pr) != RCC_OK) {
+        if (cli_checkpoint_path(resume, ckpt, sizeof ckpt) != RCC_OK || rcc_checkpoint_info(ckpt, &c, &pr) != RCC_OK) {
             fprintf(stderr, "rcc train: %s\n", rcc_last_error());
             return 1;
         }
@@ -154,7 +135,7 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "rcc train: --data is required (see 'rcc train --help')\n");
         return 2;
     }
-    char resume_dir[4200];
+    char resume_dir[RCC_PATH_MAX];
     if (!out && resume) { /* a resumed run continues in the checkpoint's folder */
         snprintf(resume_dir, sizeof resume_dir, "%s", ckpt);
         char *slash = strrchr(resume_dir, '/');
@@ -207,13 +188,11 @@ int cmd_train(int argc, char **argv)
     if (dist->size > 1 && root)
         fprintf(stderr, "data-parallel: %d processes, %d images per view each, batch-norm statistics %s\n",
                 dist->size, c.batch / dist->size, sync_bn ? "over all processes" : "per process");
-    rcc_run_hooks hooks = {root ? on_step : NULL, root ? on_epoch : NULL, &p, &g_stop, dist, cli_print_note};
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    rcc_run_hooks hooks = {root ? on_step : NULL, root ? on_epoch : NULL, &p, cli_stop_flag(), dist, cli_print_note};
+    cli_catch_stop(true);
     double t0 = rcc_now();
     st = rcc_run_train(&c, &d, out, resume ? ckpt : NULL, &hooks);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    cli_catch_stop(false);
     if (st == RCC_ERR_INTERRUPTED) {
         fprintf(stderr, "\n%s\nresume with: rcc train --resume %s --data ...\n", rcc_last_error(), out);
         rcc_dataset_free(&d);

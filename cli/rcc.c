@@ -149,14 +149,16 @@ int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int arg
     return 0;
 }
 
-const char *cli_checkpoint_path(const char *model, char *buf, size_t n)
+rcc_status cli_checkpoint_path(const char *model, char *buf, size_t n)
 {
     size_t l = strlen(model);
-    if (l > 12 && strcmp(model + l - 12, ".safetensors") == 0)
-        snprintf(buf, n, "%s", model);
-    else
-        snprintf(buf, n, "%s/checkpoint.safetensors", model);
-    return buf;
+    if (l > 12 && strcmp(model + l - 12, ".safetensors") == 0) {
+        if (l >= n)
+            return rcc_fail(RCC_ERR_ARG, "path too long (over %zu bytes): %s", n - 1, model);
+        memcpy(buf, model, l + 1);
+        return RCC_OK;
+    }
+    return rcc_path_join(buf, n, model, "checkpoint.safetensors");
 }
 
 void cli_note_winograd(const char *cmd)

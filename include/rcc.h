@@ -44,6 +44,15 @@ int rcc_get_threads(void);
 bool rcc_conv_winograd_available(void);
 /* Seconds on a monotonic clock (for timing). */
 double rcc_now(void);
+/* Room for a path: Linux's PATH_MAX (the kernel refuses longer ones with ENAMETOOLONG). */
+#define RCC_PATH_MAX 4096
+/* The longest output folder (--out) rcc takes: the files it names there (checkpoint.safetensors.tmp.<pid>,
+ * metrics.jsonl, report.json, runs/...) leave room to spare within RCC_PATH_MAX. */
+#define RCC_DIR_MAX (RCC_PATH_MAX - 96)
+
+/* dst = "dir/name"; RCC_ERR_ARG naming the path if that does not fit in size bytes (dst is then ""). */
+rcc_status rcc_path_join(char *dst, size_t size, const char *dir, const char *name);
+
 /* Records a formatted detail for rcc_last_error() on this thread and returns status: for programs
  * built on librcc that report their own errors the same way. */
 #if defined(__GNUC__)

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include <oneapi/dnnl/dnnl.h>
+#include "ops/ops.h"
 
 rcc_status rcc_loss_ws_init(rcc_loss_ws *w, int n, int d, int k)
 {
@@ -52,21 +53,10 @@ double rcc_ntxent(rcc_loss_ws *w, const float *a, const float *b, int n, int d, 
     float *x = w->x, *xh = w->xh, *s = w->s, *g = w->g;
     memcpy(x, a, (size_t)n * d * sizeof(float));
     memcpy(x + (size_t)n * d, b, (size_t)n * d * sizeof(float));
-    if (cosine) {
-        for (int i = 0; i < m; i++) {
-            double ss = 0;
-            for (int j = 0; j < d; j++)
-                ss += (double)x[(size_t)i * d + j] * x[(size_t)i * d + j];
-            double nr = sqrt(ss);
-            if (nr < 1e-8) /* PyTorch's CosineSimilarity eps */
-                nr = 1e-8;
-            w->norms[i] = (float)nr;
-            for (int j = 0; j < d; j++)
-                xh[(size_t)i * d + j] = (float)(x[(size_t)i * d + j] / nr);
-        }
-    } else {
+    if (cosine)
+        rcc_l2norm_forward(x, xh, w->norms, m, d, RCC_COSINE_EPS);
+    else
         memcpy(xh, x, (size_t)m * d * sizeof(float));
-    }
     dnnl_sgemm('N', 'T', m, m, d, 1.0f, xh, d, xh, d, 0.0f, s, m);
     double total = 0;
     float inv_tau = 1.0f / tau;

@@ -12,6 +12,14 @@ typedef struct {
     float lambda, tau_i, tau_c, t;
 } rcc_loss_config;
 
+/* The valid range of each setting: X(field, lo, hi). The one list that both
+ * rcc_loss_config_check (train.h) and the table of rcc_config's fields (run/config.c) are made from. */
+#define RCC_LOSS_RANGES(X) \
+    X(lambda, 0, 1)        \
+    X(tau_i, 1e-3, 1e3)    \
+    X(tau_c, 1e-3, 1e3)    \
+    X(t, 1e-3, 1e3)
+
 /* Work space for n rows per view, feature dims up to d, K clusters. Allocated once. */
 typedef struct {
     int n, d, k;

@@ -20,20 +20,10 @@ void rcc_model_config_default(rcc_model_config *cfg)
 
 rcc_status rcc_model_config_check(const rcc_model_config *c)
 {
-    if (c->in_channels < 1 || c->in_channels > 64)
-        return rcc_fail(RCC_ERR_ARG, "in-channels must be 1..64 (got %d)", c->in_channels);
-    if (c->image_size < 16 || c->image_size > 1024)
-        return rcc_fail(RCC_ERR_ARG, "image size must be 16..1024 (got %d)", c->image_size);
-    if (c->width < 1 || c->width > 1024)
-        return rcc_fail(RCC_ERR_ARG, "width must be 1..1024 (got %d)", c->width);
-    if (c->rep_dim < 2 || c->rep_dim > 4096)
-        return rcc_fail(RCC_ERR_ARG, "rep_dim must be 2..4096 (got %d)", c->rep_dim);
-    if (c->feature_dim < 1 || c->feature_dim > 4096)
-        return rcc_fail(RCC_ERR_ARG, "feature_dim must be 1..4096 (got %d)", c->feature_dim);
-    if (c->clusters < 1 || c->clusters > 1000)
-        return rcc_fail(RCC_ERR_ARG, "the number of clusters K must be 1..1000 (got %d)", c->clusters);
-    if (c->hidden < 1 || c->hidden > 65536)
-        return rcc_fail(RCC_ERR_ARG, "hidden width must be 1..65536 (got %d)", c->hidden);
+    RCC_TRY(rcc_check_range("in_channels", c->in_channels, 1, RCC_IN_CHANNELS_MAX));
+#define CHECK_SIZE(field, lo, hi) RCC_TRY(rcc_check_range(#field, c->field, lo, hi));
+    RCC_MODEL_RANGES(CHECK_SIZE)
+#undef CHECK_SIZE
     return RCC_OK;
 }
 
@@ -106,7 +96,7 @@ static rcc_status plan_backward(rcc_model *m)
     /* four shared gradient buffers, each as large as the largest activation of the blocks; the
      * stem's (four times larger) gradients reuse its own batch-norm output, dead by then */
     size_t mb = max_bytes(0, &m->maxpool.dst);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < RCC_BLOCKS; i++) {
         rcc_block *b = &m->blocks[i];
         mb = max_bytes(max_bytes(max_bytes(mb, &b->c1.dst), &b->c2.dst), b->in);
     }
@@ -124,12 +114,12 @@ static rcc_status plan_backward(rcc_model *m)
     RCC_TRY(plan_head_act(a, &m->dcl, B, c->clusters));
 
     int X = 0, Y = 1, Z = 2, W = 3;
-    rcc_block *last = &m->blocks[7];
+    rcc_block *last = &m->blocks[RCC_BLOCKS - 1];
     RCC_TRY(rcc_act_alias(a, &last->d_out, &last->b2.dst.md, &m->dbuf[X], 0));
     RCC_TRY(rcc_pool_plan_bwd(a, &m->gap, &m->d_hraw, &last->d_out));
-    for (int i = 7; i >= 0; i--) {
+    for (int i = RCC_BLOCKS - 1; i >= 0; i--) {
         rcc_block *b = &m->blocks[i];
-        if (i < 7)
+        if (i < RCC_BLOCKS - 1)
             RCC_TRY(rcc_act_alias(a, &b->d_out, &b->b2.dst.md, &m->dbuf[X], 0));
         RCC_TRY(rcc_act_alias(a, &b->d_c2, &b->c2.dst.md, &m->dbuf[Y], 0));
         RCC_TRY(rcc_act_alias(a, &b->d_b1, &b->b1.dst.md, &m->dbuf[Z], 0));
@@ -195,14 +185,14 @@ rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_pa
                           cfg->conv_algo));
     RCC_TRY(plan_bn(m, &m->stem_bn, "backbone.bn1", &m->stem.dst, true));
     RCC_TRY(rcc_pool_plan(a, &m->maxpool, &m->stem_bn.dst, false, train));
-    int chans[4] = {w, 2 * w, 4 * w, cfg->rep_dim}, strides[4] = {1, 2, 2, 2};
+    int chans[RCC_STAGES] = {w, 2 * w, 4 * w, cfg->rep_dim}, strides[RCC_STAGES] = {1, 2, 2, 2};
     rcc_act *x = &m->maxpool.dst;
-    for (int s = 0; s < 4; s++)
-        for (int j = 0; j < 2; j++) {
+    for (int s = 0; s < RCC_STAGES; s++)
+        for (int j = 0; j < RCC_STAGE_BLOCKS; j++) {
             char nm[RCC_NAME_MAX];
             snprintf(nm, sizeof nm, "backbone.layer%d.%d", s + 1, j);
-            rcc_block *b = &m->blocks[2 * s + j];
-            RCC_TRY(plan_block(m, b, nm, x, chans[s], j == 0 ? strides[s] : 1, s < 3));
+            rcc_block *b = &m->blocks[RCC_STAGE_BLOCKS * s + j];
+            RCC_TRY(plan_block(m, b, nm, x, chans[s], j == 0 ? strides[s] : 1, s < RCC_STAGES - 1));
             x = &b->b2.dst;
         }
     RCC_TRY(rcc_pool_plan(a, &m->gap, x, true, train));
@@ -261,18 +251,18 @@ rcc_status rcc_model_forward(rcc_model *m)
     RCC_TRY(rcc_conv_forward(&m->stem));
     RCC_TRY(rcc_bn_forward(&m->stem_bn, m->ps));
     RCC_TRY(rcc_pool_forward(&m->maxpool));
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < RCC_BLOCKS; i++)
         RCC_TRY(block_forward(m, &m->blocks[i]));
     RCC_TRY(rcc_pool_forward(&m->gap));
 
     double t0 = rcc_now();
     const float *P = rcc_pdata(m->ps);
     int B = m->batch, hid = c->hidden;
-    rcc_l2norm_forward(m->gap.plain.ptr, m->h.ptr, m->hn.ptr, B, c->rep_dim);
+    rcc_l2norm_forward(m->gap.plain.ptr, m->h.ptr, m->hn.ptr, B, c->rep_dim, RCC_L2NORM_EPS);
     RCC_TRY(rcc_linear_forward(m->h.ptr, P + m->iw1, P + m->ib1, m->iar.ptr, B, c->rep_dim, hid));
     rcc_relu_rows_forward(m->iar.ptr, m->iar.ptr, (size_t)B * hid);
     RCC_TRY(rcc_linear_forward(m->iar.ptr, P + m->iw2, P + m->ib2, m->zr.ptr, B, hid, c->feature_dim));
-    rcc_l2norm_forward(m->zr.ptr, m->z.ptr, m->zn.ptr, B, c->feature_dim);
+    rcc_l2norm_forward(m->zr.ptr, m->z.ptr, m->zn.ptr, B, c->feature_dim, RCC_L2NORM_EPS);
     RCC_TRY(rcc_linear_forward(m->h.ptr, P + m->cw1, P + m->cb1, m->car.ptr, B, c->rep_dim, hid));
     rcc_relu_rows_forward(m->car.ptr, m->car.ptr, (size_t)B * hid);
     RCC_TRY(rcc_linear_forward(m->car.ptr, P + m->cw2, P + m->cb2, m->cl.ptr, B, hid, c->clusters));
@@ -334,7 +324,7 @@ rcc_status rcc_model_backward(rcc_model *m, const float *dz, const float *dy, co
     rcc_prof_add("heads bwd", rcc_now() - t0, 0);
 
     RCC_TRY(rcc_pool_backward(&m->gap));
-    for (int i = 7; i >= 0; i--)
+    for (int i = RCC_BLOCKS - 1; i >= 0; i--)
         RCC_TRY(block_backward(m, &m->blocks[i]));
     RCC_TRY(rcc_pool_backward(&m->maxpool));
     RCC_TRY(rcc_bn_backward(&m->stem_bn, m->ps));
@@ -344,7 +334,7 @@ rcc_status rcc_model_backward(rcc_model *m, const float *dz, const float *dy, co
 double rcc_model_backbone_macs(const rcc_model *m)
 {
     double s = rcc_conv_macs(&m->stem);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < RCC_BLOCKS; i++) {
         const rcc_block *b = &m->blocks[i];
         s += rcc_conv_macs(&b->c1) + rcc_conv_macs(&b->c2) + (b->down ? rcc_conv_macs(&b->cd) : 0);
     }
@@ -357,7 +347,7 @@ void rcc_model_free(rcc_model *m)
     rcc_bn_free(&m->stem_bn);
     rcc_pool_free(&m->maxpool);
     rcc_pool_free(&m->gap);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < RCC_BLOCKS; i++) {
         rcc_block *b = &m->blocks[i];
         rcc_conv_free(&b->c1);
         rcc_conv_free(&b->c2);

@@ -20,8 +20,26 @@ typedef struct {
     rcc_conv_algo conv_algo; /* how the convolutions compute (not part of the model's definition) */
 } rcc_model_config;
 
+/* The valid range of each size of the model: X(field, lo, hi). The one list that both
+ * rcc_model_config_check and the table of rcc_config's fields (run/config.c) are made from.
+ * in_channels goes apart: rcc_config also takes 0 there (as many as the data has). */
+#define RCC_IN_CHANNELS_MAX 64
+#define RCC_MODEL_RANGES(X) \
+    X(image_size, 16, 1024) \
+    X(width, 1, 1024)       \
+    X(rep_dim, 2, 4096)     \
+    X(feature_dim, 1, 4096) \
+    X(clusters, 1, 1000)    \
+    X(hidden, 1, 65536)
+
 void rcc_model_config_default(rcc_model_config *cfg);
+/* RCC_ERR_ARG naming the first size out of its range. */
 rcc_status rcc_model_config_check(const rcc_model_config *cfg);
+
+/* ResNet-18's backbone: 4 stages of 2 basic blocks after the stem. */
+#define RCC_STAGES 4
+#define RCC_STAGE_BLOCKS 2
+#define RCC_BLOCKS (RCC_STAGES * RCC_STAGE_BLOCKS)
 
 typedef struct {
     rcc_conv c1, c2, cd;
@@ -45,7 +63,7 @@ typedef struct {
     rcc_conv stem;
     rcc_bn stem_bn;
     rcc_pool maxpool, gap;
-    rcc_block blocks[8];
+    rcc_block blocks[RCC_BLOCKS];
     /* heads (plain row-major) */
     size_t iw1, ib1, iw2, ib2, cw1, cb1, cw2, cb2; /* parameter offsets */
     rcc_act h, hn, iar, zr, z, zn, car, cl, y;

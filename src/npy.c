@@ -307,7 +307,7 @@ static rcc_status npy_write(const char *path, const char *descr, const void *x, 
      * replace the device or link by a file, and a full device must fail here, not the rename. */
     struct stat sb;
     bool direct = stat(path, &sb) == 0 && !S_ISREG(sb.st_mode);
-    char tmp[4096];
+    char tmp[RCC_PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return rcc_fail(RCC_ERR_ARG, "npy: path too long: %s", path);
     const char *target = direct ? path : tmp;

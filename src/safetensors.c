@@ -354,7 +354,7 @@ static bool write_all(int fd, const void *p, size_t n)
 
 int rcc_st_remove_stale_temps(const char *path, void (*removed)(const char *file, void *user), void *user)
 {
-    char dir[4096];
+    char dir[RCC_PATH_MAX];
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
     char prefix[512];
@@ -378,9 +378,8 @@ int rcc_st_remove_stale_temps(const char *path, void (*removed)(const char *file
             continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue; /* alive (or not ours to judge) */
-        char tmp[4400];
-        snprintf(tmp, sizeof tmp, "%s/%s", dir, e->d_name);
-        if (unlink(tmp) == 0) {
+        char tmp[RCC_PATH_MAX];
+        if (rcc_path_join(tmp, sizeof tmp, dir, e->d_name) == RCC_OK && unlink(tmp) == 0) {
             count++;
             if (removed)
                 removed(tmp, user);

@@ -12,6 +12,14 @@ void rcc_loss_config_default(rcc_loss_config *c)
     c->t = 2.0f;
 }
 
+rcc_status rcc_loss_config_check(const rcc_loss_config *c)
+{
+#define CHECK_SETTING(field, lo, hi) RCC_TRY(rcc_check_range(#field, c->field, lo, hi));
+    RCC_LOSS_RANGES(CHECK_SETTING)
+#undef CHECK_SETTING
+    return RCC_OK;
+}
+
 rcc_status rcc_trainer_create(rcc_trainer *t, const rcc_model_config *mcfg, const rcc_loss_config *lcfg,
                               const rcc_adam_config *acfg, int n, rcc_init_kind init, uint64_t seed)
 {
@@ -27,10 +35,7 @@ rcc_status rcc_trainer_create_dist(rcc_trainer *t, const rcc_model_config *mcfg,
     t->dist = P > 1 ? dist : NULL;
     if (n < 1 || (long)n * P < 2)
         return rcc_fail(RCC_ERR_ARG, "a training batch needs at least 2 images per view (got %d)", n * P);
-    if (!(lcfg->lambda >= 0 && lcfg->lambda <= 1))
-        return rcc_fail(RCC_ERR_ARG, "lambda must be in [0, 1] (got %g)", (double)lcfg->lambda);
-    if (!(lcfg->tau_i > 0 && lcfg->tau_c > 0 && lcfg->t > 0))
-        return rcc_fail(RCC_ERR_ARG, "temperatures and t must be positive");
+    RCC_TRY(rcc_loss_config_check(lcfg));
     t->mcfg = *mcfg;
     t->lcfg = *lcfg;
     t->acfg = *acfg;

@@ -27,6 +27,8 @@ typedef struct {
 typedef enum { RCC_INIT_DEFAULT, RCC_INIT_HASH } rcc_init_kind;
 
 void rcc_loss_config_default(rcc_loss_config *c); /* λ 0.95, τ_I 0.5, τ_C 1, t 2 */
+/* RCC_ERR_ARG naming the first setting out of its range (RCC_LOSS_RANGES). */
+rcc_status rcc_loss_config_check(const rcc_loss_config *c);
 rcc_status rcc_trainer_create(rcc_trainer *t, const rcc_model_config *mcfg, const rcc_loss_config *lcfg,
                               const rcc_adam_config *acfg, int n, rcc_init_kind init, uint64_t seed);
 /* The same over the processes of dist (see dist.h): n images per view on each process, losses over

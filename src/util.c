@@ -75,6 +75,23 @@ void rcc_set_threads(int threads)
 
 int rcc_get_threads(void) { return omp_get_max_threads(); }
 
+rcc_status rcc_check_range(const char *name, double v, double lo, double hi)
+{
+    if (v >= lo && v <= hi)
+        return RCC_OK;
+    return rcc_fail(RCC_ERR_ARG, "%s = %g is out of range [%g, %g]", name, v, lo, hi);
+}
+
+rcc_status rcc_path_join(char *dst, size_t size, const char *dir, const char *name)
+{
+    int n = snprintf(dst, size, "%s/%s", dir, name);
+    if (n >= 0 && (size_t)n < size)
+        return RCC_OK;
+    if (size)
+        dst[0] = 0;
+    return rcc_fail(RCC_ERR_ARG, "path too long (over %d bytes): %s/%s", RCC_PATH_MAX - 1, dir, name);
+}
+
 rcc_status rcc_name(char *dst, size_t size, const char *fmt, const char *arg)
 {
     int n = snprintf(dst, size, fmt, arg);

@@ -30,6 +30,11 @@ void rcc_free(void *p);
             return rcc_try_s_;              \
     } while (0)
 
+/* RCC_OK when lo <= v <= hi, else RCC_ERR_ARG naming the setting: "name = v is out of range [lo, hi]". */
+rcc_status rcc_check_range(const char *name, double v, double lo, double hi);
+
+/* RCC_PATH_MAX, RCC_DIR_MAX, rcc_path_join: include/rcc.h. */
+
 /* snprintf into a name buffer; fails (RCC_ERR_ARG) if the name does not fit. */
 rcc_status rcc_name(char *dst, size_t size, const char *fmt, const char *arg);
 

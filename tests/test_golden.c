@@ -109,7 +109,7 @@ static void model_case_algo(const char *file, rcc_conv_algo algo, double otol, d
         printf("%s: oneDNN has no Winograd kernels for this CPU: the Winograd case computes directly\n", file);
     } else if (algo == RCC_CONV_WINOGRAD) { /* every 3x3 stride-1 convolution got a Winograd kernel in every pass */
         int wino = 0, want = 0;
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < RCC_BLOCKS; i++) {
             const rcc_block *b = &t.model.blocks[i];
             const rcc_conv *cs[2] = {&b->c1, &b->c2};
             for (int j = 0; j < 2; j++) {

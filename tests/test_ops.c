@@ -538,7 +538,7 @@ static double row_loss(void *p)
         rcc_softmax_forward(k->x, k->y, k->n, k->out);
         break;
     case 2:
-        rcc_l2norm_forward(k->x, k->y, k->aux, k->n, k->out);
+        rcc_l2norm_forward(k->x, k->y, k->aux, k->n, k->out, RCC_L2NORM_EPS);
         break;
     case 3:
         rcc_relu_rows_forward(k->y, k->x, ny);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include "rng.h"
 #include "util.h"
+#include "vec.h"
 
 #define CHUNK 4096
 #define MAX_TRIALS 16
@@ -272,14 +273,7 @@ static void km_seed(km_ws *w, rcc_rng *rng)
     }
     free(cf);
     if (w->spherical)
-        for (int j = 0; j < k; j++) {
-            double *cj = w->c + (size_t)j * d, s = 0;
-            for (int t = 0; t < d; t++)
-                s += cj[t] * cj[t];
-            s = s > 0 ? 1 / sqrt(s) : 0;
-            for (int t = 0; t < d; t++)
-                cj[t] *= s;
-        }
+        rcc_unit_rows_f64(w->c, (size_t)k, d);
 }
 
 /* ---------------------------------------------------------------- Lloyd with Hamerly's bounds */
@@ -556,16 +550,8 @@ void rcc_kmeans_config_default(rcc_kmeans_config *c, int k)
 static float *normalised_copy(const float *x, size_t n, int d)
 {
     float *y = malloc(n * (size_t)d * sizeof *y);
-    if (!y)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        double s = 0;
-        for (int t = 0; t < d; t++)
-            s += (double)x[i * d + t] * x[i * d + t];
-        s = s > 0 ? 1 / sqrt(s) : 0;
-        for (int t = 0; t < d; t++)
-            y[i * d + t] = (float)(x[i * d + t] * s);
-    }
+    if (y)
+        rcc_unit_rows(x, NULL, n, d, y);
     return y;
 }
 

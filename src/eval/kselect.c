@@ -10,18 +10,15 @@
 #include "dnn.h"
 #include "rng.h"
 #include "util.h"
+#include "vec.h"
 
 /* ---------------------------------------------------------------- silhouette */
 
 static bool rows_unit_norm(const float *x, size_t n, int d)
 {
-    for (size_t i = 0; i < n; i++) {
-        double s = 0;
-        for (int t = 0; t < d; t++)
-            s += (double)x[i * d + t] * x[i * d + t];
-        if (fabs(sqrt(s) - 1) > 1e-3)
+    for (size_t i = 0; i < n; i++)
+        if (fabs(sqrt(rcc_sum_sq(x + i * d, d)) - 1) > 1e-3)
             return false;
-    }
     return true;
 }
 
@@ -127,18 +124,11 @@ static rcc_status silhouette_prepare(const float *x, int d, const size_t *idx, s
     float *y = malloc(m * (size_t)d * sizeof *y);
     if (!y)
         return rcc_fail(RCC_ERR_NOMEM, "silhouette: %zu x %d", m, d);
-    for (size_t i = 0; i < m; i++) {
-        const float *xi = x + idx[i] * d;
-        double sc = 1;
-        if (cosine) {
-            double s = 0;
-            for (int t = 0; t < d; t++)
-                s += (double)xi[t] * xi[t];
-            sc = s > 0 ? 1 / sqrt(s) : 0;
-        }
-        for (int t = 0; t < d; t++)
-            y[i * d + t] = (float)(xi[t] * sc);
-    }
+    if (cosine)
+        rcc_unit_rows(x, idx, m, d, y);
+    else
+        for (size_t i = 0; i < m; i++)
+            memcpy(y + i * d, x + idx[i] * d, (size_t)d * sizeof *y);
     *out = y;
     return RCC_OK;
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "optim.h"
 #include "rng.h"
 #include "util.h"
 
@@ -157,8 +158,8 @@ rcc_status rcc_probe_run(const float *x, const int *labels, size_t n, int d, int
         double bound = 1 / sqrt((double)d);
         for (size_t q = 0; q < np; q++)
             w[q] = bound * (2 * rcc_rng_uniform(&rng) - 1);
-        const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-        double b1t = 1, b2t = 1;
+        rcc_adam_f64 adam;
+        rcc_adam_f64_init(&adam, cfg->lr, cfg->weight_decay);
         for (int ep = 0; ep < cfg->epochs; ep++) {
             rcc_rng_init(&rng, cfg->seed, 0xE0C0 + (uint64_t)ep);
             shuffle(train, n_train, &rng);
@@ -188,15 +189,7 @@ rcc_status rcc_probe_run(const float *x, const int *labels, size_t n, int d, int
                         gw[d] += gc;
                     }
                 }
-                b1t *= b1;
-                b2t *= b2;
-                double c1 = 1 - b1t, c2 = sqrt(1 - b2t);
-                for (size_t q = 0; q < np; q++) {
-                    double gq = g[q] + cfg->weight_decay * w[q];
-                    m1[q] = b1 * m1[q] + (1 - b1) * gq;
-                    m2[q] = b2 * m2[q] + (1 - b2) * gq * gq;
-                    w[q] -= cfg->lr * (m1[q] / c1) / (sqrt(m2[q]) / c2 + eps);
-                }
+                rcc_adam_f64_step(&adam, w, g, m1, m2, np);
             }
         }
         probe_score(x, labels, train, n_train, d, classes, w, &res->train_loss, &res->train_acc);

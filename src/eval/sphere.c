@@ -10,6 +10,7 @@
 #include "loss.h"
 #include "rng.h"
 #include "util.h"
+#include "vec.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -45,15 +46,7 @@ rcc_status rcc_sphere_stats_compute(const float *h, size_t n, int d, size_t samp
         return rcc_fail(RCC_ERR_NOMEM, "sphere statistics");
     }
     rcc_rng_sample_prefix(idx, n, m, seed, 0x5e11);
-    for (size_t i = 0; i < m; i++) {
-        const float *p = h + idx[i] * (size_t)d;
-        double nn = 0;
-        for (int c = 0; c < d; c++)
-            nn += (double)p[c] * p[c];
-        nn = nn > 0 ? 1 / sqrt(nn) : 0;
-        for (int c = 0; c < d; c++)
-            x[i * (size_t)d + c] = (float)(p[c] * nn);
-    }
+    rcc_unit_rows(h, idx, m, d, x);
     s->n_used = m;
     s->t = t;
     s->uniformity = rcc_uniformity(x, (int)m, d, t, NULL, 0);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include "ops.h"
+#include "../vec.h"
 
 /* y[n×out] = x[n×in] · Wᵀ + b */
 rcc_status rcc_linear_forward(const float *x, const float *w, const float *b, float *y, int n, int in, int out)
@@ -73,17 +74,14 @@ void rcc_softmax_backward(const float *y, const float *dy, float *dx, int n, int
     }
 }
 
-/* A zero row stays zero (norm floored at 1e-12) instead of becoming NaN. */
-void rcc_l2norm_forward(const float *x, float *y, float *norms, int n, int d)
+/* A zero row stays zero (norm floored at eps) instead of becoming NaN. */
+void rcc_l2norm_forward(const float *x, float *y, float *norms, int n, int d, double eps)
 {
     for (int i = 0; i < n; i++) {
         const float *xi = x + (size_t)i * d;
-        double s = 0;
-        for (int j = 0; j < d; j++)
-            s += (double)xi[j] * xi[j];
-        double nr = sqrt(s);
-        if (nr < 1e-12)
-            nr = 1e-12;
+        double nr = sqrt(rcc_sum_sq(xi, d));
+        if (nr < eps)
+            nr = eps;
         norms[i] = (float)nr;
         for (int j = 0; j < d; j++)
             y[(size_t)i * d + j] = (float)(xi[j] / nr);

@@ -107,6 +107,8 @@ void rcc_relu_backward(float *dy, const float *y, size_t n);              /* dy 
 void rcc_add_inplace(float *y, const float *x, size_t n);                 /* y += x */
 
 /* ---- head ops on row-major matrices ---- */
+#define RCC_L2NORM_EPS 1e-12 /* floor of ‖x‖ for the heads' h and z: F.normalize's eps */
+#define RCC_COSINE_EPS 1e-8  /* floor of ‖x‖ in the cosine NT-Xent: nn.CosineSimilarity's eps */
 /* y[n×out] = x[n×in] · Wᵀ + b;  W is out×in (PyTorch). */
 rcc_status rcc_linear_forward(const float *x, const float *w, const float *b, float *y, int n, int in, int out);
 /* dW += dyᵀx, db += Σ dy; dx = dy·W (written, if dx). */
@@ -116,8 +118,8 @@ void rcc_relu_rows_forward(float *y, const float *x, size_t n);
 void rcc_relu_rows_backward(float *dx, const float *y, const float *dy, size_t n); /* dx = dy·(y>0) */
 void rcc_softmax_forward(const float *x, float *y, int n, int k);
 void rcc_softmax_backward(const float *y, const float *dy, float *dx, int n, int k); /* dx written */
-/* y = x/‖x‖ per row; norms saved for backward. */
-void rcc_l2norm_forward(const float *x, float *y, float *norms, int n, int d);
+/* y = x / max(‖x‖, eps) per row (‖x‖ summed in double); the floored norms saved for backward. */
+void rcc_l2norm_forward(const float *x, float *y, float *norms, int n, int d, double eps);
 void rcc_l2norm_backward(const float *y, const float *norms, const float *dy, float *dx, int n, int d); /* written */
 
 #endif

@@ -50,8 +50,8 @@ static rcc_status prepare_out_dir(const char *dir, const char *ckpt, size_t ckpt
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return rcc_fail(RCC_ERR_IO, "%s: not a folder", dir);
-    char probe[4096];
-    snprintf(probe, sizeof probe, "%s/.rcc-write-test", dir);
+    char probe[RCC_PATH_MAX];
+    RCC_TRY(rcc_path_join(probe, sizeof probe, dir, ".rcc-write-test"));
     FILE *f = fopen(probe, "w");
     if (!f || fputs("ok\n", f) < 0 || fclose(f) != 0) {
         int e = errno;
@@ -94,7 +94,7 @@ typedef struct {
     rcc_trainer tr;
     rcc_loader *loader;
     FILE *metrics;
-    char ckpt[4200], metrics_path[4200];
+    char ckpt[RCC_PATH_MAX], metrics_path[RCC_PATH_MAX];
     int *idx, *pred;
     long *sizes;
     rcc_dist *dist; /* NULL: one process */
@@ -251,7 +251,7 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     s.root = !s.dist || s.dist->rank == 0;
     int P = s.dist ? s.dist->size : 1;
     rcc_config *c = &s.cfg;
-    if (strlen(out_dir) > 4000) /* before anything is allocated */
+    if (strlen(out_dir) > RCC_DIR_MAX) /* before anything is allocated */
         return rcc_fail(RCC_ERR_ARG, "output folder path too long");
     if (c->in_channels == 0)
         c->in_channels = data->c;
@@ -290,7 +290,8 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     rcc_status st = rcc_config_augment(c, &aug);
     if (st == RCC_OK)
         st = rcc_trainer_create_dist(&s.tr, &mc, &lc, &ac, c->batch / P, RCC_INIT_DEFAULT, c->seed, s.dist);
-    snprintf(s.ckpt, sizeof s.ckpt, "%s/checkpoint.safetensors", out_dir);
+    if (st == RCC_OK)
+        st = rcc_path_join(s.ckpt, sizeof s.ckpt, out_dir, "checkpoint.safetensors");
     if (st == RCC_OK && s.root)
         st = prepare_out_dir(out_dir, s.ckpt, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20), hooks);
     snprintf(s.metrics_path, sizeof s.metrics_path, "%s/" RCC_METRICS_FILE, out_dir);
