@@ -31,10 +31,9 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
 /* Sum of the epoch durations recorded in a run's metrics.jsonl (its training time over resumes). */
 static double metrics_seconds(const char *dir)
 {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/" RCC_METRICS_FILE, dir);
+    char path[RCC_PATH_MAX];
     rcc_metrics_log log;
-    if (rcc_metrics_log_load(path, &log) != RCC_OK)
+    if (rcc_path_join(path, sizeof path, dir, RCC_METRICS_FILE) != RCC_OK || rcc_metrics_log_load(path, &log) != RCC_OK)
         return NAN;
     double total = 0;
     for (size_t i = 0; i < log.n; i++)

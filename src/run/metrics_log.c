@@ -139,7 +139,7 @@ rcc_status rcc_metrics_trim(const char *path, long step)
     FILE *in = fopen(path, "r");
     if (!in)
         return RCC_OK;
-    char tmp[4300];
+    char tmp[RCC_PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
         fclose(in);
         return rcc_fail(RCC_ERR_IO, "%s: path too long", path);

@@ -294,7 +294,8 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
         st = rcc_path_join(s.ckpt, sizeof s.ckpt, out_dir, "checkpoint.safetensors");
     if (st == RCC_OK && s.root)
         st = prepare_out_dir(out_dir, s.ckpt, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20), hooks);
-    snprintf(s.metrics_path, sizeof s.metrics_path, "%s/" RCC_METRICS_FILE, out_dir);
+    if (st == RCC_OK)
+        st = rcc_path_join(s.metrics_path, sizeof s.metrics_path, out_dir, RCC_METRICS_FILE);
     if (resuming) {
         if (st == RCC_OK)
             st = rcc_checkpoint_load_params(&ck, resume_from, &s.tr.ps, true);
