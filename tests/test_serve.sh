@@ -88,8 +88,10 @@ awk -v a="$s_h" -v b="$(cat "$tmp/emb.csv")" 'BEGIN { n = split(a, x, ","); m = 
   if (n != m || n < 1) exit 1; for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d > 1e-6 || d < -1e-6) exit 1 } }'
 ok $? "served h = rcc embed's"
 s0=$(grep -o '"cluster":[0-9]*,"confidence":[0-9.e-]*' "$tmp/assign0.json")
-[ "$first_of_three" = "$s0" ] || awk -v a="$first_of_three" -v b="$s0" 'BEGIN { exit 1 }'
-ok $? "an image in a batch of 3 gets the answer it gets alone"
+# (the batch plan may round differently from the one-image plan: the same cluster, confidence to 1e-4)
+awk -v a="$first_of_three" -v b="$s0" 'BEGIN { split(a, x, /[:,]/); split(b, y, /[:,]/); d = x[4] - y[4];
+  exit !(x[2] != "" && x[2] == y[2] && d < 1e-4 && d > -1e-4) }'
+ok $? "an image in a request of 3 gets the answer it gets alone ($first_of_three vs $s0)"
 
 # ---- bad requests: a 4xx with a JSON error, never a crash
 bad() { # expected-status description curl-args...
@@ -107,8 +109,11 @@ head -c 120 "$tmp/d0.png" > "$tmp/trunc.png"
 bad 400 "truncated PNG" "${A[@]}" -H 'Content-Type: image/png' --data-binary @"$tmp/trunc.png" "$(U /v1/assign)"
 head -c 100000 /dev/urandom > "$tmp/big.bin"
 bad 413 "oversized body" "${A[@]}" -H 'Content-Type: image/png' --data-binary @"$tmp/big.bin" "$(U /v1/assign)"
-bad 413 "oversized chunked body" "${A[@]}" -H 'Content-Type: image/png' -H 'Transfer-Encoding: chunked' \
-  --data-binary @"$tmp/big.bin" "$(U /v1/assign)"
+# chunked, so no length to refuse up front: answered 413 as soon as it passes the limit and the
+# connection closed, which curl, still sending, may report as a failed send (000) after the answer
+got=$(req "${A[@]}" -H 'Content-Type: image/png' -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/big.bin" "$(U /v1/assign)")
+{ [ "$got" = 413 ] || [ "$got" = 000 ]; } && grep -q '"status":413' "$tmp/body"
+ok $? "oversized chunked body → 413 with a JSON error, the rest not read (got $got)"
 bad 400 "PNG claiming 100000x100000" "${A[@]}" -H 'Content-Type: image/png' --data-binary @"$tmp/huge.png" "$(U /v1/assign)"
 bad 400 "multipart with a non-image part" "${A[@]}" -F a=@"$tmp/d0.png" -F b=hello "$(U /v1/assign)"
 # malformed HTTP: answered 4xx or closed, and the server lives on

@@ -149,9 +149,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         if (q->responded || q->overflow || q->bad)
             return MHD_YES; /* the rest of a refused body is read and dropped */
-        if (q->total + n > s->o.max_body)
+        if (q->total + n > s->o.max_body) { /* answered now; libmicrohttpd then closes the connection */
             q->overflow = true;
-        else if (q->pp)
+            return send_error(c, q, 413, "the body is larger than the server's limit (--max-body-kib)");
+        }
+        if (q->pp)
             q->bad = MHD_post_process(q->pp, upload, n) != MHD_YES;
         else if (!chunk_add(&q->body, upload, n))
             return MHD_NO;
@@ -161,7 +163,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (q->responded)
         return MHD_YES;
     if (q->overflow)
-        return send_error(c, q, 413, "the body is larger than the server's limit (--max-body)");
+        return send_error(c, q, 413, "the body is larger than the server's limit (--max-body-kib)");
     if (q->bad)
         return send_error(c, q, 400, "the multipart/form-data body does not parse");
     int nimg = 0;

@@ -93,7 +93,7 @@ serve_route serve_precheck(rcc_server *s, const char *method, const char *url, c
         return r;
     if (content_length >= 0 && (unsigned long long)content_length > s->o.max_body) {
         r.status = 413;
-        r.message = "the body is larger than the server's limit (--max-body)";
+        r.message = "the body is larger than the server's limit (--max-body-kib)";
         return r;
     }
     if (content_type && (media_is(content_type, "image/png") || media_is(content_type, "image/jpeg")))
