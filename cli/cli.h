@@ -77,5 +77,6 @@ int cmd_probe(int argc, char **argv);
 int cmd_kselect(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -4,7 +4,7 @@
 # finds a crash, a leak, undefined behaviour or a time-out (the input is kept in BUILD/fuzz-artifacts/
 # and the last lines of its log are shown); prints the inputs each harness executed.
 # Usage: fuzz/run.sh [--build DIR] [--time SECONDS | --runs N] [--jobs N] [harness ...]
-#   harnesses: idx npy image safetensors config (default: all)
+#   harnesses: idx npy image safetensors config serve (default: all)
 #   e.g. fuzz/run.sh --time 12              (the smoke run of `make test`)
 #        fuzz/run.sh --runs 1000000 npy     (one harness, a million inputs)
 set -u
@@ -12,7 +12,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$SRC/build-fuzz
 LIMIT=(-max_total_time=12)
 JOBS=1
-ALL=(idx npy image safetensors config)
+ALL=(idx npy image safetensors config serve)
 names=()
 while [ $# -gt 0 ]; do
   case $1 in

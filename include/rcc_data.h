@@ -71,6 +71,16 @@ void rcc_augment(const rcc_aug_config *a, const rcc_dataset *d, int index, int s
 /* The evaluation view: the image resized to S×S. */
 void rcc_eval_view(const rcc_dataset *d, int index, int s, float *out);
 
+/* One PNG or JPEG held in memory (bytes[len]) as a network's input: `channels` (1 or 3) planes of
+ * size×size floats in [0, 1] at out — the evaluation view of the image, the same floats that
+ * rcc_net_assign_data gives the same file loaded alone with rcc_dataset_load. Gray is replicated
+ * to 3 channels; colour becomes gray by luma (ITU-R BT.601, as the grayscale augmentation). An
+ * image with a side above max_side (<= 0: the data module's limit, 16384) is refused from its
+ * header, before its pixels are decoded. Errors (RCC_ERR_FORMAT: empty, not PNG/JPEG, corrupt,
+ * truncated, too large) start with `name`. Thread-safe. */
+rcc_status rcc_image_view_decode(const void *bytes, size_t len, int channels, int size, int max_side,
+                                 const char *name, float *out);
+
 /* ---------------------------------------------------------------- inference over a data set */
 
 /* Called for each image, in data-set order, as soon as its answer is known: its index, cluster,

@@ -11,3 +11,19 @@ set_tests_properties(test_crash PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 # unwritable folder, full disk (tmpfs in a mount namespace), /dev/full.
 add_test(NAME test_robust COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_robust.sh $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA})
 set_tests_properties(test_robust PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+# rcc serve over real loopback HTTP (tests/test_serve.sh): every endpoint, equality with rcc predict,
+# reloads, bad requests, signals.
+if(TARGET rcc_serve)
+  # the served view equals the data set's (rcc predict's) for the same file
+  add_executable(test_serve_view test_serve_view.c testutil.c)
+  target_include_directories(test_serve_view PRIVATE ${CMAKE_SOURCE_DIR}/src)
+  target_compile_definitions(test_serve_view PRIVATE RCC_CORPUS="${CMAKE_CURRENT_SOURCE_DIR}/fuzz-corpus/image"
+                                                    _POSIX_C_SOURCE=200809L)
+  target_link_libraries(test_serve_view PRIVATE rcc PkgConfig::RCC_DEPS)
+  add_test(NAME test_serve_view COMMAND test_serve_view)
+  add_executable(serve_png serve_png.c)
+  target_link_libraries(serve_png PRIVATE PkgConfig::RCC_DEPS)
+  add_test(NAME test_serve COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_serve.sh $<TARGET_FILE:rcc-cli>
+           $<TARGET_FILE:serve_png> ${RCC_SHARED_DATA})
+  set_tests_properties(test_serve PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+endif()

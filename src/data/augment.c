@@ -187,7 +187,6 @@ void rcc_aug_sample(const rcc_aug_config *a, int c, int h, int w, int s, uint64_
 
 static inline float clamp01(float x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
 
-static inline float luma(float r, float g, float b) { return 0.2989f * r + 0.587f * g + 0.114f * b; }
 
 /* torchvision _blend(img, other, f) with a constant other: clamp(f·img + (1−f)·other). */
 static void blend_const(float *x, size_t n, float f, float other)
@@ -202,7 +201,7 @@ static void adjust_contrast(float *x, int c, size_t hw, float f)
     double sum = 0;
     if (c == 3) {
         for (size_t i = 0; i < hw; i++)
-            sum += luma(x[i], x[hw + i], x[2 * hw + i]);
+            sum += rcc_luma(x[i], x[hw + i], x[2 * hw + i]);
         blend_const(x, 3 * hw, f, (float)(sum / hw));
     } else {
         for (size_t i = 0; i < (size_t)c * hw; i++)
@@ -215,7 +214,7 @@ static void adjust_saturation(float *x, size_t hw, float f)
 {
     float g = (float)(1.0 - (double)f);
     for (size_t i = 0; i < hw; i++) {
-        float l = luma(x[i], x[hw + i], x[2 * hw + i]);
+        float l = rcc_luma(x[i], x[hw + i], x[2 * hw + i]);
         for (int ch = 0; ch < 3; ch++)
             x[ch * hw + i] = clamp01(f * x[ch * hw + i] + g * l);
     }
@@ -380,7 +379,7 @@ void rcc_aug_apply(const rcc_aug_params *p, const float *img, int c, int h, int 
         }
     if (p->gray && c == 3)
         for (size_t i = 0; i < hw; i++)
-            out[i] = out[hw + i] = out[2 * hw + i] = luma(out[i], out[hw + i], out[2 * hw + i]);
+            out[i] = out[hw + i] = out[2 * hw + i] = rcc_luma(out[i], out[hw + i], out[2 * hw + i]);
     if (p->blur && p->blur_kernel > 1)
         gaussian_blur(out, c, s, p->blur_kernel, p->blur_sigma);
     for (size_t i = 0; i < n; i++)

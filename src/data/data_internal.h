@@ -35,6 +35,12 @@ rcc_status rcc_image_decode(const char *path, rcc_image_u8 *img);
 /* The same from a stream open for reading at the start of the image (a file, or fmemopen'ed
  * memory, as the fuzz harness does); `path` only names it in errors. f is not closed. */
 rcc_status rcc_image_decode_stream(const char *path, FILE *f, rcc_image_u8 *img);
+/* The same, refusing from the header an image with a side above max_side (<= 0 or above
+ * RCC_DATA_MAX_SIDE: RCC_DATA_MAX_SIDE), before its pixels are decoded. */
+rcc_status rcc_image_decode_stream_max(const char *path, FILE *f, int max_side, rcc_image_u8 *img);
+
+/* Luma of an RGB pixel (ITU-R BT.601, as torchvision's rgb_to_grayscale). */
+static inline float rcc_luma(float r, float g, float b) { return 0.2989f * r + 0.587f * g + 0.114f * b; }
 
 /* Resampling of a region (y0, x0, rh, rw) of one c×h×w image to c×oh×ow, as PyTorch's bilinear
  * interpolate (align_corners=False, no antialiasing) of the cropped tensor. */

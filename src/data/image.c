@@ -11,15 +11,16 @@
 #include <png.h>
 #include "data_internal.h"
 
-static rcc_status check_dims(const char *path, uint64_t w, uint64_t h)
+/* Checked from the header, before any pixel is decoded or allocated. */
+static rcc_status check_dims(const char *path, uint64_t w, uint64_t h, int max_side)
 {
     if (w == 0 || h == 0)
         return rcc_fail(RCC_ERR_FORMAT, "%s: image has no pixels (%llux%llu)", path, (unsigned long long)w,
                         (unsigned long long)h);
-    if (w > RCC_DATA_MAX_SIDE || h > RCC_DATA_MAX_SIDE || w * h > RCC_DATA_MAX_IMAGE_PIXELS)
+    if (w > (uint64_t)max_side || h > (uint64_t)max_side || w * h > RCC_DATA_MAX_IMAGE_PIXELS)
         return rcc_fail(RCC_ERR_FORMAT,
                         "%s: image of %llux%llu pixels is larger than allowed (side <= %d, %llu pixels)", path,
-                        (unsigned long long)w, (unsigned long long)h, RCC_DATA_MAX_SIDE,
+                        (unsigned long long)w, (unsigned long long)h, max_side,
                         (unsigned long long)RCC_DATA_MAX_IMAGE_PIXELS);
     return RCC_OK;
 }
@@ -46,6 +47,7 @@ typedef struct {
     jmp_buf jb;
     char msg[200];
     rcc_image_u8 *img;
+    int max_side;
 } png_job;
 
 static void png_error_fn(png_structp png, png_const_charp msg)
@@ -70,7 +72,7 @@ static rcc_status png_decode_inner(png_job *j)
     png_read_info(j->png, j->info);
     png_uint_32 w = png_get_image_width(j->png, j->info), h = png_get_image_height(j->png, j->info);
     int depth = png_get_bit_depth(j->png, j->info), type = png_get_color_type(j->png, j->info);
-    rcc_status st = check_dims(j->path, w, h);
+    rcc_status st = check_dims(j->path, w, h, j->max_side);
     if (st != RCC_OK)
         return st;
     if (type == PNG_COLOR_TYPE_PALETTE)
@@ -102,9 +104,9 @@ static rcc_status png_decode_inner(png_job *j)
     return RCC_OK;
 }
 
-static rcc_status png_decode(const char *path, FILE *f, rcc_image_u8 *img)
+static rcc_status png_decode(const char *path, FILE *f, int max_side, rcc_image_u8 *img)
 {
-    png_job j = {.path = path, .f = f, .img = img};
+    png_job j = {.path = path, .f = f, .img = img, .max_side = max_side};
     j.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &j, png_error_fn, png_warning_fn);
     if (j.png)
         j.info = png_create_info_struct(j.png);
@@ -134,6 +136,7 @@ typedef struct {
     jpeg_err err;
     unsigned char *buf;
     rcc_image_u8 *img;
+    int max_side;
 } jpeg_job;
 
 static void jpeg_error_exit_fn(j_common_ptr cinfo)
@@ -156,7 +159,7 @@ static rcc_status jpeg_decode_inner(jpeg_job *j)
     jpeg_create_decompress(&j->cinfo);
     jpeg_stdio_src(&j->cinfo, j->f);
     jpeg_read_header(&j->cinfo, TRUE);
-    rcc_status st = check_dims(j->path, j->cinfo.image_width, j->cinfo.image_height);
+    rcc_status st = check_dims(j->path, j->cinfo.image_width, j->cinfo.image_height, j->max_side);
     if (st != RCC_OK)
         return st;
     J_COLOR_SPACE cs = j->cinfo.jpeg_color_space;
@@ -184,7 +187,7 @@ static rcc_status jpeg_decode_inner(jpeg_job *j)
     return RCC_OK;
 }
 
-static rcc_status jpeg_decode(const char *path, FILE *f, rcc_image_u8 *img)
+static rcc_status jpeg_decode(const char *path, FILE *f, int max_side, rcc_image_u8 *img)
 {
     jpeg_job *j = calloc(1, sizeof *j);
     if (!j)
@@ -192,6 +195,7 @@ static rcc_status jpeg_decode(const char *path, FILE *f, rcc_image_u8 *img)
     j->path = path;
     j->f = f;
     j->img = img;
+    j->max_side = max_side;
     j->cinfo.err = jpeg_std_error(&j->err.pub);
     j->err.pub.error_exit = jpeg_error_exit_fn;
     j->err.pub.emit_message = jpeg_emit_fn;
@@ -206,15 +210,22 @@ static rcc_status jpeg_decode(const char *path, FILE *f, rcc_image_u8 *img)
 
 rcc_status rcc_image_decode_stream(const char *path, FILE *f, rcc_image_u8 *img)
 {
+    return rcc_image_decode_stream_max(path, f, RCC_DATA_MAX_SIDE, img);
+}
+
+rcc_status rcc_image_decode_stream_max(const char *path, FILE *f, int max_side, rcc_image_u8 *img)
+{
+    if (max_side <= 0 || max_side > RCC_DATA_MAX_SIDE)
+        max_side = RCC_DATA_MAX_SIDE;
     memset(img, 0, sizeof *img);
     unsigned char sig[8] = {0};
     size_t got = fread(sig, 1, sizeof sig, f);
     rcc_status st;
     if (got == 8 && png_sig_cmp(sig, 0, 8) == 0) {
-        st = png_decode(path, f, img);
+        st = png_decode(path, f, max_side, img);
     } else if (got >= 3 && sig[0] == 0xFF && sig[1] == 0xD8 && sig[2] == 0xFF) {
         rewind(f);
-        st = jpeg_decode(path, f, img);
+        st = jpeg_decode(path, f, max_side, img);
     } else {
         st = rcc_fail(RCC_ERR_FORMAT, "%s: not a PNG or JPEG file (%s)", path,
                       got == 0 ? "empty file" : "its first bytes are neither the PNG nor the JPEG signature");

@@ -1,0 +1,320 @@
+/* core.c — the two threads behind the HTTP side. The batcher owns the network: it takes the
+ * queued requests, whole, up to max_batch images (a request larger than that runs alone), runs
+ * them as one forward pass and wakes each request with its answer; before each batch it swaps in
+ * the model the watcher validated, so a request is answered by one model from start to end. The
+ * watcher looks at the checkpoint file every poll_ms and loads a replaced one in the background. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "serve_internal.h"
+
+double serve_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static struct timespec deadline_in(double seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long ns = (long long)ts.tv_nsec + (long long)(seconds * 1e9);
+    ts.tv_sec += (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return ts;
+}
+
+void serve_log(rcc_server *s, const char *fmt, ...)
+{
+    if (!s->o.on_log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&s->logmu);
+    s->o.on_log(line, s->o.user);
+    pthread_mutex_unlock(&s->logmu);
+}
+
+void serve_arriving(rcc_server *s, int delta)
+{
+    pthread_mutex_lock(&s->mu);
+    s->arriving += delta;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ---------------------------------------------------------------- jobs */
+
+void serve_submit(rcc_server *s, serve_job *job)
+{
+    pthread_mutex_lock(&s->mu);
+    job->done = false;
+    job->next = NULL;
+    if (s->tail)
+        s->tail->next = job;
+    else
+        s->head = job;
+    s->tail = job;
+    s->arriving--;
+    pthread_cond_signal(&s->work);
+    while (!job->done)
+        pthread_cond_wait(&job->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void serve_job_release(serve_job *job)
+{
+    free(job->cluster);
+    free(job->confidence);
+    free(job->probs);
+    free(job->h);
+    job->cluster = NULL;
+    job->confidence = job->probs = job->h = NULL;
+}
+
+/* Copies rows [at, at + job->n) of the batch's answers into the job. */
+static void give_answer(serve_job *j, const serve_model *m, rcc_status st, const char *err, size_t at,
+                        const int *cl, const float *conf, const float *probs, const float *h)
+{
+    j->k = m->k;
+    j->r = m->r;
+    j->step = m->step;
+    memcpy(j->digest, m->digest, sizeof j->digest);
+    j->st = st;
+    if (st == RCC_OK) {
+        j->cluster = malloc((size_t)j->n * sizeof *j->cluster);
+        j->confidence = malloc((size_t)j->n * sizeof *j->confidence);
+        j->probs = malloc((size_t)j->n * m->k * sizeof *j->probs);
+        j->h = malloc((size_t)j->n * m->r * sizeof *j->h);
+        if (!j->cluster || !j->confidence || !j->probs || !j->h) {
+            serve_job_release(j);
+            j->st = RCC_ERR_NOMEM;
+            snprintf(j->err, sizeof j->err, "out of memory for the answer");
+            return;
+        }
+        memcpy(j->cluster, cl + at, (size_t)j->n * sizeof *cl);
+        memcpy(j->confidence, conf + at, (size_t)j->n * sizeof *conf);
+        memcpy(j->probs, probs + at * m->k, (size_t)j->n * m->k * sizeof *probs);
+        memcpy(j->h, h + at * m->r, (size_t)j->n * m->r * sizeof *h);
+    } else {
+        snprintf(j->err, sizeof j->err, "%s", err);
+    }
+}
+
+/* Runs the jobs list (total images n) on m and answers each; called without the lock. */
+static void run_batch(rcc_server *s, serve_model *m, serve_job *jobs, int n)
+{
+    size_t px = (size_t)m->c * m->s * m->s;
+    float *x = jobs->next ? malloc((size_t)n * px * sizeof *x) : NULL; /* several requests: side by side */
+    int *cl = malloc((size_t)n * sizeof *cl);
+    float *conf = malloc((size_t)n * sizeof *conf), *probs = malloc((size_t)n * m->k * sizeof *probs);
+    float *h = malloc((size_t)n * m->r * sizeof *h);
+    rcc_status st = (!jobs->next || x) && cl && conf && probs && h ? RCC_OK : RCC_ERR_NOMEM;
+    char err[256] = "out of memory for the batch";
+    if (st == RCC_OK) {
+        const float *in = jobs->images; /* one request: its images as they are */
+        if (jobs->next) {
+            size_t at = 0;
+            for (serve_job *j = jobs; j; j = j->next) {
+                memcpy(x + at, j->images, (size_t)j->n * px * sizeof *x);
+                at += (size_t)j->n * px;
+            }
+            in = x;
+        }
+        st = rcc_net_assign(m->net, in, n, cl, conf, h, probs);
+        if (st != RCC_OK)
+            snprintf(err, sizeof err, "inference failed: %s", rcc_last_error());
+        else
+            serve_metrics_batch(&s->metrics, n, cl, m->k);
+    }
+    pthread_mutex_lock(&s->mu);
+    size_t at = 0;
+    for (serve_job *j = jobs, *next; j; j = next) {
+        next = j->next;
+        give_answer(j, m, st, err, at, cl, conf, probs, h);
+        at += (size_t)j->n;
+        j->done = true;
+        pthread_cond_signal(&j->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(x);
+    free(cl);
+    free(conf);
+    free(probs);
+    free(h);
+}
+
+static int queued_images(const rcc_server *s)
+{
+    int n = 0;
+    for (const serve_job *j = s->head; j; j = j->next)
+        n += j->n;
+    return n;
+}
+
+static void *batcher_main(void *arg)
+{
+    rcc_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->pending && !s->quit)
+            pthread_cond_wait(&s->work, &s->mu);
+        if (s->pending) { /* between batches: no request is running on the old model */
+            serve_model *old = s->model;
+            s->model = s->pending;
+            s->pending = NULL;
+            pthread_mutex_unlock(&s->mu);
+            serve_model_free(old);
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
+        if (!s->head && s->quit)
+            break;
+        /* Wait for the requests being received, up to max_wait_ms after the first one queued:
+         * one client alone never waits. */
+        struct timespec until = deadline_in(s->o.max_wait_ms * 1e-3);
+        while (s->arriving > 0 && queued_images(s) < s->o.max_batch && !s->quit)
+            if (pthread_cond_timedwait(&s->work, &s->mu, &until) == ETIMEDOUT)
+                break;
+        serve_job *first = s->head, *last = first;
+        int n = first->n;
+        while (last->next && n + last->next->n <= s->o.max_batch) {
+            last = last->next;
+            n += last->n;
+        }
+        s->head = last->next;
+        if (!s->head)
+            s->tail = NULL;
+        last->next = NULL;
+        serve_model *m = s->model;
+        pthread_mutex_unlock(&s->mu);
+        run_batch(s, m, first, n);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- the watcher */
+
+static void try_reload(rcc_server *s, const serve_file_id *id)
+{
+    serve_model *m = NULL;
+    rcc_status st = serve_model_load(s->path, s->c, s->s, &m);
+    if (st != RCC_OK) {
+        char why[600];
+        snprintf(why, sizeof why, "%s", rcc_last_error());
+        serve_file_id now;
+        if (serve_file_identity(s->path, &now) && !serve_file_id_equal(&now, id))
+            return; /* replaced again while loading: look at the newer one next time */
+        s->refused = *id;
+        s->have_refused = true;
+        pthread_mutex_lock(&s->metrics.mu);
+        s->metrics.reloads_refused++;
+        pthread_mutex_unlock(&s->metrics.mu);
+        serve_log(s, "refused checkpoint %s: %s: %s (the previous model keeps serving)", s->path, rcc_strerror(st),
+                  why);
+        return;
+    }
+    s->have_refused = false;
+    pthread_mutex_lock(&s->metrics.mu);
+    s->metrics.reloads++;
+    pthread_mutex_unlock(&s->metrics.mu);
+    serve_log(s, "loaded checkpoint %s: step %ld, digest fnv1a64:%s", s->path, m->step, m->digest);
+    pthread_mutex_lock(&s->mu);
+    serve_model_free(s->pending); /* an older one not yet swapped in */
+    s->pending = m;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *watcher_main(void *arg)
+{
+    rcc_server *s = arg;
+    serve_file_id last;
+    pthread_mutex_lock(&s->mu);
+    last = s->model->id;
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->wmu);
+    while (!s->wquit) {
+        struct timespec until = deadline_in(s->o.poll_ms * 1e-3);
+        while (!s->wquit && pthread_cond_timedwait(&s->wcv, &s->wmu, &until) != ETIMEDOUT) {
+        }
+        if (s->wquit)
+            break;
+        pthread_mutex_unlock(&s->wmu);
+        serve_file_id id;
+        if (serve_file_identity(s->path, &id) && !serve_file_id_equal(&id, &last) &&
+            !(s->have_refused && serve_file_id_equal(&id, &s->refused))) {
+            try_reload(s, &id);
+            if (!s->have_refused || serve_file_id_equal(&id, &s->refused))
+                last = id;
+        }
+        pthread_mutex_lock(&s->wmu);
+    }
+    pthread_mutex_unlock(&s->wmu);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- start and stop */
+
+void serve_core_init(rcc_server *s)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->work, &ca);
+    pthread_cond_init(&s->wcv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->wmu, NULL);
+    pthread_mutex_init(&s->logmu, NULL);
+}
+
+void serve_core_destroy(rcc_server *s)
+{
+    pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->wcv);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->wmu);
+    pthread_mutex_destroy(&s->logmu);
+}
+
+rcc_status serve_core_start(rcc_server *s)
+{
+    if (pthread_create(&s->batcher, NULL, batcher_main, s) != 0)
+        return rcc_fail(RCC_ERR_NOMEM, "cannot start the batching thread");
+    s->batcher_started = true;
+    if (s->o.poll_ms > 0) {
+        if (pthread_create(&s->watcher, NULL, watcher_main, s) != 0)
+            return rcc_fail(RCC_ERR_NOMEM, "cannot start the checkpoint watcher");
+        s->watcher_started = true;
+    }
+    return RCC_OK;
+}
+
+void serve_core_stop(rcc_server *s)
+{
+    if (s->watcher_started) {
+        pthread_mutex_lock(&s->wmu);
+        s->wquit = true;
+        pthread_cond_signal(&s->wcv);
+        pthread_mutex_unlock(&s->wmu);
+        pthread_join(s->watcher, NULL);
+        s->watcher_started = false;
+    }
+    if (s->batcher_started) {
+        pthread_mutex_lock(&s->mu);
+        s->quit = true; /* the batcher answers what is queued, then ends */
+        pthread_cond_signal(&s->work);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->batcher, NULL);
+        s->batcher_started = false;
+    }
+}
