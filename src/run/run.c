@@ -29,9 +29,6 @@ double rcc_run_lr(const rcc_config *cfg, long step, int batches)
     return cfg->lr * 0.5 * (1.0 + cos(RCC_PI * (p < 1 ? p : 1)));
 }
 
-/* The output folder must exist (or be creatable), be writable and have room for a few
- * checkpoints: found out now, not after hours of training. Temporary files that interrupted
- * writes of `ckpt` left there are removed first. */
 /* Tells the caller (hooks->on_note) of a temporary file removed from the output folder. */
 static void note_removed(const char *file, void *user)
 {
@@ -43,6 +40,10 @@ static void note_removed(const char *file, void *user)
     }
 }
 
+/* The output folder must exist (or be creatable), be writable and have room for a few
+ * checkpoints: found out now, not after hours of training. Temporary files that interrupted
+ * writes of `ckpt` left there are removed first (and reported
+ * through hooks->on_note). */
 static rcc_status prepare_out_dir(const char *dir, const char *ckpt, size_t ckpt_bytes, const rcc_run_hooks *hooks)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
