@@ -160,8 +160,7 @@ rcc_status rcc_net_assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, f
     rcc_model *m = plan_for(n, d->n);
     int batch = d->n < m->batch ? d->n : m->batch;
     int K = n->mc.clusters, R = n->mc.rep_dim;
-    int idx[RCC_NET_BATCH], cl[RCC_NET_BATCH];
-    float cf[RCC_NET_BATCH];
+    int idx[RCC_NET_BATCH];
     rcc_aug_config aug;
     rcc_loader *l = NULL;
     rcc_status st = rcc_aug_preset(&aug, "paper"); /* unused in evaluation mode */
@@ -181,9 +180,8 @@ rcc_status rcc_net_assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, f
         collect(n, m, count, idx, cluster, confidence, h, probs);
         for (int i = 0; emit && i < count; i++) {
             const float *y = m->y.ptr + (size_t)i * K;
-            cl[i] = rcc_argmax(y, K);
-            cf[i] = y[cl[i]];
-            emit(idx[i], cl[i], cf[i], m->h.ptr + (size_t)i * R, user);
+            int best = rcc_argmax(y, K);
+            emit(idx[i], best, y[best], m->h.ptr + (size_t)i * R, user);
         }
     }
     rcc_loader_free(l);
