@@ -174,7 +174,9 @@ const char *rcc_metrics_term_key(int t);
 /* ------------------------------------------------------------------ inference */
 
 /* A trained network loaded from a checkpoint, ready to embed images and assign clusters. Loading
- * plans both its forward passes (one image, and batches of rcc_net_batch) and leaves the
+ * plans its forward passes for one image and for rcc_net_batch images; a pass over n images in
+ * between runs on plans for powers of two near n (each made on its first use, so that first pass
+ * takes longer), costing about n images, not a full batch. Loading leaves the
  * process's thread count alone: set it with rcc_set_threads (the training run's is
  * rcc_net_config(net)->threads). rcc_net_assign_data (rcc_data.h) runs it over a data set. */
 typedef struct rcc_net rcc_net;
@@ -183,7 +185,7 @@ rcc_status rcc_net_load(rcc_net **net, const char *checkpoint_path);
 void rcc_net_free(rcc_net *net);
 /* The configuration the network was trained with. */
 const rcc_config *rcc_net_config(const rcc_net *net);
-/* The images of one forward pass of the batch plan (more are done in several). */
+/* The images of the largest forward pass (more are done in several). */
 int rcc_net_batch(const rcc_net *net);
 /* n images, C×S×S each (C, S of the configuration), values in [0, 1]. Any output may be NULL:
  * cluster[n] (argmax of the cluster head), confidence[n] (its probability), h[n×rep_dim]

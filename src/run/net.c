@@ -1,8 +1,10 @@
 /* net.c — the one inference path of librcc (the public rcc_net API): a network in evaluation
  * mode (running batch-norm statistics, so every image is treated independently), loaded from a
- * checkpoint or wrapped around a training run's parameters. Two plans share the parameters, both
- * made when the network is: one for single images (lowest latency) and one for batches of
- * RCC_NET_BATCH. Everything that assigns images — evaluation during training, `rcc predict`,
+ * checkpoint or wrapped around a training run's parameters. Its plans share the parameters: the
+ * single-image and the batch plan (RCC_NET_BATCH) are made with the network; a loaded network
+ * also makes one per power of two between when a pass first needs it, so that a pass over n
+ * images runs on plans near n (a server's batches vary in size; padding 5 images to 64 cost the
+ * time of 64). A wrapped one, which always sees whole data sets, has the first two only. Everything that assigns images — evaluation during training, `rcc predict`,
  * `rcc embed`, `rcc reproduce`, a C program — goes through rcc_net_assign or rcc_net_assign_data. */
 #include <stdlib.h>
 #include <string.h>
@@ -16,26 +18,42 @@ struct rcc_net {
     rcc_model_config mc;
     rcc_params own;     /* the table of a loaded network */
     rcc_params *ps;     /* the table in use: &own, or a training run's */
-    rcc_model one, many;
-    bool have_one, have_many;
+    int nsizes;         /* the plans it may have, by batch size ascending; size[0] is 1 */
+    int size[RCC_NET_PLANS];
+    rcc_model plan[RCC_NET_PLANS];
+    bool planned[RCC_NET_PLANS];
 };
 
-/* Plans the single-image network and, when batch > 1, the batch network over n->ps; a table not
- * yet allocated is registered by the first plan and allocated (zeroed) before committing. */
-static rcc_status net_plan(rcc_net *n, int batch, bool allocate)
+static rcc_status plan_size(rcc_net *n, int i)
 {
-    rcc_status st = rcc_model_plan(&n->one, &n->mc, n->ps, 1, 1, false);
-    n->have_one = st == RCC_OK;
+    if (n->planned[i])
+        return RCC_OK;
+    rcc_status st = rcc_model_plan(&n->plan[i], &n->mc, n->ps, n->size[i], 1, false);
+    if (st != RCC_OK)
+        return st;
+    n->planned[i] = true;
+    return rcc_model_commit(&n->plan[i]);
+}
+
+/* The sizes: 1 and batch, and with ladder every power of two between; plans the single image and
+ * the batch now (a table not yet allocated is registered by the first plan and allocated, zeroed,
+ * before committing), the others when first used. */
+static rcc_status net_plan(rcc_net *n, int batch, bool ladder, bool allocate)
+{
+    n->size[0] = 1;
+    n->nsizes = 1;
+    for (int b = ladder ? 2 : batch; b < batch && n->nsizes < RCC_NET_PLANS - 1; b *= 2)
+        n->size[n->nsizes++] = b;
+    if (batch > 1)
+        n->size[n->nsizes++] = batch;
+    rcc_status st = rcc_model_plan(&n->plan[0], &n->mc, n->ps, 1, 1, false);
+    n->planned[0] = st == RCC_OK;
     if (st == RCC_OK && allocate)
         st = rcc_params_alloc(n->ps);
     if (st == RCC_OK)
-        st = rcc_model_commit(&n->one);
-    if (st == RCC_OK && batch > 1) {
-        st = rcc_model_plan(&n->many, &n->mc, n->ps, batch, 1, false);
-        n->have_many = st == RCC_OK;
-        if (st == RCC_OK)
-            st = rcc_model_commit(&n->many);
-    }
+        st = rcc_model_commit(&n->plan[0]);
+    if (st == RCC_OK && n->nsizes > 1)
+        st = plan_size(n, n->nsizes - 1);
     return st;
 }
 
@@ -54,7 +72,7 @@ rcc_status rcc_net_load(rcc_net **out, const char *path)
     }
     rcc_config_model(&n->cfg, &n->mc);
     n->ps = &n->own;
-    st = net_plan(n, RCC_NET_BATCH, true);
+    st = net_plan(n, RCC_NET_BATCH, true, true);
     if (st == RCC_OK)
         st = rcc_checkpoint_load_params(&f, path, n->ps, false);
     rcc_st_close(&f);
@@ -76,7 +94,7 @@ rcc_status rcc_net_wrap(rcc_net **out, const rcc_config *cfg, rcc_params *ps, in
     rcc_config_model(&n->cfg, &n->mc);
     n->ps = ps;
     int batch = max_images < RCC_NET_BATCH ? max_images : RCC_NET_BATCH;
-    rcc_status st = net_plan(n, batch, false);
+    rcc_status st = net_plan(n, batch, false, false);
     if (st != RCC_OK) {
         rcc_net_free(n);
         return st;
@@ -89,10 +107,9 @@ void rcc_net_free(rcc_net *n)
 {
     if (!n)
         return;
-    if (n->have_one)
-        rcc_model_free(&n->one);
-    if (n->have_many)
-        rcc_model_free(&n->many);
+    for (int i = 0; i < n->nsizes; i++)
+        if (n->planned[i])
+            rcc_model_free(&n->plan[i]);
     if (n->ps == &n->own)
         rcc_params_free(&n->own);
     free(n);
@@ -100,12 +117,21 @@ void rcc_net_free(rcc_net *n)
 
 const rcc_config *rcc_net_config(const rcc_net *n) { return &n->cfg; }
 
-int rcc_net_batch(const rcc_net *n) { return n->have_many ? n->many.batch : 1; }
+int rcc_net_batch(const rcc_net *n) { return n->size[n->nsizes - 1]; }
 
-/* The plan for `remaining` images: the single-image one for the last image, else the batch one. */
-static rcc_model *plan_for(rcc_net *n, int remaining)
+/* The plan for the next pass over `remaining` images (planned now if it is the first use of its
+ * size): the smallest that holds them all if it pads by at most a quarter of them, else the
+ * largest that they fill. */
+static rcc_status plan_for(rcc_net *n, int remaining, rcc_model **m)
 {
-    return remaining == 1 || !n->have_many ? &n->one : &n->many;
+    int fill = 0;
+    while (fill + 1 < n->nsizes && n->size[fill + 1] <= remaining)
+        fill++;
+    int i = fill;
+    if (n->size[fill] != remaining && fill + 1 < n->nsizes && 4 * (n->size[fill + 1] - remaining) <= remaining)
+        i = fill + 1;
+    *m = &n->plan[i];
+    return plan_size(n, i);
 }
 
 /* Copies the answers for rows [0, b) of m's last forward pass to the images index[0..b). */
@@ -136,7 +162,8 @@ rcc_status rcc_net_assign(rcc_net *n, const float *images, int count, int *clust
     size_t per = (size_t)n->mc.in_channels * n->mc.image_size * n->mc.image_size;
     int index[RCC_NET_BATCH];
     for (int i0 = 0; i0 < count;) {
-        rcc_model *m = plan_for(n, count - i0);
+        rcc_model *m;
+        RCC_TRY(plan_for(n, count - i0, &m));
         int b = count - i0 < m->batch ? count - i0 : m->batch;
         memcpy(m->input.ptr, images + (size_t)i0 * per, sizeof(float) * per * (size_t)b);
         if (b < m->batch) /* rows are independent in evaluation mode: pad with zeros */
@@ -157,7 +184,8 @@ rcc_status rcc_net_assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, f
         return rcc_fail(RCC_ERR_ARG, "the model takes %d-channel images, the data has %d", n->mc.in_channels, d->c);
     if (d->n <= 0)
         return RCC_OK;
-    rcc_model *m = plan_for(n, d->n);
+    rcc_model *m;
+    RCC_TRY(plan_for(n, d->n < rcc_net_batch(n) ? d->n : rcc_net_batch(n), &m));
     int batch = d->n < m->batch ? d->n : m->batch;
     int K = n->mc.clusters, R = n->mc.rep_dim;
     int idx[RCC_NET_BATCH];

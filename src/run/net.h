@@ -9,6 +9,8 @@
 
 /* The batch plan's size: the largest forward pass of an inference network. */
 #define RCC_NET_BATCH 64
+/* Plans of a loaded network at most: 1, 2, 4, ..., RCC_NET_BATCH. */
+#define RCC_NET_PLANS 8
 
 /* A network over ps (planned for cfg; not copied, not freed by rcc_net_free), for data sets of up
  * to max_images images at a time (its batch plan is min(max_images, RCC_NET_BATCH)). */
