@@ -51,7 +51,7 @@ int cmd_serve(int argc, char **argv)
         {"listen", 'l', OPT_STR, &listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free one)"},
         {"token", 0, OPT_STR, &token, "require \"Authorization: Bearer TOKEN\" on every request but /healthz"},
         {"max-batch", 0, OPT_INT, &o.max_batch, "images of one forward pass at most (default 64)"},
-        {"max-wait-ms", 0, OPT_FLOAT, &max_wait, "how long a batch waits for requests being received (default 1)"},
+        {"max-wait-ms", 0, OPT_FLOAT, &max_wait, "how long a batch waits for the requests of clients sending (default 5)"},
         {"max-body-kib", 0, OPT_INT, &max_body_kib, "largest request body in KiB (default 8192)"},
         {"max-images", 0, OPT_INT, &o.max_images, "images in one request at most (default 256)"},
         {"max-side", 0, OPT_INT, &o.max_side, "largest image side in pixels (default 4096)"},
@@ -103,23 +103,19 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    rcc_config cfg;
-    rcc_progress prog;
-    rcc_status st = rcc_checkpoint_info(o.checkpoint, &cfg, &prog);
+    /* no rcc_set_threads here: the server's compute threads are its own (rcc_serve.h) */
+    o.threads = threads;
+    rcc_server *s;
+    rcc_status st = rcc_serve_start(&s, &o);
     if (st == RCC_OK) {
-        rcc_set_threads(threads > 0 ? threads : cfg.threads);
-        rcc_server *s;
-        st = rcc_serve_start(&s, &o);
-        if (st == RCC_OK) {
-            /* one line a script can read the port from */
-            printf("rcc serve: listening on http://%s:%d (model %s)\n", host, rcc_serve_port(s), o.checkpoint);
-            fflush(stdout);
-            int sig = 0;
-            sigwait(&stop, &sig);
-            fprintf(stderr, "rcc serve: %s: draining requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-            rcc_serve_stop(s, drain);
-            return 0;
-        }
+        /* one line a script can read the port from */
+        printf("rcc serve: listening on http://%s:%d (model %s)\n", host, rcc_serve_port(s), o.checkpoint);
+        fflush(stdout);
+        int sig = 0;
+        sigwait(&stop, &sig);
+        fprintf(stderr, "rcc serve: %s: draining requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        rcc_serve_stop(s, drain);
+        return 0;
     }
     fprintf(stderr, "rcc serve: %s: %s\n", rcc_strerror(st), rcc_last_error());
     return 1;

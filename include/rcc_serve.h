@@ -19,13 +19,14 @@ typedef struct {
     int port;                /* 0: an ephemeral port (rcc_serve_port tells which) */
     const char *token;       /* non-NULL: every request needs "Authorization: Bearer TOKEN" */
     int max_batch;           /* images of one forward pass at most (default 64) */
-    double max_wait_ms;      /* how long the first request of a batch waits for others (default 1) */
+    double max_wait_ms;      /* how long a batch waits for clients sending (default 5) */
     size_t max_body;         /* bytes of one request body (default 8 MiB) */
     int max_images;          /* images of one request (default 256) */
     int max_side;            /* pixels per image side (default 4096) */
     int timeout_s;           /* an idle or stalled connection is closed after this (default 10) */
     int max_connections;     /* connections at once (default 128) */
     int poll_ms;             /* how often the checkpoint file is looked at (default 500; 0: never) */
+    int threads;             /* compute threads (default 0: the training run's, from the checkpoint) */
     /* Lines for a log (a reload, a refused checkpoint): called from the server's threads, one
      * call at a time. NULL: silent. */
     void (*on_log)(const char *line, void *user);
@@ -36,8 +37,8 @@ typedef struct rcc_server rcc_server;
 
 /* The defaults above (checkpoint NULL). */
 void rcc_serve_defaults(rcc_serve_options *o);
-/* Loads and validates the checkpoint, binds the address and starts serving. The caller sets the
- * compute threads (rcc_set_threads) before. */
+/* Loads and validates the checkpoint, binds the address and starts serving. The server's compute
+ * threads are its own (o->threads; rcc_set_threads in the caller does not reach them). */
 rcc_status rcc_serve_start(rcc_server **s, const rcc_serve_options *o);
 /* The port bound (the ephemeral one when port was 0). */
 int rcc_serve_port(const rcc_server *s);

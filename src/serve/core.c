@@ -2,7 +2,8 @@
  * queued requests, whole, up to max_batch images (a request larger than that runs alone), runs
  * them as one forward pass and wakes each request with its answer; before each batch it swaps in
  * the model the watcher validated, so a request is answered by one model from start to end. The
- * watcher looks at the checkpoint file every poll_ms and loads a replaced one in the background. */
+ * watcher looks at the checkpoint file every poll_ms and loads a replaced one in the background,
+ * on a thread that ends with the load (see serve_internal.h on threads). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,6 +48,52 @@ void serve_arriving(rcc_server *s, int delta)
     pthread_mutex_lock(&s->mu);
     s->arriving += delta;
     pthread_mutex_unlock(&s->mu);
+}
+
+/* ---------------------------------------------------------------- clients */
+
+void serve_client_open(rcc_server *s, serve_client *c)
+{
+    pthread_mutex_lock(&s->mu);
+    c->busy = false;
+    c->last = -1e9;
+    c->prev = NULL;
+    c->next = s->clients;
+    if (s->clients)
+        s->clients->prev = c;
+    s->clients = c;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void serve_client_close(rcc_server *s, serve_client *c)
+{
+    pthread_mutex_lock(&s->mu);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void serve_client_busy(rcc_server *s, serve_client *c, bool busy)
+{
+    double t = busy ? 0 : serve_now();
+    pthread_mutex_lock(&s->mu);
+    c->busy = busy;
+    if (!busy)
+        c->last = t;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Clients sending now: busy, or answered within the window (under mu). */
+static int sending_clients(const rcc_server *s, double now)
+{
+    int n = 0;
+    for (const serve_client *c = s->clients; c; c = c->next)
+        n += c->busy || now - c->last < SERVE_CLIENT_WINDOW_S;
+    return n;
 }
 
 /* ---------------------------------------------------------------- jobs */
@@ -150,18 +197,22 @@ static void run_batch(rcc_server *s, serve_model *m, serve_job *jobs, int n)
     free(h);
 }
 
-static int queued_images(const rcc_server *s)
-{
-    int n = 0;
-    for (const serve_job *j = s->head; j; j = j->next)
-        n += j->n;
-    return n;
-}
-
 static void *batcher_main(void *arg)
 {
     rcc_server *s = arg;
+    rcc_set_threads(s->threads);
+    serve_model *first_model = NULL;
+    rcc_status st = serve_model_load(s->path, 0, 0, &first_model);
     pthread_mutex_lock(&s->mu);
+    s->model = first_model;
+    s->start_st = st;
+    snprintf(s->start_err, sizeof s->start_err, "%s", st == RCC_OK ? "" : rcc_last_error());
+    s->started = true;
+    pthread_cond_broadcast(&s->work);
+    if (st != RCC_OK) {
+        pthread_mutex_unlock(&s->mu);
+        return NULL;
+    }
     for (;;) {
         while (!s->head && !s->pending && !s->quit)
             pthread_cond_wait(&s->work, &s->mu);
@@ -176,12 +227,20 @@ static void *batcher_main(void *arg)
         }
         if (!s->head && s->quit)
             break;
-        /* Wait for the requests being received, up to max_wait_ms after the first one queued:
-         * one client alone never waits. */
+        /* Wait, up to max_wait_ms, for the requests being received and for one from each client
+         * that has been sending (its next request is on its way): a batch fills with them, and one
+         * client alone never waits. */
         struct timespec until = deadline_in(s->o.max_wait_ms * 1e-3);
-        while (s->arriving > 0 && queued_images(s) < s->o.max_batch && !s->quit)
+        int expect = sending_clients(s, serve_now());
+        for (;;) {
+            int requests = 0, images = 0;
+            for (const serve_job *j = s->head; j; j = j->next)
+                requests++, images += j->n;
+            if (s->quit || images >= s->o.max_batch || (s->arriving == 0 && requests >= expect))
+                break;
             if (pthread_cond_timedwait(&s->work, &s->mu, &until) == ETIMEDOUT)
                 break;
+        }
         serve_job *first = s->head, *last = first;
         int n = first->n;
         while (last->next && n + last->next->n <= s->o.max_batch) {
@@ -203,13 +262,37 @@ static void *batcher_main(void *arg)
 
 /* ---------------------------------------------------------------- the watcher */
 
+typedef struct {
+    rcc_server *s;
+    serve_model *m;
+    rcc_status st;
+    char why[512];
+} reload_job;
+
+static void *reload_main(void *arg)
+{
+    reload_job *r = arg;
+    rcc_set_threads(r->s->threads);
+    r->st = serve_model_load(r->s->path, r->s->c, r->s->s, &r->m);
+    if (r->st != RCC_OK)
+        snprintf(r->why, sizeof r->why, "%s", rcc_last_error());
+    return NULL;
+}
+
 static void try_reload(rcc_server *s, const serve_file_id *id)
 {
-    serve_model *m = NULL;
-    rcc_status st = serve_model_load(s->path, s->c, s->s, &m);
+    reload_job r = {s, NULL, RCC_OK, ""};
+    pthread_t t;
+    if (pthread_create(&t, NULL, reload_main, &r) == 0) {
+        pthread_join(t, NULL);
+    } else {
+        r.st = RCC_ERR_NOMEM;
+        snprintf(r.why, sizeof r.why, "cannot start a thread to load it");
+    }
+    serve_model *m = r.m;
+    rcc_status st = r.st;
     if (st != RCC_OK) {
-        char why[600];
-        snprintf(why, sizeof why, "%s", rcc_last_error());
+        const char *why = r.why;
         serve_file_id now;
         if (serve_file_identity(s->path, &now) && !serve_file_id_equal(&now, id))
             return; /* replaced again while loading: look at the newer one next time */
@@ -291,6 +374,17 @@ rcc_status serve_core_start(rcc_server *s)
     if (pthread_create(&s->batcher, NULL, batcher_main, s) != 0)
         return rcc_fail(RCC_ERR_NOMEM, "cannot start the batching thread");
     s->batcher_started = true;
+    pthread_mutex_lock(&s->mu);
+    while (!s->started)
+        pthread_cond_wait(&s->work, &s->mu);
+    rcc_status st = s->start_st;
+    if (st == RCC_OK) {
+        s->c = s->model->c;
+        s->s = s->model->s;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (st != RCC_OK)
+        return rcc_fail(st, "%s", s->start_err);
     if (s->o.poll_ms > 0) {
         if (pthread_create(&s->watcher, NULL, watcher_main, s) != 0)
             return rcc_fail(RCC_ERR_NOMEM, "cannot start the checkpoint watcher");

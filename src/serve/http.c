@@ -21,6 +21,7 @@ typedef struct {
 /* One request on a connection, from its headers to its completion. */
 typedef struct {
     serve_route r;
+    serve_client *client; /* its connection */
     double t0;
     bool arriving;     /* counted in s->arriving, not yet handed to serve_answer */
     bool responded;
@@ -136,6 +137,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (q->r.body == BODY_IMAGE || q->r.body == BODY_MULTIPART) {
             serve_arriving(s, 1);
             q->arriving = true;
+            const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+            q->client = ci ? ci->socket_context : NULL;
+            if (q->client)
+                serve_client_busy(s, q->client, true);
         }
         if (q->r.body == BODY_MULTIPART) {
             q->pp = MHD_create_post_processor(c, 65536, part_data, q);
@@ -211,6 +216,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum M
     }
     if (q->arriving)
         serve_arriving(s, -1);
+    if (q->client)
+        serve_client_busy(s, q->client, false);
     if (q->pp)
         MHD_destroy_post_processor(q->pp);
     for (int i = 0; i < q->nparts; i++)
@@ -222,6 +229,23 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum M
     pthread_mutex_lock(&s->mu);
     s->active--;
     pthread_mutex_unlock(&s->mu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    rcc_server *s = cls;
+    (void)c;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        serve_client *client = calloc(1, sizeof *client);
+        if (client) /* without one, the connection is simply not counted by the batcher */
+            serve_client_open(s, client);
+        *socket_context = client;
+    } else if (*socket_context) {
+        serve_client_close(s, *socket_context);
+        free(*socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -252,10 +276,11 @@ rcc_status rcc_serve_start(rcc_server **out, const rcc_serve_options *o)
         return created;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-                                 (unsigned)o->max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned)o->timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                                 on_connection, s, MHD_OPTION_END);
     if (!s->daemon) {
         rcc_status st = rcc_fail(RCC_ERR_IO, "rcc_serve: cannot listen on %s:%d (in use, or not an address of "
                                              "this machine?)", host, o->port);

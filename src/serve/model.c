@@ -60,30 +60,36 @@ void serve_model_free(serve_model *m)
     free(m);
 }
 
-/* One image of mid-gray through the network: the answer must be a cluster in range, a
- * probability and finite features on the sphere. */
+/* Images of mid-gray through the network, in passes of 1, 2, 4, ... up to its batch (so every
+ * plan a batch may use is made now, not while a request waits): every answer must be a cluster
+ * in range, a probability and finite features on the sphere. */
 static rcc_status trial_pass(serve_model *m, const char *path)
 {
     size_t px = (size_t)m->c * m->s * m->s;
-    float *img = malloc(px * sizeof *img), *h = malloc((size_t)m->r * sizeof *h);
-    float *probs = malloc((size_t)m->k * sizeof *probs);
-    rcc_status st = img && h && probs ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "trial pass");
-    int cluster = -1;
-    float conf = NAN;
-    for (size_t i = 0; st == RCC_OK && i < px; i++)
+    int most = rcc_net_batch(m->net);
+    float *img = malloc((size_t)most * px * sizeof *img), *h = malloc((size_t)most * m->r * sizeof *h);
+    float *probs = malloc((size_t)most * m->k * sizeof *probs), *conf = malloc((size_t)most * sizeof *conf);
+    int *cluster = malloc((size_t)most * sizeof *cluster);
+    rcc_status st = img && h && probs && conf && cluster ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "trial pass");
+    for (size_t i = 0; st == RCC_OK && i < (size_t)most * px; i++)
         img[i] = 0.5f;
-    if (st == RCC_OK)
-        st = rcc_net_assign(m->net, img, 1, &cluster, &conf, h, probs);
-    bool finite = st == RCC_OK && isfinite(conf) && conf >= 0 && conf <= 1.0001f && cluster >= 0 && cluster < m->k;
-    for (int i = 0; finite && i < m->r; i++)
-        finite = isfinite(h[i]);
-    for (int i = 0; finite && i < m->k; i++)
-        finite = isfinite(probs[i]);
+    bool finite = true;
+    for (int n = 1; st == RCC_OK && finite && n <= most; n = n * 2 > most && n < most ? most : n * 2) {
+        st = rcc_net_assign(m->net, img, n, cluster, conf, h, probs);
+        for (int i = 0; st == RCC_OK && finite && i < n; i++)
+            finite = isfinite(conf[i]) && conf[i] >= 0 && conf[i] <= 1.0001f && cluster[i] >= 0 && cluster[i] < m->k;
+        for (size_t i = 0; st == RCC_OK && finite && i < (size_t)n * m->r; i++)
+            finite = isfinite(h[i]);
+        for (size_t i = 0; st == RCC_OK && finite && i < (size_t)n * m->k; i++)
+            finite = isfinite(probs[i]);
+    }
     if (st == RCC_OK && !finite)
         st = rcc_fail(RCC_ERR_NUMERIC, "%s: a trial forward pass gives no finite answer (corrupt weights?)", path);
     free(img);
     free(h);
     free(probs);
+    free(conf);
+    free(cluster);
     return st;
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "rcc_data.h"
+#include "rcc_run.h"
 #include "serve_internal.h"
 
 void rcc_serve_defaults(rcc_serve_options *o)
@@ -16,7 +17,8 @@ void rcc_serve_defaults(rcc_serve_options *o)
     memset(o, 0, sizeof *o);
     o->host = "127.0.0.1";
     o->max_batch = 64;
-    o->max_wait_ms = 1;
+    o->max_wait_ms = 5;
+    o->threads = 0;
     o->max_body = (size_t)8 << 20;
     o->max_images = 256;
     o->max_side = 4096;
@@ -310,12 +312,13 @@ rcc_status serve_server_create(rcc_server **out, const rcc_serve_options *o)
     serve_metrics_init(&s->metrics);
     serve_core_init(s);
     rcc_status st = s->path && (!o->token || s->token) ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "server");
-    if (st == RCC_OK)
-        st = serve_model_load(s->path, 0, 0, &s->model);
+    rcc_config cfg;
+    rcc_progress pr;
+    if (st == RCC_OK && o->threads <= 0)
+        st = rcc_checkpoint_info(s->path, &cfg, &pr);
     if (st == RCC_OK) {
-        s->c = s->model->c;
-        s->s = s->model->s;
-        st = serve_core_start(s);
+        s->threads = o->threads > 0 ? o->threads : cfg.threads > 0 ? cfg.threads : rcc_get_threads();
+        st = serve_core_start(s); /* the batcher loads the model */
     }
     if (st != RCC_OK) {
         rcc_serve_stop(s, 0);
