@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "rcc.h"
 #include "rcc_data.h"
+#include "rcc_run.h"
 
 /* Returns the status of expr from the calling function unless it is RCC_OK. */
 #define CLI_TRY(expr)                       \
@@ -59,6 +60,9 @@ struct rcc_dist *cli_dist(void);
  * Off: the default (a signal ends the process). */
 void cli_catch_stop(bool on);
 volatile sig_atomic_t *cli_stop_flag(void);
+
+/* `rcc train --follow/--stream` (cli/train_stream.c): runs rcc_run_stream with progress; the exit code. */
+int cli_train_stream(const rcc_config *c, const rcc_stream_options *so, const char *out, const char *resume);
 
 /* A duration as H:MM:SS, or as MM:SS under an hour unless always_hours. */
 void cli_fmt_duration(char *buf, size_t n, double seconds, bool always_hours);

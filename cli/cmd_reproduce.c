@@ -65,7 +65,7 @@ static rcc_status train_one(const plan *p, run_result *r)
         fprintf(stderr, "  %s: resuming at epoch %d, batch %d\n", r->dir, pr.epoch + 1, pr.batch_in_epoch);
     }
     snprintf(r->conv, sizeof r->conv, "%s", c.conv);
-    rcc_run_hooks hooks = {NULL, on_epoch, r, cli_stop_flag(), NULL, cli_print_note};
+    rcc_run_hooks hooks = {NULL, on_epoch, r, cli_stop_flag(), NULL, cli_print_note, NULL};
     return rcc_run_train(&c, p->data, r->dir, resume ? ckpt : NULL, &hooks);
 }
 

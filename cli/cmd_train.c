@@ -72,7 +72,12 @@ int cmd_train(int argc, char **argv)
     }
     cli_strs data = {0}, labels = {0};
     int seed = (int)c.seed;
-    bool sync_bn = false;
+    bool sync_bn = false, stream = false;
+    rcc_stream_options so;
+    rcc_stream_defaults(&so);
+    const char *follow = NULL;
+    int max_steps = 0;
+    float save_seconds = (float)so.save_seconds, retry_seconds = (float)so.retry_seconds;
     const cli_opt opts[] = {
         {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, or a folder of PNG/JPEG (repeat to concatenate)"},
         {"labels", 'l', OPT_STRS, &labels, "IDX label file for each --data (optional: only for ACC/NMI/ARI)"},
@@ -108,6 +113,16 @@ int cmd_train(int argc, char **argv)
         {"eval-every", 0, OPT_INT, &c.eval_every, "epochs between evaluations when labels are given"},
         {"save-every", 0, OPT_INT, &c.save_every, "epochs between checkpoints"},
         {"sync-bn", 0, OPT_FLAG, &sync_bn, "under mpirun: batch-norm statistics over all processes (default: per process)"},
+        {"follow", 0, OPT_STR, &follow, "learn from a stream: new PNG/JPEG files in this folder and below (docs/online.md)"},
+        {"stream", 0, OPT_FLAG, &stream, "learn from a stream: image paths on stdin, one per line"},
+        {"pool", 0, OPT_INT, &so.pool, "stream: reservoir sample of every image seen, images"},
+        {"recent", 0, OPT_INT, &so.recent, "stream: newest images held besides"},
+        {"probe", 0, OPT_INT, &so.probe, "stream: first images seen, the fixed sample of the drift records"},
+        {"max-steps", 0, OPT_INT, &max_steps, "stream: stop after this many steps (0: when stopped)"},
+        {"save-steps", 0, OPT_INT, &so.save_steps, "stream: a checkpoint and drift record every N steps ..."},
+        {"save-seconds", 0, OPT_FLOAT, &save_seconds, "stream: ... or every S seconds"},
+        {"retries", 0, OPT_INT, &so.retries, "stream: attempts at a file that does not decode before skipping it"},
+        {"retry-seconds", 0, OPT_FLOAT, &retry_seconds, "stream: seconds between two attempts at a file"},
         {0},
     };
     const char *summary = "Train an RCC model: cluster images without labels. Writes OUT/checkpoint.safetensors and "
@@ -131,7 +146,15 @@ int cmd_train(int argc, char **argv)
     int r = cli_parse("train", summary, opts, argc, argv);
     if (r)
         return r > 0 ? 0 : 2;
-    if (!data.n) {
+    if ((follow || stream) && data.n) {
+        fprintf(stderr, "rcc train: --data is for a fixed data set; --follow and --stream take images as they come\n");
+        return 2;
+    }
+    if (follow && stream) {
+        fprintf(stderr, "rcc train: --follow DIR or --stream, not both\n");
+        return 2;
+    }
+    if (!data.n && !follow && !stream) {
         fprintf(stderr, "rcc train: --data is required (see 'rcc train --help')\n");
         return 2;
     }
@@ -167,6 +190,18 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
         return 2;
     }
+    if (follow || stream) {
+        if (max_steps < 0) {
+            fprintf(stderr, "rcc train: --max-steps must be >= 0\n");
+            return 2;
+        }
+        so.follow_dir = follow;
+        so.lines_fd = stream ? 0 : -1;
+        so.max_steps = max_steps;
+        so.save_seconds = save_seconds;
+        so.retry_seconds = retry_seconds;
+        return cli_train_stream(&c, &so, out, resume ? ckpt : NULL);
+    }
 
     rcc_dataset d;
     st = rcc_dataset_load(&d, data.v, data.n, labels.n ? labels.v : NULL);
@@ -188,7 +223,7 @@ int cmd_train(int argc, char **argv)
     if (dist->size > 1 && root)
         fprintf(stderr, "data-parallel: %d processes, %d images per view each, batch-norm statistics %s\n",
                 dist->size, c.batch / dist->size, sync_bn ? "over all processes" : "per process");
-    rcc_run_hooks hooks = {root ? on_step : NULL, root ? on_epoch : NULL, &p, cli_stop_flag(), dist, cli_print_note};
+    rcc_run_hooks hooks = {root ? on_step : NULL, root ? on_epoch : NULL, &p, cli_stop_flag(), dist, cli_print_note, NULL};
     cli_catch_stop(true);
     double t0 = rcc_now();
     st = rcc_run_train(&c, &d, out, resume ? ckpt : NULL, &hooks);

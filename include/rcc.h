@@ -138,6 +138,7 @@ typedef enum {
     RCC_METRICS_STEP,  /* "kind":"step": one optimizer step (epoch, batch, step, lr, the loss terms) */
     RCC_METRICS_EPOCH, /* "kind":"epoch": the epoch's mean loss terms, seconds, empty, largest */
     RCC_METRICS_EVAL,  /* "kind":"eval": acc, nmi, ari after an epoch */
+    RCC_METRICS_DRIFT, /* "kind":"drift": a streaming run's checkpoint (rcc_run_stream, docs/online.md) */
     RCC_METRICS_OTHER  /* no "kind", or another one (a file written by another program) */
 } rcc_metrics_kind;
 
@@ -154,6 +155,10 @@ typedef struct {
     double seconds;               /* duration of the epoch */
     double empty, largest;        /* clusters that received nothing, fraction in the largest */
     double acc, nmi, ari;
+    /* drift: images seen, held in the pool, skipped; mean confidence of the recent images; the
+     * share of the probe sample that changed cluster since the previous checkpoint and the ARI
+     * between the two assignments */
+    double seen, pool, skipped, recent_confidence, probe_moved, probe_ari;
 } rcc_metrics_record;
 
 typedef struct {

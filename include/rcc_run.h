@@ -90,6 +90,8 @@ void rcc_dist_abort(const rcc_dist *d, int code);
 
 /* ------------------------------------------------------------------ the run */
 
+struct rcc_drift_event;
+
 typedef struct {
     void (*on_step)(const rcc_step_event *e, void *user);
     void (*on_epoch)(const rcc_epoch_event *e, void *user);
@@ -102,6 +104,8 @@ typedef struct {
     /* Something the run did quietly that its user should hear of (a stale temporary file removed
      * from the output folder): a sentence, for the caller to show or log (may be NULL). */
     void (*on_note)(const char *message, void *user);
+    /* A streaming run's checkpoint and its drift record (rcc_run_stream; may be NULL). */
+    void (*on_drift)(const struct rcc_drift_event *e, void *user);
 } rcc_run_hooks;
 
 /* Trains on `data` and writes out_dir/checkpoint.safetensors and out_dir/metrics.jsonl.
@@ -110,6 +114,49 @@ typedef struct {
  * and conv may differ). hooks may be NULL. */
 rcc_status rcc_run_train(const rcc_config *cfg, const rcc_dataset *data, const char *out_dir, const char *resume_from,
                          const rcc_run_hooks *hooks);
+
+/* ------------------------------------------------------------------ learning from a stream */
+
+/* A training run that never has to stop (docs/online.md): image files arrive from a followed
+ * folder or as paths on a descriptor, enter a bounded pool (a reservoir sample over everything
+ * seen plus the newest images), and every step draws its batch from the pool. */
+typedef struct {
+    const char *follow_dir; /* new PNG/JPEG files in this folder and below it (inotify, after a scan) */
+    int lines_fd;           /* >= 0 (and no follow_dir): image paths, one per line, from this descriptor */
+    int pool;               /* reservoir images (default 5000) */
+    int recent;             /* the newest images, held besides (default 1000) */
+    int probe;              /* the first images seen: the fixed sample of the drift records (default 500) */
+    long max_steps;         /* stop (saving) once the run has taken this many steps (0: never) */
+    int save_steps;         /* a checkpoint and drift record every this many steps (default 100) ... */
+    double save_seconds;    /* ... or this many seconds, whichever comes first (default 60) */
+    int retries;            /* attempts at a file that does not read or decode (default 5) ... */
+    double retry_seconds;   /* ... this far apart (default 2); then it is skipped and counted */
+    int warmup_steps;       /* linear learning-rate warm-up, then cfg->lr constant (default 100) */
+} rcc_stream_options;
+
+typedef struct rcc_drift_event {
+    long step;
+    long seen, skipped;        /* images taken in, files given up on (since the run began) */
+    int pool;                  /* images held */
+    const long *recent_sizes;  /* K: cluster sizes of the recent images (their evaluation views) */
+    int clusters;
+    double recent_confidence;  /* their mean confidence */
+    int probe;                 /* probe images */
+    double probe_moved;        /* share of the probe that changed cluster since the last record (NaN: first) */
+    double probe_ari;          /* ARI between the two assignments (NaN: first) */
+    bool saved;                /* the checkpoint was written */
+} rcc_drift_event;
+
+void rcc_stream_defaults(rcc_stream_options *o);
+
+/* Trains from a stream into out_dir (checkpoint.safetensors, metrics.jsonl with step and drift
+ * lines, stream.json, seen.txt, skipped.txt) until hooks->stop (saves; RCC_ERR_INTERRUPTED) or
+ * o->max_steps (saves; RCC_OK). cfg->in_channels 0: taken from the first image (gray when its
+ * three planes are equal). With resume_from (the run's checkpoint; cfg must be its configuration)
+ * the run continues at its step: files seen before refill the pool without counting again. One
+ * process only. */
+rcc_status rcc_run_stream(const rcc_config *cfg, const rcc_stream_options *o, const char *out_dir,
+                          const char *resume_from, const rcc_run_hooks *hooks);
 
 /* ------------------------------------------------------------------ scoring a trained network */
 

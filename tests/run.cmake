@@ -1,4 +1,4 @@
-list(APPEND RCC_TESTS test_run test_net)
+list(APPEND RCC_TESTS test_run test_net test_stream)
 add_test(NAME test_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_cli.sh $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA})
 set_tests_properties(test_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 if(NOT RCC_SANITIZE) # a sanitized librcc.a needs the sanitizer flags to link
@@ -26,4 +26,8 @@ if(TARGET rcc_serve)
   add_test(NAME test_serve COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_serve.sh $<TARGET_FILE:rcc-cli>
            $<TARGET_FILE:serve_png> ${RCC_SHARED_DATA})
   set_tests_properties(test_serve PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+  # rcc train --follow / --stream with files arriving, a kill and resume, rcc serve following it
+  add_test(NAME test_stream_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_stream.sh $<TARGET_FILE:rcc-cli>
+           $<TARGET_FILE:serve_png> ${RCC_SHARED_DATA})
+  set_tests_properties(test_stream_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 endif()

@@ -117,7 +117,7 @@ int main(void)
     rcc_dataset train;
     random_data(&train, 48, 3);
     run_log log = {-1, 0, ""};
-    rcc_run_hooks hooks = {NULL, on_epoch, &log, NULL, NULL, on_note};
+    rcc_run_hooks hooks = {NULL, on_epoch, &log, NULL, NULL, on_note, NULL};
     CHECK_OK(rcc_run_train(&c, &train, out, NULL, &hooks));
     CHECK(log.notes == 1 && strstr(log.last_note, stale) && strstr(log.last_note, "interrupted checkpoint write"),
           "the stale temporary file is reported to the caller (%d notes: '%s')", log.notes, log.last_note);

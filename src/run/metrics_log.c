@@ -45,6 +45,29 @@ void rcc_metrics_write_eval(FILE *f, int epoch, long step, double acc, double nm
             acc, nmi, ari);
 }
 
+static void number_or_null(FILE *f, const char *key, double v)
+{
+    if (isnan(v))
+        fprintf(f, ",\"%s\":null", key);
+    else
+        fprintf(f, ",\"%s\":%.6f", key, v);
+}
+
+void rcc_metrics_write_drift(FILE *f, long step, long seen, int pool, long skipped, const long *recent_sizes, int k,
+                             double recent_confidence, int probe, double probe_moved, double probe_ari)
+{
+    fprintf(f, "{\"kind\":\"drift\",\"step\":%ld,\"seen\":%ld,\"pool\":%d,\"skipped\":%ld,\"recent_sizes\":[", step,
+            seen, pool, skipped);
+    for (int i = 0; i < k; i++)
+        fprintf(f, "%s%ld", i ? "," : "", recent_sizes[i]);
+    fputc(']', f);
+    number_or_null(f, "recent_confidence", recent_confidence);
+    fprintf(f, ",\"probe\":%d", probe);
+    number_or_null(f, "probe_moved", probe_moved);
+    number_or_null(f, "probe_ari", probe_ari);
+    fputs("}\n", f);
+}
+
 /* ---------------------------------------------------------------- reading */
 
 static double number(const cJSON *o, const char *key)
@@ -66,6 +89,7 @@ static bool parse_line(const char *line, rcc_metrics_record *r)
     r->kind = strcmp(k, "step") == 0    ? RCC_METRICS_STEP
               : strcmp(k, "epoch") == 0 ? RCC_METRICS_EPOCH
               : strcmp(k, "eval") == 0  ? RCC_METRICS_EVAL
+              : strcmp(k, "drift") == 0 ? RCC_METRICS_DRIFT
                                         : RCC_METRICS_OTHER;
     r->line = 0;
     r->epoch = number(o, "epoch");
@@ -80,6 +104,12 @@ static bool parse_line(const char *line, rcc_metrics_record *r)
     r->acc = number(o, "acc");
     r->nmi = number(o, "nmi");
     r->ari = number(o, "ari");
+    r->seen = number(o, "seen");
+    r->pool = number(o, "pool");
+    r->skipped = number(o, "skipped");
+    r->recent_confidence = number(o, "recent_confidence");
+    r->probe_moved = number(o, "probe_moved");
+    r->probe_ari = number(o, "probe_ari");
     cJSON_Delete(o);
     return true;
 }

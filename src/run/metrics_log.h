@@ -16,6 +16,9 @@ void rcc_metrics_write_step(FILE *f, int epoch, int batch, long step, double lr,
 void rcc_metrics_write_epoch(FILE *f, int epoch, long step, const rcc_loss_terms *mean, double seconds, int empty,
                              double largest, const long *sizes, int k);
 void rcc_metrics_write_eval(FILE *f, int epoch, long step, double acc, double nmi, double ari);
+/* A streaming run's drift record; probe_moved and probe_ari are written as null when NaN. */
+void rcc_metrics_write_drift(FILE *f, long step, long seen, int pool, long skipped, const long *recent_sizes, int k,
+                             double recent_confidence, int probe, double probe_moved, double probe_ari);
 
 /* On resume: keeps, byte for byte, only the lines of steps up to `step` (a checkpoint's), by
  * rewriting the file through path.tmp. A missing file is no error. */

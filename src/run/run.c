@@ -44,7 +44,7 @@ static void note_removed(const char *file, void *user)
  * checkpoints: found out now, not after hours of training. Temporary files that interrupted
  * writes of `ckpt` left there are removed first (and reported
  * through hooks->on_note). */
-static rcc_status prepare_out_dir(const char *dir, const char *ckpt, size_t ckpt_bytes, const rcc_run_hooks *hooks)
+rcc_status rcc_run_prepare_out_dir(const char *dir, const char *ckpt, size_t ckpt_bytes, const rcc_run_hooks *hooks)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return rcc_fail(RCC_ERR_IO, "%s: cannot create the output folder (%s)", dir, strerror(errno));
@@ -294,7 +294,7 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     if (st == RCC_OK)
         st = rcc_path_join(s.ckpt, sizeof s.ckpt, out_dir, "checkpoint.safetensors");
     if (st == RCC_OK && s.root)
-        st = prepare_out_dir(out_dir, s.ckpt, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20), hooks);
+        st = rcc_run_prepare_out_dir(out_dir, s.ckpt, s.tr.ps.total * 12 + s.tr.ps.total_b * 4 + (1 << 20), hooks);
     if (st == RCC_OK)
         st = rcc_path_join(s.metrics_path, sizeof s.metrics_path, out_dir, RCC_METRICS_FILE);
     if (resuming) {
