@@ -57,6 +57,11 @@ echo "$last" | grep -q '"probe":30,"probe_moved":[0-9.]*,"probe_ari":-*[0-9.]*}'
 ns=$(grep -c '"kind":"step"' "$tmp/run/metrics.jsonl")
 ok "$([ "$ns" = 400 ] && echo 0 || echo 1)" "a step line per step: $ns"
 "$RCC" predict --model "$tmp/run" --data "$tmp/src/d5.png" > /dev/null 2>&1; ok $? "the checkpoint loads"
+"$RCC" plot curves --metrics "$tmp/run/metrics.jsonl" --out "$tmp/curves.png" > /dev/null 2>&1 &&
+  [ "$(head -c 4 "$tmp/curves.png" | tail -c 3)" = PNG ]; ok $? "rcc plot curves draws the stream's log"
+grep '"kind":"drift"' "$tmp/run/metrics.jsonl" > "$tmp/drift.jsonl"
+"$RCC" plot curves --metrics "$tmp/drift.jsonl" --out "$tmp/drift.png" > /dev/null 2>&1 &&
+  [ "$(head -c 4 "$tmp/drift.png" | tail -c 3)" = PNG ]; ok $? "and a log of drift records alone"
 
 # 2. SIGKILL a followed run that never stops, then --resume it
 "$RCC" train --follow "$tmp/in" --out "$tmp/run2" "${tiny[@]}" --save-steps 25 > /dev/null 2> "$tmp/err2" &

@@ -148,6 +148,21 @@ typedef struct {
     double x, acc, nmi, ari;
 } eval_row;
 
+/* A streaming run's drift record, at its step. */
+typedef struct {
+    double x, seen, pool, skipped, confidence, moved, ari;
+} drift_row;
+
+/* A legend entry (a short bar of the line's colour and its name) at (x, y); returns its width. */
+static double legend_item(cairo_t *cr, double x, double y, rcc_rgb col, const char *name)
+{
+    rcc_draw_set_rgb(cr, col, 1);
+    cairo_rectangle(cr, x, y - 5, 14, 4);
+    cairo_fill(cr);
+    rcc_draw_set_rgb(cr, RCC_INK_BLACK, 1);
+    return 18 + rcc_draw_text(cr, x + 18, y - 3, name, 11, false, 0, 0.5, 0);
+}
+
 static int cmp_row(const void *a, const void *b)
 {
     double x = ((const curve_row *)a)->x, y = ((const curve_row *)b)->x;
@@ -184,11 +199,20 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
     RCC_TRY(rcc_metrics_log_load(metrics_jsonl, &log));
     curve_row *ep = NULL, *stp = NULL, *stepwise = NULL;
     eval_row *ev = NULL;
-    int nep = 0, cep = 0, nst = 0, cst = 0, nsw = 0, csw = 0, nev = 0, cev = 0;
+    drift_row *dr = NULL;
+    int nep = 0, cep = 0, nst = 0, cst = 0, nsw = 0, csw = 0, nev = 0, cev = 0, ndr = 0;
     rcc_status st = RCC_OK;
-    for (size_t i = 0; i < log.n; i++) {
+    if (log.n && !(dr = malloc(log.n * sizeof *dr)))
+        st = rcc_fail(RCC_ERR_NOMEM, "curves");
+    for (size_t i = 0; i < log.n && st == RCC_OK; i++) {
         const rcc_metrics_record *m = &log.records[i];
         double epoch = m->epoch, step = m->step;
+        if (m->kind == RCC_METRICS_DRIFT) {
+            if (isfinite(step))
+                dr[ndr++] = (drift_row){step, m->seen, m->pool, m->skipped, m->recent_confidence, m->probe_moved,
+                                        m->probe_ari};
+            continue;
+        }
         /* scores from eval lines, or from any line that carries them */
         if ((m->kind == RCC_METRICS_EVAL || isfinite(m->acc) || isfinite(m->nmi)) && isfinite(epoch)) {
             if (nev == cev) {
@@ -226,12 +250,16 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
     curve_row *rows = nep ? ep : nst > 1 || nsw == 0 ? stp : stepwise;
     int nrows = nep ? nep : nst > 1 || nsw == 0 ? nst : nsw;
     const char *xname = nep || nst > 1 || nsw == 0 ? "epoch" : "step";
-    if (st == RCC_OK && nrows == 0 && nev == 0)
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: no loss or evaluation lines (need \"epoch\" and loss keys)", metrics_jsonl);
+    if (st == RCC_OK && nrows == 0 && nev == 0 && ndr == 0)
+        st = rcc_fail(RCC_ERR_FORMAT, "%s: no loss, evaluation or drift lines (need \"epoch\" and loss keys)",
+                      metrics_jsonl);
     if (st != RCC_OK) {
-        free(ep), free(stp), free(stepwise), free(ev);
+        free(ep), free(stp), free(stepwise), free(ev), free(dr);
         return st;
     }
+    /* drift records are placed by step: beside per-step curves, or alone */
+    if (ndr && nrows && strcmp(xname, "step") != 0)
+        ndr = 0;
     if (nrows > 1)
         qsort(rows, (size_t)nrows, sizeof *rows, cmp_row);
     if (nev > 1)
@@ -244,21 +272,23 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
                 have[t] = true;
         npanels += have[t];
     }
-    bool have_eval = nev > 0;
-    npanels += have_eval;
+    bool have_eval = nev > 0, have_drift = ndr > 0;
+    npanels += have_eval + 2 * have_drift;
     int cols = npanels <= 3 ? npanels : 3, prow = (npanels + cols - 1) / cols;
     int PW = 380, PH = 250, left = 78, gapx = 90, gapy = 90, top = 70;
     int W = left + cols * PW + (cols - 1) * gapx + 30, H = top + 20 + prow * PH + (prow - 1) * gapy + 70;
     rcc_canvas cv = {0};
     st = rcc_canvas_open(&cv, W, H);
-    double *xs = malloc(((size_t)(nrows > nev ? nrows : nev) + 1) * sizeof *xs);
-    double *ys = malloc(((size_t)(nrows > nev ? nrows : nev) + 1) * sizeof *ys);
+    int most = nrows > nev ? nrows : nev;
+    most = most > ndr ? most : ndr;
+    double *xs = malloc(((size_t)most + 1) * sizeof *xs);
+    double *ys = malloc(((size_t)most + 1) * sizeof *ys);
     if (st != RCC_OK || !xs || !ys) {
         if (st == RCC_OK) {
             rcc_canvas_discard(&cv);
             st = rcc_fail(RCC_ERR_NOMEM, "curves");
         }
-        free(xs), free(ys), free(ep), free(stp), free(stepwise), free(ev);
+        free(xs), free(ys), free(ep), free(stp), free(stepwise), free(ev), free(dr);
         return st;
     }
     cairo_t *cr = cv.cr;
@@ -266,7 +296,7 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
     rcc_draw_text(cr, W / 2.0, 24, title ? title : "Training curves", 18, true, 0.5, 0.5, 0);
     char buf[160];
     snprintf(buf, sizeof buf, "%s; %s", metrics_jsonl,
-             !nrows ? "evaluation lines only"
+             !nrows ? (nev ? "evaluation lines only" : "drift records only")
              : nep  ? "per-epoch lines"
              : nst > 1 || nsw == 0 ? "mean of the step lines of each epoch"
                                    : "every step");
@@ -278,18 +308,55 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
         xmin = fmin(xmin, rows[i].x), xmax = fmax(xmax, rows[i].x);
     for (int i = 0; i < nev && !nrows; i++)
         xmin = fmin(xmin, ev[i].x), xmax = fmax(xmax, ev[i].x);
+    for (int i = 0; i < ndr; i++)
+        xmin = fmin(xmin, dr[i].x), xmax = fmax(xmax, dr[i].x);
+    if (!nrows && !nev && ndr)
+        xname = "step";
     if (!(xmax > xmin))
         xmin -= 0.5, xmax += 0.5;
     double xpad = 0.03 * (xmax - xmin);
-    for (int t = 0; t < NTERMS + 1; t++) {
+    for (int t = 0; t < NTERMS + 3; t++) {
         if (t < NTERMS && !have[t])
             continue;
         if (t == NTERMS && !have_eval)
+            continue;
+        if (t > NTERMS && !have_drift)
             continue;
         int pc = panel % cols, pr = panel / cols;
         panel++;
         rcc_axes a = {left + pc * (PW + gapx), top + 20 + pr * (PH + gapy), PW, PH, xmin - xpad, xmax + xpad, 0, 1};
         double marker = nrows <= 60 ? 2.6 : 0;
+        if (t == NTERMS + 1) { /* the stream's counts */
+            static const char *nm[3] = {"seen", "in the pool", "skipped"};
+            double lo = 0, hi = 1;
+            for (int i = 0; i < ndr; i++)
+                hi = fmax(hi, fmax(dr[i].seen, dr[i].pool));
+            a.ymin = lo, a.ymax = hi * 1.08;
+            rcc_axes_draw(cr, &a, "Stream: images (drift records)", "step", "images", true);
+            double lx = a.x0 + 12;
+            for (int s = 0; s < 3; s++) {
+                for (int i = 0; i < ndr; i++)
+                    xs[i] = dr[i].x, ys[i] = s == 0 ? dr[i].seen : s == 1 ? dr[i].pool : dr[i].skipped;
+                rcc_rgb col = rcc_draw_color(s == 0 ? 0 : s == 1 ? 2 : 3);
+                rcc_axes_line(cr, &a, xs, ys, ndr, col, 2, ndr <= 60 ? 3 : 0, NULL, 0);
+                lx += legend_item(cr, lx, a.y0 + 16, col, nm[s]) + 14;
+            }
+            continue;
+        }
+        if (t == NTERMS + 2) { /* how the assignments move */
+            static const char *nm[3] = {"probe moved", "probe ARI", "recent confidence"};
+            a.ymin = 0, a.ymax = 1.02;
+            rcc_axes_draw(cr, &a, "Drift: probe sample, recent images", "step", "share", true);
+            double lx = a.x0 + 12;
+            for (int s = 0; s < 3; s++) {
+                for (int i = 0; i < ndr; i++)
+                    xs[i] = dr[i].x, ys[i] = s == 0 ? dr[i].moved : s == 1 ? dr[i].ari : dr[i].confidence;
+                rcc_rgb col = rcc_draw_color(s == 0 ? 3 : s == 1 ? 0 : 2);
+                rcc_axes_line(cr, &a, xs, ys, ndr, col, 2, ndr <= 60 ? 3 : 0, NULL, 0);
+                lx += legend_item(cr, lx, a.y0 + a.h * 0.5, col, nm[s]) + 14;
+            }
+            continue;
+        }
         if (t < NTERMS) {
             int m = 0;
             for (int i = 0; i < nrows; i++)
@@ -324,12 +391,7 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
                 }
                 rcc_rgb col = rcc_draw_color(s == 0 ? 3 : s == 1 ? 0 : 2);
                 rcc_axes_line(cr, &a, xs, ys, nev, col, 2, nev <= 60 ? 3 : 0, NULL, 0);
-                double lx = a.x0 + 12 + 62 * s, ly = a.y0 + a.h - 14;
-                rcc_draw_set_rgb(cr, col, 1);
-                cairo_rectangle(cr, lx, ly - 5, 14, 4);
-                cairo_fill(cr);
-                rcc_draw_set_rgb(cr, RCC_INK_BLACK, 1);
-                rcc_draw_text(cr, lx + 18, ly - 3, nm[s], 11, false, 0, 0.5, 0);
+                legend_item(cr, a.x0 + 12 + 62 * s, a.y0 + a.h - 14, col, nm[s]);
             }
             double last = ev[nev - 1].acc;
             if (isfinite(last)) {
@@ -339,7 +401,7 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
             }
         }
     }
-    free(xs), free(ys), free(ep), free(stp), free(stepwise), free(ev);
+    free(xs), free(ys), free(ep), free(stp), free(stepwise), free(ev), free(dr);
     return rcc_canvas_save(&cv, path);
 }
 
