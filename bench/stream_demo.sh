@@ -7,15 +7,15 @@
 # (forgetting), beside the drift records of the run. At the end: offline `rcc train` on the same
 # 10 000 images for the same number of steps. Not a test: minutes of training on a quiet machine.
 # Usage: bench/stream_demo.sh [--build build] [--work DIR] [--rate 100] [--steps 1500]
-#                             [--width 32] [--pool 5000] [--recent 1000] [--every 20]
+#                             [--width 32] [--pool 5000] [--recent 1000] [--every 20] [--no-offline]
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$SRC/build WORK="" RATE=100 STEPS=1500 WIDTH=32 POOL=5000 RECENT=1000 EVERY=20
+BUILD=$SRC/build WORK="" RATE=100 STEPS=1500 WIDTH=32 POOL=5000 RECENT=1000 EVERY=20 OFFLINE=1
 while [ $# -gt 0 ]; do
   case $1 in
     --build) BUILD=$2; shift 2 ;; --work) WORK=$2; shift 2 ;; --rate) RATE=$2; shift 2 ;;
     --steps) STEPS=$2; shift 2 ;; --width) WIDTH=$2; shift 2 ;; --pool) POOL=$2; shift 2 ;;
-    --recent) RECENT=$2; shift 2 ;; --every) EVERY=$2; shift 2 ;;
+    --recent) RECENT=$2; shift 2 ;; --every) EVERY=$2; shift 2 ;; --no-offline) OFFLINE=0; shift ;;
     -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "stream_demo.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -116,6 +116,7 @@ echo "drift over the run (step, seen, probe moved, probe ARI, recent confidence)
 grep '"kind":"drift"' "$WORK/run/metrics.jsonl" | awk 'NR % 3 == 1' |
   sed 's/.*"step":\([0-9]*\),"seen":\([0-9]*\).*"recent_confidence":\([^,]*\),.*"probe_moved":\([^,]*\),"probe_ari":\([^}]*\)}/  \1 \2 \4 \5 \3/'
 
+[ "$OFFLINE" = 1 ] || { echo "work folder: $WORK"; exit 0; }
 # offline: the same images, the same number of steps (epochs of 10000/256 = 39 steps), constant lr
 epochs=$(( (STEPS + 38) / 39 ))
 "$RCC" train --data "$WORK/all" --out "$WORK/offline" "${model[@]}" --epochs "$epochs" --cosine 0 --warmup 3 \

@@ -64,6 +64,26 @@ volatile sig_atomic_t *cli_stop_flag(void);
 /* `rcc train --follow/--stream` (cli/train_stream.c): runs rcc_run_stream with progress; the exit code. */
 int cli_train_stream(const rcc_config *c, const rcc_stream_options *so, const char *out, const char *resume);
 
+/* How --data treats broken image files in folders (cli/data_load.c); CLI_LOAD_OPTS(f) are the
+ * two option-table rows that set it. */
+typedef struct {
+    bool strict;      /* a broken image file is an error */
+    float max_broken; /* refuse above this share of broken image files */
+} cli_load_flags;
+#define CLI_LOAD_DEFAULTS {false, 0.05f}
+#define CLI_LOAD_OPTS(f)                                                                                              \
+    {"strict", 0, OPT_FLAG, &(f).strict, "a broken image file in a folder is an error (default: skipped and named)"}, \
+    {"max-broken", 0, OPT_FLOAT, &(f).max_broken, "refuse when more than this share of the image files are broken"}
+/* Loads the --data sources (labels may be NULL) for `rcc cmd` with those flags: broken image files
+ * named on stderr (the first ten) and all listed in skipped_list ("path<TAB>why" lines; NULL: no
+ * list), progress on a terminal, and notes of what loading converted or ignored. */
+rcc_status cli_load_data(const char *cmd, const cli_strs *data, const cli_strs *labels, const cli_load_flags *fl,
+                         const char *skipped_list, rcc_dataset *d);
+
+/* A model of `channels` given images of the other kind: converts them (gray to colour or back),
+ * with a note on stderr. */
+rcc_status cli_match_channels(const char *cmd, int channels, rcc_dataset *d);
+
 /* A duration as H:MM:SS, or as MM:SS under an hour unless always_hours. */
 void cli_fmt_duration(char *buf, size_t n, double seconds, bool always_hours);
 

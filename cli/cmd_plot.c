@@ -20,7 +20,7 @@ static int plot_sphere(int argc, char **argv)
     int seed = 0;
     float psize = 0;
     const cli_opt opts[] = {
-        {"features", 'f', OPT_STR, &feat, "features h: .npy float N x 3, or numeric CSV"},
+        {"features", 'f', OPT_STR, &feat, "features h: .npy float N x d, or numeric CSV (d > 3: drawn by its top 3 principal components)"},
         {"labels", 'l', OPT_STR, &labels_path, "colour by these labels (IDX, CSV or .npy)"},
         {"pred", 'p', OPT_STR, &pred, "or colour by these cluster assignments (CSV or .npy)"},
         {"out", 'o', OPT_STR, &out, "output PNG"},

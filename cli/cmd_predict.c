@@ -51,8 +51,10 @@ static int predict_stream(rcc_net *net)
         const char *paths[1] = {line};
         rcc_dataset d;
         rcc_status st = rcc_dataset_load(&d, paths, 1, NULL);
-        if (st == RCC_OK) {
-            st = rcc_net_assign_data(net, &d, NULL, NULL, NULL, NULL, print_row, &d);
+        if (st == RCC_OK) { /* a colour image for a gray model (or back) converted quietly: one answer a line */
+            st = rcc_dataset_convert_channels(&d, rcc_net_config(net)->in_channels);
+            if (st == RCC_OK)
+                st = rcc_net_assign_data(net, &d, NULL, NULL, NULL, NULL, print_row, &d);
             rcc_dataset_free(&d);
         }
         if (st != RCC_OK) {
@@ -71,9 +73,11 @@ int cmd_predict(int argc, char **argv)
     cli_strs data = {0};
     bool from_stdin = false;
     int threads = 0;
+    cli_load_flags lf = CLI_LOAD_DEFAULTS;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "checkpoint file, or a training output folder"},
         {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, folder of PNG/JPEG, or an image file (repeatable)"},
+        CLI_LOAD_OPTS(lf),
         {"stdin", 0, OPT_FLAG, &from_stdin, "read image paths from standard input, one per line, answering each"},
         {"out", 'o', OPT_STR, &out, "also write the clusters to this .npy file (int32)"},
         {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained)"},
@@ -97,7 +101,9 @@ int cmd_predict(int argc, char **argv)
         rc = predict_stream(net);
     } else {
         rcc_dataset d;
-        st = rcc_dataset_load(&d, data.v, data.n, NULL);
+        st = cli_load_data("rcc predict", &data, NULL, &lf, NULL, &d);
+        if (st == RCC_OK)
+            st = cli_match_channels("rcc predict", rcc_net_config(net)->in_channels, &d);
         int *cl = st == RCC_OK ? malloc(sizeof(int) * (size_t)d.n) : NULL;
         if (st == RCC_OK && !cl)
             st = rcc_fail(RCC_ERR_NOMEM, "clusters");
@@ -119,9 +125,11 @@ int cmd_embed(int argc, char **argv)
     const char *model = NULL, *out = NULL;
     cli_strs data = {0};
     int threads = 0;
+    cli_load_flags lf = CLI_LOAD_DEFAULTS;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "checkpoint file, or a training output folder"},
         {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, or folder of PNG/JPEG (repeatable)"},
+        CLI_LOAD_OPTS(lf),
         {"out", 'o', OPT_STR, &out, "output: .npy (float32 N x rep_dim) or .csv"},
         {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained)"},
         {0},
@@ -140,7 +148,9 @@ int cmd_embed(int argc, char **argv)
     int R = rcc_net_config(net)->rep_dim;
     rcc_dataset d;
     memset(&d, 0, sizeof d);
-    st = rcc_dataset_load(&d, data.v, data.n, NULL);
+    st = cli_load_data("rcc embed", &data, NULL, &lf, NULL, &d);
+    if (st == RCC_OK)
+        st = cli_match_channels("rcc embed", rcc_net_config(net)->in_channels, &d);
     float *h = st == RCC_OK ? malloc(sizeof(float) * (size_t)d.n * (size_t)R) : NULL;
     if (st == RCC_OK && !h)
         st = rcc_fail(RCC_ERR_NOMEM, "features");

@@ -106,7 +106,7 @@ static rcc_status score_one(const plan *p, run_result *r)
         st = rcc_path_join(path, sizeof path, r->dir, "clusters.npy");
     if (st == RCC_OK)
         st = rcc_npy_write_i32(path, s.cluster, n);
-    char title[160];
+    char title[320];
     if (st == RCC_OK) {
         snprintf(title, sizeof title, "%s trained with K = %d (seed %d): choosing k on h", method_title[r->method],
                  r->k, r->seed);
@@ -114,7 +114,7 @@ static rcc_status score_one(const plan *p, run_result *r)
         if (st == RCC_OK)
             st = rcc_plot_kselect(path, kr, title);
     }
-    if (st == RCC_OK && R == 3) {
+    if (st == RCC_OK && R >= 3) {
         rcc_sphere_plot_opts o;
         rcc_sphere_plot_opts_default(&o);
         snprintf(title, sizeof title, "%s (lambda = %g), K = %d, seed %d: h coloured by label", method_title[r->method],
@@ -124,8 +124,13 @@ static rcc_status score_one(const plan *p, run_result *r)
         if (st == RCC_OK)
             st = rcc_plot_sphere(path, s.h, n, R, d->labels, &o);
         if (st == RCC_OK) {
-            snprintf(title, sizeof title, "%s, K = %d, seed %d: use of the sphere", method_title[r->method], r->k,
-                     r->seed);
+            if (R == 3)
+                snprintf(title, sizeof title, "%s, K = %d, seed %d: use of the sphere", method_title[r->method], r->k,
+                         r->seed);
+            else
+                snprintf(title, sizeof title, "%s, K = %d, seed %d: use of the sphere by h's top 3 of %d principal "
+                         "components (%.0f%% of the variance)", method_title[r->method], r->k, r->seed, R,
+                         100 * s.cells_explained);
             st = rcc_path_join(path, sizeof path, r->dir, "cells.png");
         }
         if (st == RCC_OK)

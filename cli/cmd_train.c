@@ -1,8 +1,10 @@
 /* cmd_train.c — `rcc train`: cluster a set of images without labels. Argument parsing, progress
  * and messages only; the work is rcc_run_train (src/run/run.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
 #include "rcc_run.h"
@@ -22,6 +24,12 @@ static void on_step(const rcc_step_event *e, void *user)
     char et[32], el[32];
     cli_fmt_duration(et, sizeof et, eta, false);
     cli_fmt_duration(el, sizeof el, e->elapsed, false);
+    char terms[160];
+    if (e->self_label)
+        snprintf(terms, sizeof terms, "self-label %.4f, %.0f%% confident", e->loss.total, 100 * e->confident);
+    else
+        snprintf(terms, sizeof terms, "ins %.3f clu %.3f ent %.3f unif %.3f total %.3f", e->loss.ins, e->loss.clu_nce,
+                 e->loss.entropy, e->loss.unif, e->loss.total);
     if (p->tty) {
         int width = 24, fill = (int)((double)width * e->batch / e->batches);
         char bar[32];
@@ -29,17 +37,13 @@ static void on_step(const rcc_step_event *e, void *user)
             bar[i] = i < fill ? '#' : '.';
         bar[width] = 0;
         fprintf(stderr,
-                "\r\033[Kepoch %d/%d [%s] %d/%d  ins %.3f clu %.3f ent %.3f unif %.3f total %.3f  %.0f pairs/s  "
-                "ETA %s",
-                e->epoch + 1, e->epochs, bar, e->batch, e->batches, e->loss.ins, e->loss.clu_nce, e->loss.entropy,
-                e->loss.unif, e->loss.total, rate, et);
+                "\r\033[Kepoch %d/%d [%s] %d/%d  %s  %.0f pairs/s  ETA %s", e->epoch + 1, e->epochs, bar, e->batch,
+                e->batches, terms, rate, et);
         fflush(stderr);
     } else if (e->batch % p->every == 0 || e->batch == e->batches) {
         fprintf(stderr,
-                "epoch %d/%d batch %d/%d step %ld: ins %.4f clu %.4f ent %.4f unif %.4f total %.4f lr %.2e "
-                "(%.0f pairs/s, %s elapsed, ETA %s)\n",
-                e->epoch + 1, e->epochs, e->batch, e->batches, e->step, e->loss.ins, e->loss.clu_nce,
-                e->loss.entropy, e->loss.unif, e->loss.total, e->lr, rate, el, et);
+                "epoch %d/%d batch %d/%d step %ld: %s lr %.2e (%.0f pairs/s, %s elapsed, ETA %s)\n", e->epoch + 1,
+                e->epochs, e->batch, e->batches, e->step, terms, e->lr, rate, el, et);
     }
 }
 
@@ -48,8 +52,12 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
     progress *p = user;
     if (p->tty)
         fputs("\r\033[K", stderr);
-    fprintf(stderr, "epoch %d/%d done in %.1f s: ins %.4f clu %.4f ent %.4f unif %.4f total %.4f", e->epoch + 1,
-            e->epochs, e->seconds, e->mean.ins, e->mean.clu_nce, e->mean.entropy, e->mean.unif, e->mean.total);
+    if (e->self_label)
+        fprintf(stderr, "epoch %d/%d (self-labelling) done in %.1f s: loss %.4f, %.1f%% of the images confident",
+                e->epoch + 1, e->epochs, e->seconds, e->mean.total, 100 * e->confident);
+    else
+        fprintf(stderr, "epoch %d/%d done in %.1f s: ins %.4f clu %.4f ent %.4f unif %.4f total %.4f", e->epoch + 1,
+                e->epochs, e->seconds, e->mean.ins, e->mean.clu_nce, e->mean.entropy, e->mean.unif, e->mean.total);
     if (e->evaluated)
         fprintf(stderr, " | ACC %.4f NMI %.4f ARI %.4f", e->acc, e->nmi, e->ari);
     fprintf(stderr, "%s\n  cluster sizes:", e->saved ? " | saved" : "");
@@ -59,6 +67,27 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
     if (e->empty || e->largest > 0.5)
         fprintf(stderr, "  warning: cluster collapse: %d empty cluster(s), the largest holds %.0f%% of the images\n",
                 e->empty, 100 * e->largest);
+}
+
+/* The string and seed flags into c, then the range checks. */
+static rcc_status finish_config(rcc_config *c, int seed, const char *backbone, const char *augment, const char *conv)
+{
+    c->seed = (uint64_t)seed;
+    if (backbone)
+        snprintf(c->backbone, sizeof c->backbone, "%s", backbone);
+    if (augment)
+        snprintf(c->augment, sizeof c->augment, "%s", augment);
+    if (conv)
+        snprintf(c->conv, sizeof c->conv, "%s", conv);
+    return rcc_config_check(c);
+}
+
+/* Without --preset (and not resuming): the preset the data calls for — photo for colour images,
+ * cpu (gray digits) otherwise; the photo preset trains photos larger than 48 pixels at 64x64. */
+static const char *preset_for(const rcc_dataset *d, int *size)
+{
+    *size = d->c == 3 && (d->h > 48 || d->w > 48) ? 64 : 32;
+    return d->c == 3 ? "photo" : "cpu";
 }
 
 int cmd_train(int argc, char **argv)
@@ -71,6 +100,7 @@ int cmd_train(int argc, char **argv)
         return 2;
     }
     cli_strs data = {0}, labels = {0};
+    cli_load_flags lf = CLI_LOAD_DEFAULTS;
     int seed = (int)c.seed;
     bool sync_bn = false, stream = false;
     rcc_stream_options so;
@@ -81,8 +111,9 @@ int cmd_train(int argc, char **argv)
     const cli_opt opts[] = {
         {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, or a folder of PNG/JPEG (repeat to concatenate)"},
         {"labels", 'l', OPT_STRS, &labels, "IDX label file for each --data (optional: only for ACC/NMI/ARI)"},
+        CLI_LOAD_OPTS(lf),
         {"out", 'o', OPT_STR, &out, "output folder: checkpoint.safetensors, metrics.jsonl"},
-        {"preset", 'p', OPT_STR, &preset, "hyper-parameter preset: cpu (fast on a CPU) or paper (SPEC.md exactly)"},
+        {"preset", 'p', OPT_STR, &preset, "hyper-parameter preset: cpu (gray digits), photo (colour photos) or paper (SPEC.md exactly); default: photo for colour data, else cpu"},
         {"resume", 0, OPT_STR, &resume, "continue the run saved in this folder (or checkpoint file)"},
         {"backbone", 0, OPT_STR, &backbone, "backbone (resnet18)"},
         {"size", 's', OPT_INT, &c.image_size, "image side S (images are resized to SxS)"},
@@ -101,7 +132,7 @@ int cmd_train(int argc, char **argv)
         {"weight-decay", 0, OPT_FLOAT, &c.weight_decay, "Adam weight decay"},
         {"warmup", 0, OPT_INT, &c.warmup_epochs, "epochs of linear learning-rate warm-up"},
         {"cosine", 0, OPT_INT, &c.cosine, "1: cosine learning-rate decay, 0: constant"},
-        {"augment", 'a', OPT_STR, &augment, "augmentation preset (paper, cpu, none)"},
+        {"augment", 'a', OPT_STR, &augment, "augmentation preset (paper, cpu, photo, none)"},
         {"crop-min", 0, OPT_FLOAT, &c.crop_area_min, "smallest crop area fraction (-1: the preset's)"},
         {"jitter-prob", 0, OPT_FLOAT, &c.jitter_prob, "colour-jitter probability (-1: the preset's)"},
         {"blur-prob", 0, OPT_FLOAT, &c.blur_prob, "blur probability (-1: the preset's)"},
@@ -112,6 +143,9 @@ int cmd_train(int argc, char **argv)
         {"conv", 0, OPT_STR, &conv, "convolution kernels: direct (default) or winograd (faster; docs/performance.md)"},
         {"eval-every", 0, OPT_INT, &c.eval_every, "epochs between evaluations when labels are given"},
         {"save-every", 0, OPT_INT, &c.save_every, "epochs between checkpoints"},
+        {"self-label", 0, OPT_INT, &c.self_label_epochs, "epochs of self-labelling after the contrastive ones (0: none)"},
+        {"sl-threshold", 0, OPT_FLOAT, &c.self_label_threshold, "self-labelling: confidence that makes a cluster a target"},
+        {"sl-lr", 0, OPT_FLOAT, &c.self_label_lr, "self-labelling: constant learning rate"},
         {"sync-bn", 0, OPT_FLAG, &sync_bn, "under mpirun: batch-norm statistics over all processes (default: per process)"},
         {"follow", 0, OPT_STR, &follow, "learn from a stream: new PNG/JPEG files in this folder and below (docs/online.md)"},
         {"stream", 0, OPT_FLAG, &stream, "learn from a stream: image paths on stdin, one per line"},
@@ -178,14 +212,7 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "rcc train: --seed must be >= 0\n");
         return 2;
     }
-    c.seed = (uint64_t)seed;
-    if (backbone)
-        snprintf(c.backbone, sizeof c.backbone, "%s", backbone);
-    if (augment)
-        snprintf(c.augment, sizeof c.augment, "%s", augment);
-    if (conv)
-        snprintf(c.conv, sizeof c.conv, "%s", conv);
-    rcc_status st = rcc_config_check(&c);
+    rcc_status st = finish_config(&c, seed, backbone, augment, conv);
     if (st != RCC_OK) {
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
         return 2;
@@ -203,21 +230,50 @@ int cmd_train(int argc, char **argv)
         return cli_train_stream(&c, &so, out, resume ? ckpt : NULL);
     }
 
+    rcc_dist *dist = cli_dist();
+    bool root = dist->rank == 0;
+    char skipped[RCC_PATH_MAX] = "";
+    if (root && (mkdir(out, 0755) == 0 || errno == EEXIST) &&
+        rcc_path_join(skipped, sizeof skipped, out, "skipped.txt") == RCC_OK)
+        unlink(skipped); /* a list of this run's broken files only */
     rcc_dataset d;
-    st = rcc_dataset_load(&d, data.v, data.n, labels.n ? labels.v : NULL);
+    st = cli_load_data("rcc train", &data, &labels, &lf, skipped[0] ? skipped : NULL, &d);
     if (st != RCC_OK) {
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
         return 1;
     }
-    fprintf(stderr, "data: %d images, %d channel(s), %dx%d, %s; training at %dx%d, batch %d, %d epochs, K %d\n", d.n,
-            d.c, d.h, d.w, d.labels ? "labelled (labels are used only to evaluate)" : "unlabelled", c.image_size,
-            c.image_size, c.batch, c.epochs, c.clusters);
+    bool preset_given = false;
+    for (int i = 1; i < argc; i++)
+        preset_given |= strcmp(argv[i], "--preset") == 0 || strncmp(argv[i], "--preset=", 9) == 0 ||
+                        strcmp(argv[i], "-p") == 0;
+    if (!preset_given && !resume) {
+        int size;
+        const char *name = preset_for(&d, &size);
+        if (strcmp(name, "cpu") != 0) { /* the flags again, over the data's preset (cpu is the one already) */
+            rcc_config_preset(&c, name);
+            c.image_size = size;
+            data.n = labels.n = 0;
+            if (cli_parse("train", summary, opts, argc, argv) != 0 ||
+                finish_config(&c, seed, backbone, augment, conv) != RCC_OK) {
+                fprintf(stderr, "rcc train: %s\n", rcc_last_error());
+                rcc_dataset_free(&d);
+                return 2;
+            }
+        }
+        if (root)
+            fprintf(stderr, "preset: %s (%s images; --preset cpu, photo or paper to choose)\n", name,
+                    d.c == 3 ? "colour" : "gray");
+    }
+    char sl[64] = "";
+    if (c.self_label_epochs)
+        snprintf(sl, sizeof sl, " + %d of self-labelling", c.self_label_epochs);
+    fprintf(stderr, "data: %d images, %d channel(s), %dx%d, %s; training at %dx%d, batch %d, %d epochs%s, K %d\n",
+            d.n, d.c, d.h, d.w, d.labels ? "labelled (labels are used only to evaluate)" : "unlabelled", c.image_size,
+            c.image_size, c.batch, c.epochs, sl, c.clusters);
     progress p = {isatty(2) != 0, 1, 0};
     int batches = d.n / c.batch;
     p.every = batches >= 10 ? batches / 10 : 1;
-    rcc_dist *dist = cli_dist();
     dist->sync_bn = sync_bn;
-    bool root = dist->rank == 0;
     if (root && strcmp(c.conv, "winograd") == 0)
         cli_note_winograd("train");
     if (dist->size > 1 && root)

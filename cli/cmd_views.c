@@ -40,7 +40,7 @@ int cmd_views(int argc, char **argv)
         {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, or a folder of PNG/JPEG (repeat to concatenate)"},
         {"labels", 'l', OPT_STRS, &labels,
          "label file (IDX or .npy) for each --data (optional; shown beside each row)"},
-        {"preset", 'p', OPT_STR, &preset, "augmentation preset: paper, cpu or none"},
+        {"preset", 'p', OPT_STR, &preset, "augmentation preset: paper, cpu, photo or none"},
         {"size", 's', OPT_INT, &size, "view side S"},
         {"count", 'n', OPT_INT, &count, "images (rows), spread evenly over the data set"},
         {"views", 'v', OPT_INT, &views, "augmented views per image (columns after the evaluation view)"},

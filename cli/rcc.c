@@ -40,7 +40,7 @@ static void usage(FILE *out)
 const char *cli_find_preset(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc)
+        if ((strcmp(argv[i], "--preset") == 0 || strcmp(argv[i], "-p") == 0) && i + 1 < argc)
             return argv[i + 1];
         if (strncmp(argv[i], "--preset=", 9) == 0)
             return argv[i] + 9;

@@ -87,6 +87,12 @@ typedef struct {
     float jitter_prob;    /*   colour-jitter probability, */
     float blur_prob;      /*   blur probability, */
     float rotate_deg;     /*   largest rotation in degrees (negative: the preset's value) */
+    /* self-labelling (SCAN's second stage) after the contrastive epochs: the clusters the network
+     * gives an image's evaluation view with more than the threshold's confidence become targets of
+     * a class-balanced cross-entropy on its augmented view (docs/training.md) */
+    int self_label_epochs;      /* 0: no such stage */
+    float self_label_threshold; /* confidence over which a cluster becomes a target (0.99) */
+    float self_label_lr;        /* the stage's constant Adam learning rate (1e-4) */
     /* running */
     int threads;        /* compute threads */
     int loader_threads; /* data threads */

@@ -38,11 +38,39 @@ typedef struct {
     int resized;             /* images resized to the first image's H×W (mixed sizes) */
     int gray_to_rgb;         /* gray images replicated to 3 channels because other images are colour */
     bool labels_dropped;     /* some sources had labels and others not: the data set is unlabelled */
+    int broken_files;        /* image files in folders that did not decode (rcc_load_options.skip_broken) */
+    char first_broken[256];  /* the first of them ("" if none) */
 } rcc_data_report;
 
-/* rcc_dataset_load, also filling *report (may be NULL). */
+/* rcc_dataset_load, also filling *report (may be NULL). A broken image file is an error. */
 rcc_status rcc_dataset_load_report(rcc_dataset *d, const char *const *paths, int npaths,
                                    const char *const *label_paths, rcc_data_report *report);
+
+/* How a load treats the messiness of real folders. */
+typedef struct {
+    /* Image files inside folders that cannot be read or decoded (truncated, corrupt, unreadable)
+     * are skipped instead of failing the load, each one passed to on_broken. An image file named
+     * as a source itself is always an error. */
+    bool skip_broken;
+    /* ... but the load fails when more than this share of the image files found are broken (a
+     * folder of something else, a failing disk): 0.05 by default; 1 never refuses. */
+    double max_broken;
+    void (*on_broken)(const char *path, const char *why, void *user);
+    /* Called every few hundred image files decoded, and once at the end (may be NULL). */
+    void (*on_progress)(long decoded, const char *folder, void *user);
+    void *user;
+} rcc_load_options;
+
+/* Turns d's images into `channels` (1 or 3) in place: colour to gray by the luma weights of the
+ * augmentations' grayscale (SPEC.md §3), gray to colour by replication; nothing when equal. */
+rcc_status rcc_dataset_convert_channels(rcc_dataset *d, int channels);
+
+/* skip_broken on, max_broken 0.05, no callbacks. */
+rcc_load_options rcc_load_defaults(void);
+/* rcc_dataset_load_report with options (NULL: as rcc_dataset_load_report, broken files fail). */
+rcc_status rcc_dataset_load_opts(rcc_dataset *d, const char *const *paths, int npaths,
+                                 const char *const *label_paths, const rcc_load_options *opt,
+                                 rcc_data_report *report);
 
 /* ---------------------------------------------------------------- augmentation */
 

@@ -171,6 +171,11 @@ int rcc_sphere_cell(const float *p);
 rcc_status rcc_sphere_stats_compute(const float *h, size_t n, int d, size_t sample, uint64_t seed, float t,
                                     rcc_sphere_stats *s, int *cell_counts);
 
+/* Features of d > 3 dimensions for the pictures of S²: the rows' coordinates on the top q principal
+ * components of the centred rows, renormalised to unit length (out: n×q). *explained (may be
+ * NULL) gets the share of the total variance those q components hold. Deterministic. */
+rcc_status rcc_pca_project(const float *x, size_t n, int d, int q, float *out, double *explained);
+
 /* ================================================================ linear probe */
 
 typedef struct {

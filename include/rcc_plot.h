@@ -31,8 +31,9 @@ typedef struct {
 
 /* Fills o with the defaults above. */
 void rcc_sphere_plot_opts_default(rcc_sphere_plot_opts *o);
-/* h: N×3 (rows are normalised for drawing); labels (N, may be NULL) colour the points. o may be
- * NULL (the defaults). */
+/* h: N×d (rows are normalised for drawing); d > 3 is drawn through its top three principal
+ * components, renormalised (rcc_pca_project, named in the picture). labels (N, may be NULL) colour
+ * the points. o may be NULL (the defaults). */
 rcc_status rcc_plot_sphere(const char *path, const float *h, size_t n, int d, const int *labels,
                            const rcc_sphere_plot_opts *o);
 /* The equal-area grid's cell counts (RCC_SPHERE_BANDS × RCC_SPHERE_SECTORS, from

@@ -47,6 +47,8 @@ typedef struct {
     double step_seconds;    /* duration of this step, data wait included */
     int pairs;              /* image pairs per step */
     double elapsed;         /* seconds since this process started training */
+    bool self_label;        /* a self-labelling step: loss.total is its loss, the other terms NaN */
+    double confident;       /* ... and the share of the batch over the threshold */
 } rcc_step_event;
 
 typedef struct {
@@ -61,6 +63,8 @@ typedef struct {
     double acc, nmi, ari;
     double seconds;         /* duration of the epoch */
     bool saved;             /* a checkpoint was written after this epoch */
+    bool self_label;        /* a self-labelling epoch (mean.total is its loss, the other terms NaN) */
+    double confident;       /* ... and the mean share of confident images per batch */
 } rcc_epoch_event;
 
 /* ------------------------------------------------------------------ processes (MPI) */
@@ -183,7 +187,9 @@ typedef struct {
     double probe_conv;        /* linear probe on h, the converging schedule of the configuration */
     double probe_majority;    /* the majority class's share of the probe's test split */
     rcc_sphere_stats sphere;  /* use of the sphere */
-    int *cells;               /* RCC_SPHERE_BANDS × RCC_SPHERE_SECTORS counts when rep_dim is 3, else NULL */
+    int *cells;               /* RCC_SPHERE_BANDS × RCC_SPHERE_SECTORS counts when rep_dim is 3 or more (of h's
+                               * top 3 principal components when more; sphere.occupancy then too), else NULL */
+    double cells_explained;   /* rep_dim > 3: the share of h's variance those components hold */
     rcc_kselect_result kselect; /* k-means on h, k = 1..kmax: elbow, silhouette, CH, the chosen k */
 } rcc_net_scores;
 

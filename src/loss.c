@@ -164,6 +164,40 @@ double rcc_entropy(const float *y, int n, int k, float *dy, float scale)
     return h;
 }
 
+double rcc_self_label(const float *ya, const float *yb, int n, int k, float threshold, float *dyb, float scale,
+                      int *confident)
+{
+    int m = 0, count[k > 0 ? k : 1], target[n > 0 ? n : 1];
+    for (int j = 0; j < k; j++)
+        count[j] = 0;
+    for (int i = 0; i < n; i++) {
+        int c = rcc_argmax(ya + (size_t)i * k, k);
+        target[i] = ya[(size_t)i * k + c] > threshold ? c : -1;
+        if (target[i] >= 0)
+            count[c]++, m++;
+    }
+    if (confident)
+        *confident = m;
+    if (m == 0)
+        return 0;
+    /* w_c = m / count_c: every class present weighs the same in total, so Σ_{i∈M} w = m · classes */
+    int classes = 0;
+    for (int j = 0; j < k; j++)
+        classes += count[j] > 0;
+    double wsum = (double)m * classes, loss = 0;
+    for (int i = 0; i < n; i++) {
+        int c = target[i];
+        if (c < 0)
+            continue;
+        double w = (double)m / count[c], p = yb[(size_t)i * k + c];
+        double pc = p > 1e-30 ? p : 1e-30; /* a softmax output never is 0 but in float it can round there */
+        loss -= w * log(pc);
+        if (dyb)
+            dyb[(size_t)i * k + c] -= (float)(scale * w / (wsum * pc));
+    }
+    return loss / wsum;
+}
+
 /* e_ij = −t‖h_i − h_j‖²; L = max e + log Σ exp(e − max e) − log P;
  * ∂L/∂h_i = Σ_j w_ij (−2t)(h_i − h_j), w = softmax of e over the pairs. */
 double rcc_uniformity(const float *h, int n, int d, float t, float *dh, float scale)

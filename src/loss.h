@@ -42,6 +42,16 @@ double rcc_uniformity(const float *h, int n, int d, float t, float *dh, float sc
 double rcc_cluster_nce(rcc_loss_ws *w, const float *ya, const float *yb, int n, int k, float tau, float *dya,
                        float *dyb, float scale);
 
+/* Self-labelling (SCAN's second stage): each row i of ya (n×k: the evaluation views) whose largest
+ * probability exceeds `threshold` gives the target c_i = argmax; the loss is the class-balanced
+ * cross-entropy of yb's rows (the augmented views) with those targets,
+ *   L = Σ_{i∈M} w_{c_i} (−log yb[i, c_i]) / Σ_{i∈M} w_{c_i},   w_c = |M| / |{i ∈ M : c_i = c}|
+ * (torch.nn.functional.cross_entropy with weight=w, reduction "mean"). ADDS scale·∂L/∂yb into dyb
+ * (if non-NULL); ya is a target and gets no gradient. Returns L, 0 when no row is confident;
+ * *confident (if non-NULL) gets |M|. */
+double rcc_self_label(const float *ya, const float *yb, int n, int k, float threshold, float *dyb, float scale,
+                      int *confident);
+
 /* Everything at once. Gradients (if non-NULL) are WRITTEN: dz (2n×dz_dim: view a rows then b),
  * dy (2n×k), dh (2n×h_dim). */
 rcc_status rcc_loss_total(rcc_loss_ws *w, const rcc_loss_config *cfg, const float *z, const float *y, const float *h,

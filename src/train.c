@@ -1,6 +1,7 @@
 /* train.c — the training step. */
 #include "train.h"
 
+#include <math.h>
 #include <string.h>
 #include "dist.h"
 
@@ -130,6 +131,50 @@ rcc_status rcc_trainer_step(rcc_trainer *t, rcc_loss_terms *out, bool update)
     if (update) {
         t0 = rcc_now();
         RCC_TRY(rcc_grads_check(&t->ps)); /* before the update: the parameters stay the last good ones */
+        rcc_adam_step(&t->ps, &t->acfg, ++t->step);
+        rcc_prof_add("adam", rcc_now() - t0, 0);
+    }
+    return RCC_OK;
+}
+
+rcc_status rcc_trainer_step_self_label(rcc_trainer *t, float threshold, double *loss, int *confident, bool update)
+{
+    rcc_model *m = &t->model;
+    const rcc_model_config *c = &t->mcfg;
+    int K = c->clusters, n = t->n;
+    rcc_params_zero_grad(&t->ps);
+    RCC_TRY(rcc_model_forward(m));
+    double t0 = rcc_now();
+    memset(t->dz, 0, (size_t)2 * n * c->feature_dim * sizeof(float));
+    memset(t->dh, 0, (size_t)2 * n * c->rep_dim * sizeof(float));
+    memset(t->dy, 0, (size_t)2 * n * K * sizeof(float));
+    int m_conf = 0;
+    if (t->dist) { /* targets and class weights over the global batch, as the other losses */
+        int N = n * t->dist->size;
+        RCC_TRY(gather_views(t, m->y.ptr, K, t->gy));
+        memset(t->gdy, 0, (size_t)2 * N * K * sizeof(float));
+        *loss = rcc_self_label(t->gy, t->gy + (size_t)N * K, N, K, threshold, t->gdy + (size_t)N * K, 1.0f, &m_conf);
+        scatter_views(t, t->gdy, K, t->dy);
+    } else {
+        *loss = rcc_self_label(m->y.ptr, m->y.ptr + (size_t)n * K, n, K, threshold, t->dy + (size_t)n * K, 1.0f,
+                               &m_conf);
+    }
+    if (confident)
+        *confident = m_conf;
+    if (!isfinite(*loss))
+        return rcc_fail(RCC_ERR_NUMERIC, "self-labelling loss is not finite (%g)", *loss);
+    rcc_prof_add("losses", rcc_now() - t0, 0);
+    if (m_conf == 0)
+        return RCC_OK;
+    RCC_TRY(rcc_model_backward(m, t->dz, t->dy, t->dh));
+    if (t->dist) {
+        t0 = rcc_now();
+        RCC_TRY(rcc_dist_allreduce_f32(t->dist, rcc_pgrad(&t->ps), t->ps.total));
+        rcc_prof_add("gradient allreduce", rcc_now() - t0, 0);
+    }
+    if (update) {
+        t0 = rcc_now();
+        RCC_TRY(rcc_grads_check(&t->ps));
         rcc_adam_step(&t->ps, &t->acfg, ++t->step);
         rcc_prof_add("adam", rcc_now() - t0, 0);
     }

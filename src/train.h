@@ -40,6 +40,11 @@ rcc_status rcc_trainer_create_dist(rcc_trainer *t, const rcc_model_config *mcfg,
 /* Views in t->model.input.ptr: rows 0..n−1 view a, n..2n−1 view b (NCHW, values in [0,1]).
  * Computes losses and gradients; with `update`, takes an Adam step. */
 rcc_status rcc_trainer_step(rcc_trainer *t, rcc_loss_terms *out, bool update);
+/* Self-labelling (rcc_self_label): view a holds evaluation views, whose confident rows give the
+ * targets, view b augmented views of the same images, trained towards them. *loss gets L over the
+ * (global) batch, *confident the rows over the threshold; with `update` and at least one confident
+ * row, an Adam step (none without: the moments would move the weights with no gradient). */
+rcc_status rcc_trainer_step_self_label(rcc_trainer *t, float threshold, double *loss, int *confident, bool update);
 void rcc_trainer_free(rcc_trainer *t);
 /* Direct-equivalent floating-point operations of one step (forward, backward-data, backward-weights). */
 double rcc_trainer_step_flops(const rcc_trainer *t);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_cli.sh — the rcc tool end to end on MNIST-test with a tiny network: train, Ctrl-C and
-# resume, predict (file and stdin), embed, bad arguments. Skips (exit 77) without MNIST.
+# resume, predict (file and stdin), embed, bad arguments; a folder of CIFAR-10 JPEGs with a broken
+# file when ../shared/data has it. Skips (exit 77) without MNIST.
 # Usage: test_cli.sh RCC_BINARY SHARED_DATA_DIR
 set -u
 RCC=$1
@@ -44,6 +45,34 @@ ok $? "rcc embed exits 0"
 [ $? = 1 ] && grep -q "cannot open" "$tmp/err"; ok $? "missing model: exit 1"
 "$RCC" train --bogus > /dev/null 2>&1; [ $? = 2 ]; ok $? "unknown option: exit 2"
 "$RCC" train --help | grep -q -- "--lambda"; ok $? "train --help lists the flags"
+
+# A real folder of colour JPEGs (CIFAR-10-test) with a truncated file among them: skipped, named
+# and listed in the run's skipped.txt; refused with --strict or above --max-broken; a gray model
+# given the colour images converts them.
+CIFAR=${RCC_DATA:-$2}/cifar10/test
+if [ -d "$CIFAR/cat" ]; then
+  mkdir -p "$tmp/photos/cat" "$tmp/photos/dog"
+  cp "$CIFAR"/cat/00[0-4]?.jpg "$tmp/photos/cat/"; cp "$CIFAR"/dog/00[0-4]?.jpg "$tmp/photos/dog/"
+  head -c 400 "$CIFAR/dog/0100.jpg" > "$tmp/photos/dog/0100_cut.jpg"
+  "$RCC" train --data "$tmp/photos" --out "$tmp/prun" "${tiny[@]}" --batch 32 --clusters 2 --epochs 1 \
+    > /dev/null 2> "$tmp/p.err"
+  ok $? "rcc train on a folder with a truncated JPEG trains ($(grep -m1 skipping "$tmp/p.err"))"
+  grep -q "skipping a broken image: .*0100_cut.jpg" "$tmp/p.err"; ok $? "and names the broken file on stderr"
+  grep -q "skipped 1 broken image file(s); all listed in $tmp/prun/skipped.txt" "$tmp/p.err"; ok $? "and counts it"
+  [ "$(cut -f1 "$tmp/prun/skipped.txt")" = "$tmp/photos/dog/0100_cut.jpg" ]; ok $? "skipped.txt lists it"
+  grep -q "data: 100 images, 3 channel(s), 32x32, labelled" "$tmp/p.err"; ok $? "the 100 good images are used"
+  "$RCC" train --data "$tmp/photos" --out "$tmp/prun2" "${tiny[@]}" --strict --epochs 1 > /dev/null 2> "$tmp/p.err"
+  [ $? = 1 ] && grep -q "0100_cut.jpg: corrupt or truncated JPEG" "$tmp/p.err"; ok $? "--strict refuses, naming it"
+  "$RCC" train --data "$tmp/photos" --out "$tmp/prun2" "${tiny[@]}" --max-broken 0.005 --epochs 1 \
+    > /dev/null 2> "$tmp/p.err"
+  [ $? = 1 ] && grep -q "1 of 101 image files are broken" "$tmp/p.err"; ok $? "--max-broken 0.005 refuses 1 of 101"
+  "$RCC" predict --model "$tmp/run" --data "$tmp/photos" > "$tmp/p.csv" 2> "$tmp/p.err"
+  ok $? "a gray model predicts colour photos"
+  grep -q "converting the 100 colour image(s)" "$tmp/p.err" && [ "$(wc -l < "$tmp/p.csv")" = 100 ]
+  ok $? "converting them, with a note, one line per good image"
+else
+  echo "test_cli: the CIFAR-10 folder part skipped: $CIFAR not found"
+fi
 
 # Ctrl-C: saves and exits 130; --resume continues to the end
 "$RCC" train --data "$IMG" --out "$tmp/int" "${tiny[@]}" --epochs 30 > /dev/null 2> "$tmp/int.err" &

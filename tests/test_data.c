@@ -788,6 +788,28 @@ static void write_good_jpeg(const char *path)
     write_jpeg(path, 64, 48, 3, c, 90);
 }
 
+typedef struct {
+    int calls, progress_calls;
+    long decoded;
+    char path[512], why[512];
+} broken_log;
+
+static void on_broken(const char *path, const char *why, void *user)
+{
+    broken_log *b = user;
+    b->calls++;
+    snprintf(b->path, sizeof b->path, "%s", path);
+    snprintf(b->why, sizeof b->why, "%s", why);
+}
+
+static void on_progress(long decoded, const char *folder, void *user)
+{
+    broken_log *b = user;
+    b->progress_calls++;
+    b->decoded = decoded;
+    (void)folder;
+}
+
 static void test_bad_images(void)
 {
     const char *png = tmp_path("good.png"), *jpg = tmp_path("good.jpg");
@@ -858,6 +880,69 @@ static void test_bad_images(void)
         expect_fail(what, &dirs[k], 1, NULL, RCC_ERR_FORMAT, files[k], needles[k]);
         snprintf(what, sizeof what, "image %s alone", names[k]);
         expect_fail(what, &files[k], 1, NULL, k == 4 || k == 5 ? RCC_OK : RCC_ERR_FORMAT, files[k], NULL);
+    }
+
+    /* Skipping them instead (rcc train's default): each bad file skipped and named, the good one
+     * kept, unless more than max_broken of the image files are broken. */
+    for (int k = 0; k < 8; k++) {
+        broken_log bl = {0};
+        rcc_load_options o = rcc_load_defaults();
+        o.max_broken = 1;
+        o.on_broken = on_broken, o.user = &bl;
+        rcc_data_report rep;
+        rcc_status st = rcc_dataset_load_opts(&d, &dirs[k], 1, NULL, &o, &rep);
+        CHECK(st == RCC_OK && d.n == 1 && rep.broken_files == 1 && strstr(rep.first_broken, names[k]) &&
+                  bl.calls == 1 && strstr(bl.path, names[k]) && strstr(bl.why, needles[k]),
+              "skipping %s: %s, n %d, broken %d (%s), %d calls (%s: %s)", names[k], rcc_strerror(st), d.n,
+              rep.broken_files, rep.first_broken, bl.calls, bl.path, bl.why);
+        if (st == RCC_OK)
+            rcc_dataset_free(&d);
+        o.max_broken = 0.05; /* 1 of 2 */
+        st = rcc_dataset_load_opts(&d, &dirs[k], 1, NULL, &o, &rep);
+        CHECK(st == RCC_ERR_FORMAT && strstr(rcc_last_error(), "1 of 2 image files are broken") &&
+                  strstr(rcc_last_error(), names[k]),
+              "half broken refused: %s: %s", rcc_strerror(st), rcc_last_error());
+    }
+    {
+        const char *many = tmp_dir("many");
+        char name[64];
+        for (int i = 0; i < 40; i++) {
+            snprintf(name, sizeof name, "many/%02d.png", i);
+            write_good_png(tmp_path(name));
+        }
+        truncate_copy(jpg, tmp_path("many/19_cut.jpg"), 0.5);
+        broken_log bl = {0};
+        rcc_load_options o = rcc_load_defaults();
+        o.on_broken = on_broken, o.on_progress = on_progress, o.user = &bl;
+        rcc_data_report rep;
+        rcc_status st = rcc_dataset_load_opts(&d, &many, 1, NULL, &o, &rep);
+        CHECK(st == RCC_OK && d.n == 40 && rep.broken_files == 1 && bl.calls == 1 && bl.progress_calls == 1 &&
+                  bl.decoded == 40,
+              "1 broken among 41 (default 5%%): %s, n %d, broken %d, progress %d calls (last %ld)", rcc_strerror(st),
+              d.n, rep.broken_files, bl.progress_calls, bl.decoded);
+        if (st == RCC_OK) {
+            CHECK(d.names && strstr(d.names[20], "many/20.png"), "the image after the broken one: %s",
+                  d.names ? d.names[20] : "(no names)");
+            rcc_dataset_free(&d);
+        }
+        expect_fail("1 broken among 41 without skipping", &many, 1, NULL, RCC_ERR_FORMAT, "19_cut.jpg", "JPEG");
+        o.max_broken = 1.5;
+        st = rcc_dataset_load_opts(&d, &many, 1, NULL, &o, &rep);
+        CHECK(st == RCC_ERR_ARG, "max_broken 1.5 refused: %s", rcc_strerror(st));
+        /* a class folder whose every image is broken is no class */
+        tmp_dir("brokencls");
+        tmp_dir("brokencls/a");
+        tmp_dir("brokencls/b");
+        for (int i = 0; i < 30; i++) {
+            snprintf(name, sizeof name, "brokencls/a/%02d.png", i);
+            write_good_png(tmp_path(name));
+        }
+        truncate_copy(png, tmp_path("brokencls/b/x.png"), 0.5);
+        const char *bc = tmp_path("brokencls");
+        o.max_broken = 0.5;
+        st = rcc_dataset_load_opts(&d, &bc, 1, NULL, &o, &rep);
+        CHECK(st == RCC_ERR_FORMAT && strstr(rcc_last_error(), "every image file in it is broken"),
+              "a class folder of broken images: %s: %s", rcc_strerror(st), rcc_last_error());
     }
 
     /* Folder structure problems. */
@@ -940,12 +1025,50 @@ static void test_cli(void)
     CHECK(run(cmd) == 2, "rcc views without --data exits 2");
 }
 
+/* Colour to gray by the luma weights and gray to colour by replication, in place. */
+static void test_convert_channels(void)
+{
+    const char *col = tmp_path("colour");
+    rcc_dataset d;
+    CHECK_OK(rcc_dataset_load(&d, &col, 1, NULL));
+    if (d.c != 3 || d.n < 2) {
+        CHECK(false, "colour folder for the conversion: c %d, n %d", d.c, d.n);
+        rcc_dataset_free(&d);
+        return;
+    }
+    size_t hw = (size_t)d.h * d.w, n = (size_t)d.n;
+    float *orig = malloc(n * 3 * hw * sizeof *orig);
+    memcpy(orig, d.pix, n * 3 * hw * sizeof *orig);
+    CHECK_OK(rcc_dataset_convert_channels(&d, 1));
+    double worst = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t p = 0; p < hw; p++) {
+            const float *o = orig + i * 3 * hw;
+            double want = 0.2989 * o[p] + 0.587 * o[hw + p] + 0.114 * o[2 * hw + p];
+            worst = fmax(worst, fabs(d.pix[i * hw + p] - want));
+        }
+    CHECK(d.c == 1 && worst < 1e-6, "colour to gray: c %d, worst %.2g", d.c, worst);
+    float *gray = malloc(n * hw * sizeof *gray);
+    memcpy(gray, d.pix, n * hw * sizeof *gray);
+    CHECK_OK(rcc_dataset_convert_channels(&d, 3));
+    bool same = d.c == 3;
+    for (size_t i = 0; same && i < n; i++)
+        for (int ch = 0; ch < 3; ch++)
+            same &= memcmp(d.pix + (i * 3 + ch) * hw, gray + i * hw, hw * sizeof *gray) == 0;
+    CHECK(same, "gray to colour replicates each image's plane");
+    CHECK(rcc_dataset_convert_channels(&d, 2) == RCC_ERR_ARG, "2 channels refused");
+    CHECK_OK(rcc_dataset_convert_channels(&d, 3));
+    free(orig), free(gray);
+    rcc_dataset_free(&d);
+}
+
 int main(void)
 {
     tmp_init();
     test_mnist();
     test_fashion();
     test_folders();
+    test_convert_channels();
     test_npy();
     test_bad_idx();
     test_bad_npy();

@@ -1177,6 +1177,93 @@ static void test_sphere_stats(void)
     free(x), free(cnt);
 }
 
+/* Features of more than 3 dimensions: the principal components, and the sphere picture of them. */
+static void test_projection(void)
+{
+    /* 8-d points: most of the variance along three known orthonormal directions (sd 3, 2, 1.5),
+     * a little along the other five (sd 0.05), around a mean that must not matter */
+    enum { N = 3000, D = 8 };
+    double B[3][D];
+    rcc_rng r;
+    rcc_rng_init(&r, 11, 0);
+    for (int c = 0; c < 3; c++) { /* Gram-Schmidt on random vectors */
+        for (int a = 0; a < D; a++)
+            B[c][a] = rcc_rng_normal(&r);
+        for (int p = 0; p < c; p++) {
+            double dot = 0;
+            for (int a = 0; a < D; a++)
+                dot += B[c][a] * B[p][a];
+            for (int a = 0; a < D; a++)
+                B[c][a] -= dot * B[p][a];
+        }
+        double nr = 0;
+        for (int a = 0; a < D; a++)
+            nr += B[c][a] * B[c][a];
+        for (int a = 0; a < D; a++)
+            B[c][a] /= sqrt(nr);
+    }
+    float *x = malloc(N * D * sizeof *x), *p = malloc(N * 3 * sizeof *p);
+    double *coef = malloc(N * 3 * sizeof *coef);
+    const double sd[3] = {3, 2, 1.5};
+    for (int i = 0; i < N; i++) {
+        for (int a = 0; a < D; a++)
+            x[i * D + a] = (float)(0.7 + 0.05 * rcc_rng_normal(&r));
+        for (int c = 0; c < 3; c++) {
+            coef[i * 3 + c] = sd[c] * rcc_rng_normal(&r);
+            for (int a = 0; a < D; a++)
+                x[i * D + a] += (float)(coef[i * 3 + c] * B[c][a]);
+        }
+    }
+    double explained = 0;
+    CHECK_OK(rcc_pca_project(x, N, D, 3, p, &explained));
+    /* the variance shares: (9 + 4 + 2.25) / (15.25 + 5 · 0.0025) */
+    CHECK(fabs(explained - 15.25 / 15.2625) < 0.01, "explained share %.4f, want about %.4f", explained,
+          15.25 / 15.2625);
+    /* component c of row i is ± its coefficient on direction c, over the row's norm in the three */
+    double worst[3] = {0, 0, 0}, mean_err = 0;
+    int counted = 0;
+    for (int c = 0; c < 3; c++) {
+        double sign = 0;
+        for (int i = 0; i < N; i++)
+            sign += p[i * 3 + c] * coef[i * 3 + c];
+        sign = sign >= 0 ? 1 : -1;
+        for (int i = 0; i < N; i++) {
+            double nr = sqrt(coef[i * 3] * coef[i * 3] + coef[i * 3 + 1] * coef[i * 3 + 1] +
+                             coef[i * 3 + 2] * coef[i * 3 + 2]);
+            double err = fabs(p[i * 3 + c] - sign * coef[i * 3 + c] / nr);
+            if (nr > 3) /* the noise (sd 0.05 a dimension) moves a row's direction by about 0.05 / nr */
+                worst[c] = fmax(worst[c], err);
+            mean_err += err, counted++;
+        }
+    }
+    mean_err /= counted;
+    CHECK(worst[0] < 0.08 && worst[1] < 0.08 && worst[2] < 0.08 && mean_err < 0.02,
+          "projection onto the known directions: worst component errors %.3f %.3f %.3f (rows of norm > 3), mean %.4f",
+          worst[0], worst[1], worst[2], mean_err);
+    bool unit = true;
+    for (int i = 0; i < N; i++)
+        unit &= fabs(p[i * 3] * p[i * 3] + p[i * 3 + 1] * p[i * 3 + 1] + p[i * 3 + 2] * p[i * 3 + 2] - 1) < 1e-5;
+    CHECK(unit, "projected rows have unit length");
+    float *p2 = malloc(N * 3 * sizeof *p2);
+    CHECK_OK(rcc_pca_project(x, N, D, 3, p2, NULL));
+    CHECK(memcmp(p, p2, N * 3 * sizeof *p) == 0, "the projection is deterministic");
+    CHECK(rcc_pca_project(x, 1, D, 3, p2, NULL) == RCC_ERR_ARG && rcc_pca_project(x, N, 2, 3, p2, NULL) == RCC_ERR_ARG,
+          "one row, or fewer dimensions than components, refused");
+    /* the picture of 8-d features */
+    char png[64];
+    snprintf(png, sizeof png, "/tmp/rcc-test-proj-%d.png", (int)getpid());
+    unsigned char magic[8] = {0};
+    FILE *pf = NULL;
+    CHECK(rcc_plot_sphere(png, x, N, D, NULL, NULL) == RCC_OK && (pf = fopen(png, "rb")) &&
+              fread(magic, 1, 8, pf) == 8 && memcmp(magic, "\x89PNG", 4) == 0,
+          "8-d features are drawn on the sphere: %s", rcc_last_error());
+    if (pf)
+        fclose(pf);
+    remove(png);
+    CHECK(rcc_plot_sphere(png, x, N, 2, NULL, NULL) == RCC_ERR_ARG, "2-d features are refused");
+    free(x), free(p), free(p2), free(coef);
+}
+
 int main(void)
 {
     if (getenv("RCC_EVAL_EVIDENCE")) {
@@ -1194,6 +1281,7 @@ int main(void)
     test_split();
     test_probe();
     test_sphere_stats();
+    test_projection();
     test_files();
     test_cli();
     return test_finish("test_eval");

@@ -247,6 +247,99 @@ static void fd_loss(int kind, int n, int d, float eps, double tol)
     free(c.a), free(c.b), free(ga), free(gb);
 }
 
+/* ---- self-labelling ---- */
+
+/* The definition, in double with plain loops: targets from ya, class weights m / count. */
+static double naive_self_label(const float *ya, const float *yb, int n, int k, double threshold, int *confident)
+{
+    int count[64] = {0}, m = 0;
+    for (int i = 0; i < n; i++) {
+        int best = 0;
+        for (int j = 1; j < k; j++)
+            if (ya[i * k + j] > ya[i * k + best])
+                best = j;
+        if (ya[i * k + best] > threshold)
+            count[best]++, m++;
+    }
+    *confident = m;
+    double num = 0, den = 0;
+    for (int i = 0; i < n; i++) {
+        int best = 0;
+        for (int j = 1; j < k; j++)
+            if (ya[i * k + j] > ya[i * k + best])
+                best = j;
+        if (!(ya[i * k + best] > threshold))
+            continue;
+        double w = (double)m / count[best];
+        num += -w * log(yb[i * k + best]);
+        den += w;
+    }
+    return m ? num / den : 0;
+}
+
+static void self_label_case(void)
+{
+    rcc_st_file f;
+    rcc_status s = rcc_st_load(&f, RCC_FIXTURES "/self_label.safetensors");
+    CHECK(s == RCC_OK, "load self_label fixture: %s", rcc_last_error());
+    if (s != RCC_OK)
+        return;
+    size_t ny;
+    float *ya = get(&f, "", "y_a", &ny), *yb = get(&f, "", "y_b", NULL), *want_g = get(&f, "", "d_y_b", NULL);
+    float *w = get(&f, "", "loss", NULL), want = w[0];
+    free(w);
+    w = get(&f, "", "confident", NULL);
+    int want_m = (int)w[0];
+    free(w);
+    int n = (int)rcc_st_find(&f, "y_a")->dims[0], k = (int)(ny / (size_t)n);
+    rcc_st_close(&f);
+    float *g = calloc(ny, 4);
+    int m = -1;
+    double l = rcc_self_label(ya, yb, n, k, 0.9f, g, 1.0f, &m);
+    check_value("self-labelling loss vs PyTorch", l, want, 1e-6);
+    CHECK(m == want_m, "self-labelling: %d confident, PyTorch %d", m, want_m);
+    close_scaled("self-labelling d/dy_b vs PyTorch", g, want_g, ny, 1e-5, 1e-8);
+    int mn;
+    check_value("self-labelling vs naive", l, naive_self_label(ya, yb, n, k, 0.9, &mn), 1e-9);
+    /* gradients are added, scaled */
+    float *g2 = malloc(ny * 4);
+    for (size_t i = 0; i < ny; i++)
+        g2[i] = 1.0f;
+    rcc_self_label(ya, yb, n, k, 0.9f, g2, 0.5f, NULL);
+    double worst = 0;
+    for (size_t i = 0; i < ny; i++)
+        worst = fmax(worst, fabs(g2[i] - (1.0 + 0.5 * g[i])));
+    CHECK(worst < 1e-5, "self-labelling adds scale * gradient: error %.3g", worst);
+    /* finite differences on y_b (the targets depend on y_a only) */
+    double fw = 0, fscale = 1e-6;
+    for (size_t i = 0; i < ny; i++)
+        fscale = fmax(fscale, fabs(g[i]));
+    for (size_t i = 0; i < ny; i++) {
+        if (g[i] == 0)
+            continue; /* rows of unconfident images and non-target entries: no dependence */
+        float keep = yb[i], eps = 1e-3f * keep;
+        yb[i] = keep + eps;
+        double lp = rcc_self_label(ya, yb, n, k, 0.9f, NULL, 1, NULL);
+        yb[i] = keep - eps;
+        double lm = rcc_self_label(ya, yb, n, k, 0.9f, NULL, 1, NULL);
+        yb[i] = keep;
+        fw = fmax(fw, fabs((lp - lm) / (2.0 * eps) - g[i]) / fscale);
+    }
+    CHECK(fw < 2e-3, "self-labelling: finite differences vs gradient: relative error %.3g", fw);
+    /* nothing confident: 0, no gradient */
+    memset(g, 0, ny * 4);
+    l = rcc_self_label(ya, yb, n, k, 1.0f, g, 1.0f, &m);
+    bool zero = true;
+    for (size_t i = 0; i < ny; i++)
+        zero &= g[i] == 0;
+    CHECK(l == 0 && m == 0 && zero, "self-labelling over an unreachable threshold: loss %g, %d confident", l, m);
+    /* a threshold of 0: every row is a target */
+    l = rcc_self_label(ya, yb, n, k, 0.0f, NULL, 1.0f, &m);
+    check_value("self-labelling, every row a target, vs naive", l, naive_self_label(ya, yb, n, k, 0.0, &mn), 1e-9);
+    CHECK(m == n, "threshold 0: %d of %d confident", m, n);
+    free(ya), free(yb), free(want_g), free(g), free(g2);
+}
+
 /* ---- λ combination ---- */
 
 static void total_case(float lam)
@@ -297,6 +390,7 @@ int main(void)
     fd_loss(1, 7, 4, 1e-3f, 2e-3);
     fd_loss(2, 9, 5, 1e-3f, 2e-3);
     fd_loss(3, 10, 3, 1e-3f, 2e-3);
+    self_label_case();
     total_case(0.95f);
     total_case(1.0f);
     total_case(0.0f);

@@ -148,15 +148,20 @@ static void stop_epoch(const rcc_epoch_event *e, void *u)
         s->flag = 1;
 }
 
-static void resume_case(int stop_ep, int stop_batch)
+/* Interrupted at (stop_ep, stop_batch) and resumed, against an uninterrupted run; with sl > 0, the
+ * run has sl self-labelling epochs after its 2 contrastive ones (threshold 0.4 of K = 3, so that
+ * the tiny network has confident images). */
+static void resume_case(int stop_ep, int stop_batch, int sl)
 {
     rcc_config c;
     tiny_config(&c);
+    c.self_label_epochs = sl;
+    c.self_label_threshold = 0.4f;
     rcc_dataset d;
     tiny_data(&d);
     char a[300], b[300], pa[340], pb[340];
-    snprintf(a, sizeof a, "%s/full", tmpdir);
-    snprintf(b, sizeof b, "%s/cut-%d-%d", tmpdir, stop_ep, stop_batch);
+    snprintf(a, sizeof a, "%s/full-%d", tmpdir, sl);
+    snprintf(b, sizeof b, "%s/cut-%d-%d-%d", tmpdir, stop_ep, stop_batch, sl);
     CHECK_OK(rcc_run_train(&c, &d, a, NULL, NULL));
     stopper s = {stop_ep, stop_batch, 0};
     rcc_run_hooks hooks = {.on_step = stop_step, .on_epoch = stop_epoch, .user = &s, .stop = &s.flag};
@@ -187,13 +192,19 @@ static void resume_case(int stop_ep, int stop_batch)
     char mp[360];
     snprintf(mp, sizeof mp, "%s/metrics.jsonl", b);
     FILE *f = fopen(mp, "r");
-    int steps = 0;
+    int steps = 0, sl_steps = 0, confident = 0;
     char line[4096];
-    while (f && fgets(line, sizeof line, f))
-        steps += strstr(line, "\"kind\":\"step\"") != NULL;
+    while (f && fgets(line, sizeof line, f)) {
+        bool step = strstr(line, "\"kind\":\"step\"") != NULL, self = strstr(line, "\"self_label\":") != NULL;
+        steps += step, sl_steps += step && self;
+        confident += self && !strstr(line, "\"confident\":0.0000");
+        CHECK(!strstr(line, "nan"), "metrics line without NaN: %s", line);
+    }
     if (f)
         fclose(f);
-    CHECK(steps == 2 * (40 / 8), "metrics.jsonl holds each step once after a resume (%d lines)", steps);
+    CHECK(steps == (2 + sl) * (40 / 8), "metrics.jsonl holds each step once after a resume (%d lines)", steps);
+    CHECK(sl_steps == sl * (40 / 8) && confident == sl_steps, "%d self-labelling step lines (want %d), %d with "
+          "confident images", sl_steps, sl * (40 / 8), confident);
     free(d.pix);
     free(d.labels);
 }
@@ -772,8 +783,10 @@ int main(void)
     schedule();
     metrics_log();
     checkpoint_roundtrip();
-    resume_case(0, 0); /* after the first epoch */
-    resume_case(1, 2); /* in the middle of the second */
+    resume_case(0, 0, 0); /* after the first epoch */
+    resume_case(1, 2, 0); /* in the middle of the second */
+    resume_case(2, 3, 2); /* in the middle of the first self-labelling epoch */
+    resume_case(1, 0, 2); /* between the contrastive and the self-labelling epochs */
     bad_runs();
     corrupt_checkpoints();
     safetensors_duplicates();

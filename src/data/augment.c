@@ -11,7 +11,7 @@
 rcc_status rcc_aug_preset(rcc_aug_config *a, const char *name)
 {
     if (!name)
-        return rcc_fail(RCC_ERR_ARG, "augmentation preset: no name given (paper, cpu or none)");
+        return rcc_fail(RCC_ERR_ARG, "augmentation preset: no name given (paper, cpu, photo or none)");
     /* "paper": SPEC.md §3 exactly. */
     *a = (rcc_aug_config){
         .crop_prob = 1.0f,
@@ -42,12 +42,19 @@ rcc_status rcc_aug_preset(rcc_aug_config *a, const char *name)
         a->rotate_deg = 15.0f;
         return RCC_OK;
     }
+    if (strcmp(name, "photo") == 0) {
+        /* Colour photographs: what CC uses on CIFAR-10 — SPEC.md §3's crop, jitter and grayscale,
+         * plus horizontal flips, and no blur (small photos are blurry enough). */
+        a->flip_prob = 0.5f;
+        a->blur_prob = 0.0f;
+        return RCC_OK;
+    }
     if (strcmp(name, "none") == 0) {
         /* Every view is the evaluation view (for debugging and baselines). */
         a->crop_prob = a->jitter_prob = a->gray_prob = a->blur_prob = a->flip_prob = 0;
         return RCC_OK;
     }
-    return rcc_fail(RCC_ERR_ARG, "unknown augmentation preset '%s' (paper, cpu or none)", name);
+    return rcc_fail(RCC_ERR_ARG, "unknown augmentation preset '%s' (paper, cpu, photo or none)", name);
 }
 
 static bool is_prob(float p) { return p >= 0 && p <= 1; }

@@ -46,7 +46,8 @@ typedef struct rcc_loader rcc_loader;
 
 typedef enum {
     RCC_LOADER_TRAIN, /* shuffled each epoch (by seed, epoch), last partial batch dropped, two views */
-    RCC_LOADER_EVAL   /* in order, every image once, last batch may be short, one evaluation view */
+    RCC_LOADER_EVAL,  /* in order, every image once, last batch may be short, one evaluation view */
+    RCC_LOADER_SELF_LABEL /* as TRAIN, but view a is the evaluation view (self-labelling's targets) */
 } rcc_loader_mode;
 
 /* Prepares batches on `threads` worker threads while the caller trains. */

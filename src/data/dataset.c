@@ -553,14 +553,24 @@ static void note_skip(rcc_data_report *rep, const char *dir, const char *name)
                  dir[0] && dir[strlen(dir) - 1] != '/' ? "/" : "", name);
 }
 
+/* The load's options and counters, passed down to the folders. */
+typedef struct {
+    const rcc_load_options *opt; /* NULL: a broken file fails the load */
+    rcc_data_report *rep;
+    long decoded, found;         /* image files decoded, image files met (decoded + broken) */
+} load_ctx;
+
+#define PROGRESS_EVERY 500
+
 /* Image files directly in `dir`, in name order; non-image files and nested folders are skipped. */
-static rcc_status load_image_files(part_list *l, const char *dir, const char *source, int label,
-                                   rcc_data_report *rep, int *count)
+static rcc_status load_image_files(part_list *l, const char *dir, const char *source, int label, load_ctx *cx,
+                                   int *count)
 {
+    rcc_data_report *rep = cx->rep;
     dir_list dl;
     RCC_TRY(list_dir(dir, &dl));
     rcc_status st = RCC_OK;
-    int before = l->n, skipped = rep->skipped_files;
+    int before = l->n, skipped = rep->skipped_files, broken = rep->broken_files;
     for (int i = 0; i < dl.n && st == RCC_OK; i++) {
         if (dl.dir[i] || !is_image_name(dl.name[i])) {
             note_skip(rep, dir, dl.name[i]);
@@ -568,19 +578,32 @@ static rcc_status load_image_files(part_list *l, const char *dir, const char *so
         }
         char *full = path_join(dir, dl.name[i]);
         st = full ? add_image(l, full, source, label) : rcc_fail(RCC_ERR_NOMEM, "%s: path", dir);
+        cx->found++;
+        if ((st == RCC_ERR_FORMAT || st == RCC_ERR_IO) && cx->opt && cx->opt->skip_broken) {
+            if (rep->broken_files++ == 0)
+                snprintf(rep->first_broken, sizeof rep->first_broken, "%s", full);
+            if (cx->opt->on_broken)
+                cx->opt->on_broken(full, rcc_last_error(), cx->opt->user);
+            st = RCC_OK;
+        } else if (st == RCC_OK && ++cx->decoded % PROGRESS_EVERY == 0 && cx->opt && cx->opt->on_progress) {
+            cx->opt->on_progress(cx->decoded, dir, cx->opt->user);
+        }
         free(full);
     }
     dir_list_free(&dl);
     if (st == RCC_OK && l->n == before)
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: folder has no PNG or JPEG images (.png, .jpg, .jpeg)%s", dir,
-                      rep->skipped_files > skipped ? "; other files were skipped" : "");
+        st = rcc_fail(RCC_ERR_FORMAT, "%s: folder has no %sPNG or JPEG images (.png, .jpg, .jpeg)%s%s", dir,
+                      rep->broken_files > broken ? "readable " : "",
+                      rep->skipped_files > skipped ? "; other files were skipped" : "",
+                      rep->broken_files > broken ? "; every image file in it is broken" : "");
     *count = l->n - before;
     return st;
 }
 
 /* A folder: flat (unlabelled), or one subfolder per class (label = sorted subfolder order). */
-static rcc_status load_folder(part_list *l, const char *dir, rcc_data_report *rep)
+static rcc_status load_folder(part_list *l, const char *dir, load_ctx *cx)
 {
+    rcc_data_report *rep = cx->rep;
     dir_list dl;
     RCC_TRY(list_dir(dir, &dl));
     int ndirs = 0, nimages = 0;
@@ -607,12 +630,12 @@ static rcc_status load_folder(part_list *l, const char *dir, rcc_data_report *re
                 continue;
             }
             char *sub = path_join(dir, dl.name[i]);
-            st = sub ? load_image_files(l, sub, dir, label++, rep, &count) : rcc_fail(RCC_ERR_NOMEM, "%s: path", dir);
+            st = sub ? load_image_files(l, sub, dir, label++, cx, &count) : rcc_fail(RCC_ERR_NOMEM, "%s: path", dir);
             free(sub);
         }
     } else {
         int count;
-        st = load_image_files(l, dir, dir, -1, rep, &count);
+        st = load_image_files(l, dir, dir, -1, cx, &count);
     }
     dir_list_free(&dl);
     return st;
@@ -620,7 +643,7 @@ static rcc_status load_folder(part_list *l, const char *dir, rcc_data_report *re
 
 /* ---------------------------------------------------------------- one source */
 
-static rcc_status load_source(part_list *l, const char *path, const char *label_path, rcc_data_report *rep)
+static rcc_status load_source(part_list *l, const char *path, const char *label_path, load_ctx *cx)
 {
     struct stat sb;
     errno = 0;
@@ -633,7 +656,7 @@ static rcc_status load_source(part_list *l, const char *path, const char *label_
         if (label_path)
             return rcc_fail(RCC_ERR_ARG, "%s: a folder takes its labels from class subfolders, not from %s", path,
                             label_path);
-        return load_folder(l, path, rep);
+        return load_folder(l, path, cx);
     }
     unsigned char sig[8] = {0};
     FILE *f = fopen(path, "rb");
@@ -815,8 +838,51 @@ static rcc_status assemble(rcc_dataset *d, part_list *l, rcc_data_report *rep)
     return RCC_OK;
 }
 
-rcc_status rcc_dataset_load_report(rcc_dataset *d, const char *const *paths, int npaths,
-                                   const char *const *label_paths, rcc_data_report *report)
+rcc_status rcc_dataset_convert_channels(rcc_dataset *d, int channels)
+{
+    if (channels != 1 && channels != 3)
+        return rcc_fail(RCC_ERR_ARG, "convert to %d channels: 1 or 3", channels);
+    if (d->c == channels || d->n == 0)
+        return RCC_OK;
+    if (d->c != 1 && d->c != 3)
+        return rcc_fail(RCC_ERR_ARG, "convert %d-channel images: 1 or 3", d->c);
+    size_t hw = (size_t)d->h * d->w, n = (size_t)d->n;
+    if (channels == 1) { /* in place, front to back: image i's gray plane never overlaps later colour */
+        for (size_t i = 0; i < n; i++) {
+            const float *src = d->pix + i * 3 * hw;
+            float *dst = d->pix + i * hw;
+            for (size_t p = 0; p < hw; p++)
+                dst[p] = rcc_luma(src[p], src[hw + p], src[2 * hw + p]);
+        }
+        float *shrunk = realloc(d->pix, n * hw * sizeof *shrunk);
+        if (shrunk)
+            d->pix = shrunk;
+    } else {
+        float *grown = realloc(d->pix, n * 3 * hw * sizeof *grown);
+        if (!grown)
+            return rcc_fail(RCC_ERR_NOMEM, "%zu images to 3 channels (%.1f GiB)", n,
+                            (double)(n * 3 * hw * sizeof(float)) / (1 << 30));
+        d->pix = grown;
+        for (size_t i = n; i-- > 0;) { /* back to front: image i's planes land at or after its gray one */
+            const float *src = d->pix + i * hw;
+            float *dst = d->pix + i * 3 * hw;
+            memmove(dst, src, hw * sizeof *dst);
+            memcpy(dst + hw, dst, hw * sizeof *dst);
+            memcpy(dst + 2 * hw, dst, hw * sizeof *dst);
+        }
+    }
+    d->c = channels;
+    return RCC_OK;
+}
+
+rcc_load_options rcc_load_defaults(void)
+{
+    return (rcc_load_options){.skip_broken = true, .max_broken = 0.05};
+}
+
+rcc_status rcc_dataset_load_opts(rcc_dataset *d, const char *const *paths, int npaths,
+                                 const char *const *label_paths, const rcc_load_options *opt,
+                                 rcc_data_report *report)
 {
     rcc_data_report local;
     rcc_data_report *rep = report ? report : &local;
@@ -824,20 +890,35 @@ rcc_status rcc_dataset_load_report(rcc_dataset *d, const char *const *paths, int
     memset(d, 0, sizeof *d);
     if (!paths || npaths < 1)
         return rcc_fail(RCC_ERR_ARG, "no data source given");
+    if (opt && !(opt->max_broken >= 0 && opt->max_broken <= 1))
+        return rcc_fail(RCC_ERR_ARG, "max_broken %g: a share between 0 and 1", opt->max_broken);
+    load_ctx cx = {opt, rep, 0, 0};
     part_list l = {0};
     rcc_status st = RCC_OK;
     for (int i = 0; i < npaths && st == RCC_OK; i++) {
         if (!paths[i])
             st = rcc_fail(RCC_ERR_ARG, "data source %d is NULL", i);
         else
-            st = load_source(&l, paths[i], label_paths ? label_paths[i] : NULL, rep);
+            st = load_source(&l, paths[i], label_paths ? label_paths[i] : NULL, &cx);
     }
+    if (st == RCC_OK && rep->broken_files && (double)rep->broken_files > opt->max_broken * (double)cx.found)
+        st = rcc_fail(RCC_ERR_FORMAT,
+                      "%d of %ld image files are broken (more than %g%%; the first: %s); is this the right folder?",
+                      rep->broken_files, cx.found, 100 * opt->max_broken, rep->first_broken);
+    if (st == RCC_OK && opt && opt->on_progress && cx.decoded)
+        opt->on_progress(cx.decoded, NULL, opt->user);
     if (st == RCC_OK)
         st = assemble(d, &l, rep);
     parts_free(&l);
     if (st != RCC_OK)
         rcc_dataset_free(d);
     return st;
+}
+
+rcc_status rcc_dataset_load_report(rcc_dataset *d, const char *const *paths, int npaths,
+                                   const char *const *label_paths, rcc_data_report *report)
+{
+    return rcc_dataset_load_opts(d, paths, npaths, label_paths, NULL, report);
 }
 
 rcc_status rcc_dataset_load(rcc_dataset *d, const char *const *paths, int npaths, const char *const *label_paths)

@@ -55,6 +55,9 @@ static void produce(const rcc_loader *l, int b, int i, int count, float *buf, in
     if (l->mode == RCC_LOADER_TRAIN) {
         rcc_augment(&l->aug, l->d, index, l->s, l->seed, l->epoch, 0, buf + (size_t)i * l->img);
         rcc_augment(&l->aug, l->d, index, l->s, l->seed, l->epoch, 1, buf + ((size_t)count + i) * l->img);
+    } else if (l->mode == RCC_LOADER_SELF_LABEL) {
+        rcc_eval_view(l->d, index, l->s, buf + (size_t)i * l->img);
+        rcc_augment(&l->aug, l->d, index, l->s, l->seed, l->epoch, 1, buf + ((size_t)count + i) * l->img);
     } else {
         rcc_eval_view(l->d, index, l->s, buf + (size_t)i * l->img);
     }
@@ -132,12 +135,13 @@ rcc_status rcc_loader_create(rcc_loader **out, const rcc_dataset *d, const rcc_a
     *out = NULL;
     if (!d || d->n < 1 || !d->pix)
         return rcc_fail(RCC_ERR_ARG, "loader: empty data set");
-    if (mode != RCC_LOADER_TRAIN && mode != RCC_LOADER_EVAL)
+    if (mode != RCC_LOADER_TRAIN && mode != RCC_LOADER_EVAL && mode != RCC_LOADER_SELF_LABEL)
         return rcc_fail(RCC_ERR_ARG, "loader: unknown mode %d", (int)mode);
+    bool two = mode != RCC_LOADER_EVAL; /* two views, shuffled, drop-last */
     if (batch < 1 || s < 1 || s > RCC_DATA_MAX_SIDE || threads < 0 || threads > 256)
         return rcc_fail(RCC_ERR_ARG, "loader: need batch >= 1, 1 <= size <= %d, 0 <= threads <= 256 (got %d, %d, %d)",
                         RCC_DATA_MAX_SIDE, batch, s, threads);
-    if (mode == RCC_LOADER_TRAIN) {
+    if (two) {
         if (!aug)
             return rcc_fail(RCC_ERR_ARG, "loader: training needs an augmentation config");
         RCC_TRY(rcc_aug_check(aug));
@@ -156,9 +160,9 @@ rcc_status rcc_loader_create(rcc_loader **out, const rcc_dataset *d, const rcc_a
     l->s = s;
     l->seed = seed;
     l->threads = threads;
-    l->views = mode == RCC_LOADER_TRAIN ? 2 : 1;
+    l->views = two ? 2 : 1;
     l->img = (size_t)d->c * s * s;
-    l->nbatches = mode == RCC_LOADER_TRAIN ? d->n / batch : (d->n + batch - 1) / batch;
+    l->nbatches = two ? d->n / batch : (d->n + batch - 1) / batch;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->work, NULL);
     pthread_cond_init(&l->ready, NULL);
@@ -188,7 +192,7 @@ rcc_status rcc_loader_create(rcc_loader **out, const rcc_dataset *d, const rcc_a
 
 rcc_status rcc_loader_set_shard(rcc_loader *l, int rank, int size)
 {
-    if (l->mode != RCC_LOADER_TRAIN || l->started)
+    if (l->mode == RCC_LOADER_EVAL || l->started)
         return rcc_fail(RCC_ERR_ARG, "loader: shards are for training loaders, before the first epoch");
     if (size < 1 || rank < 0 || rank >= size || l->gbatch % size)
         return rcc_fail(RCC_ERR_ARG, "loader: a batch of %d cannot be split in %d shards", l->gbatch, size);
@@ -222,7 +226,7 @@ rcc_status rcc_loader_start_epoch(rcc_loader *l, uint64_t epoch, int start_batch
         pthread_cond_wait(&l->ready, &l->mu);
     for (int k = 0; k < LOADER_SLOTS; k++)
         l->slots[k].state = SLOT_FREE;
-    if (l->mode == RCC_LOADER_TRAIN)
+    if (l->mode != RCC_LOADER_EVAL)
         shuffle(l->perm, l->d->n, l->seed, epoch);
     else
         for (int i = 0; i < l->d->n; i++)

@@ -112,16 +112,15 @@ static void axis_triad(cairo_t *cr, const view *w, double ox, double oy)
     }
 }
 
-rcc_status rcc_plot_sphere(const char *path, const float *h, size_t n, int d, const int *labels,
-                           const rcc_sphere_plot_opts *opts)
+/* The picture of 3-D points; `note` (may be NULL) says how they were made from h. */
+static rcc_status plot_sphere3(const char *path, const float *h, size_t n, const int *labels,
+                               const rcc_sphere_plot_opts *opts, const char *note)
 {
     rcc_sphere_plot_opts o;
     if (opts)
         o = *opts;
     else
         rcc_sphere_plot_opts_default(&o);
-    if (d != 3)
-        return rcc_fail(RCC_ERR_ARG, "sphere plot: features must be 3-dimensional (got %d)", d);
     if (n == 0)
         return rcc_fail(RCC_ERR_ARG, "sphere plot: no points");
     if (o.views < 1 || o.views > 8 || o.panel < 120 || o.panel > 2000)
@@ -160,13 +159,13 @@ rcc_status rcc_plot_sphere(const char *path, const float *h, size_t n, int d, co
         return st;
     }
     cairo_t *cr = cv.cr;
-    char buf[160];
+    char buf[400];
     rcc_draw_text(cr, W / 2.0, 22, o.title ? o.title : "Features h on the unit sphere", 17, true, 0.5, 0.5, 0);
-    snprintf(buf, sizeof buf, "%zu points, orthographic views; back hemisphere %s", n,
-             o.hide_back ? "hidden" : "faded");
+    snprintf(buf, sizeof buf, "%zu points, orthographic views; back hemisphere %s%s%s", n,
+             o.hide_back ? "hidden" : "faded", note ? "; " : "", note ? note : "");
     if (m < n)
-        snprintf(buf, sizeof buf, "%zu points (%zu drawn, seeded subsample); back hemisphere %s", n, m,
-                 o.hide_back ? "hidden" : "faded");
+        snprintf(buf, sizeof buf, "%zu points (%zu drawn, seeded subsample); back hemisphere %s%s%s", n, m,
+                 o.hide_back ? "hidden" : "faded", note ? "; " : "", note ? note : "");
     rcc_draw_set_rgb(cr, RCC_INK_GRAY, 1);
     rcc_draw_text(cr, W / 2.0, 42, buf, 11.5, false, 0.5, 0.5, 0);
     double pr = o.point_size > 0 ? o.point_size : m <= 1000 ? 2.6 : m <= 5000 ? 1.9 : m <= 20000 ? 1.4 : 1.1;
@@ -267,6 +266,29 @@ rcc_status rcc_plot_sphere(const char *path, const float *h, size_t n, int d, co
     }
     free(idx), free(pts), free(cnt);
     return rcc_canvas_save(&cv, path);
+}
+
+rcc_status rcc_plot_sphere(const char *path, const float *h, size_t n, int d, const int *labels,
+                           const rcc_sphere_plot_opts *opts)
+{
+    if (d < 3)
+        return rcc_fail(RCC_ERR_ARG, "sphere plot: features of %d dimension(s); the sphere needs 3 or more", d);
+    if (d == 3)
+        return plot_sphere3(path, h, n, labels, opts, NULL);
+    if (n < 2)
+        return rcc_fail(RCC_ERR_ARG, "sphere plot: a projection of %d-dimensional features needs 2 points", d);
+    float *p = malloc(n * 3 * sizeof *p);
+    if (!p)
+        return rcc_fail(RCC_ERR_NOMEM, "sphere plot: projection of %zu points", n);
+    double explained;
+    rcc_status st = rcc_pca_project(h, n, d, 3, p, &explained);
+    char note[160];
+    snprintf(note, sizeof note, "h of %d dims: its top 3 principal components (%.0f%% of the variance), renormalised",
+             d, 100 * explained);
+    if (st == RCC_OK)
+        st = plot_sphere3(path, p, n, labels, opts, note);
+    free(p);
+    return st;
 }
 
 /* ---------------------------------------------------------------- the cell map */

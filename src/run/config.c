@@ -45,6 +45,9 @@ static const field fields[] = {
     FF(jitter_prob, -1, 1),
     FF(blur_prob, -1, 1),
     FF(rotate_deg, -1, 180),
+    FI(self_label_epochs, 0, 1000000),
+    FF(self_label_threshold, 0, 0.999999),
+    FF(self_label_lr, 1e-9, 10),
     FI(threads, 1, 1024),
     FI(loader_threads, 1, 1024),
     FI(eval_every, 0, 1000000),
@@ -77,6 +80,9 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
     c->loader_threads = 1;
     snprintf(c->conv, sizeof c->conv, "direct");
     c->crop_area_min = c->jitter_prob = c->blur_prob = c->rotate_deg = -1; /* the augmentation preset's own */
+    c->self_label_epochs = 0;
+    c->self_label_threshold = 0.99f; /* SCAN's */
+    c->self_label_lr = 1e-4f;        /* SCAN's */
     if (strcmp(name, "paper") == 0) { /* SPEC.md exactly */
         c->image_size = 64;
         c->lr = 3e-4f;
@@ -103,7 +109,21 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
         c->save_every = 5;
         return RCC_OK;
     }
-    return rcc_fail(RCC_ERR_ARG, "unknown preset '%s' (known: paper, cpu)", name);
+    /* photo: colour photographs (CIFAR-10's kind), chosen on the labels of CIFAR-10-test images
+     * 0-4999 of each class folder's sorted order ("dev"); docs/training.md. */
+    if (strcmp(name, "photo") == 0) {
+        c->image_size = 32;
+        c->width = 32;
+        c->lr = 1e-3f;
+        c->epochs = 60;
+        c->warmup_epochs = 1;
+        c->cosine = 1;
+        snprintf(c->augment, sizeof c->augment, "photo");
+        c->eval_every = 5;
+        c->save_every = 5;
+        return RCC_OK;
+    }
+    return rcc_fail(RCC_ERR_ARG, "unknown preset '%s' (known: paper, cpu, photo)", name);
 }
 
 rcc_status rcc_config_check(const rcc_config *c)

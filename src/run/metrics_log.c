@@ -15,10 +15,24 @@ const char *rcc_metrics_term_key(int t) { return t >= 0 && t < RCC_LOSS_TERMS ? 
 
 /* ---------------------------------------------------------------- writing */
 
+/* The loss terms a line holds; NaN terms (a self-labelling step has only its total) are left out. */
 static void write_terms(FILE *f, const rcc_loss_terms *t)
 {
-    fprintf(f, "\"ins\":%.7g,\"clu_nce\":%.7g,\"entropy\":%.7g,\"unif\":%.7g,\"total\":%.7g", t->ins, t->clu_nce,
-            t->entropy, t->unif, t->total);
+    const double v[RCC_LOSS_TERMS] = {t->ins, t->clu_nce, t->entropy, t->unif, t->total};
+    bool first = true;
+    for (int i = 0; i < RCC_LOSS_TERMS; i++)
+        if (!isnan(v[i])) {
+            fprintf(f, "%s\"%s\":%.7g", first ? "" : ",", term_key[i], v[i]);
+            first = false;
+        }
+}
+
+void rcc_metrics_write_self_label_step(FILE *f, int epoch, int batch, long step, double lr, double loss,
+                                       double confident)
+{
+    fprintf(f, "{\"kind\":\"step\",\"epoch\":%d,\"batch\":%d,\"step\":%ld,\"lr\":%.6g,\"self_label\":%.7g,"
+               "\"confident\":%.4f,\"total\":%.7g}\n",
+            epoch, batch, step, lr, loss, confident, loss);
 }
 
 void rcc_metrics_write_step(FILE *f, int epoch, int batch, long step, double lr, const rcc_loss_terms *t)

@@ -15,6 +15,9 @@ void rcc_metrics_write_step(FILE *f, int epoch, int batch, long step, double lr,
  * fraction in the largest. */
 void rcc_metrics_write_epoch(FILE *f, int epoch, long step, const rcc_loss_terms *mean, double seconds, int empty,
                              double largest, const long *sizes, int k);
+/* A self-labelling step: its loss (as "self_label" and "total") and the share of confident images. */
+void rcc_metrics_write_self_label_step(FILE *f, int epoch, int batch, long step, double lr, double loss,
+                                       double confident);
 void rcc_metrics_write_eval(FILE *f, int epoch, long step, double acc, double nmi, double ari);
 /* A streaming run's drift record; probe_moved and probe_ari are written as null when NaN. */
 void rcc_metrics_write_drift(FILE *f, long step, long seen, int pool, long skipped, const long *recent_sizes, int k,

@@ -76,6 +76,7 @@ static bool same_training(const rcc_config *a, const rcc_config *b)
 {
     rcc_config x = *a, y = *b;
     x.epochs = y.epochs = 0;
+    x.self_label_epochs = y.self_label_epochs = 0;
     x.threads = y.threads = 1;
     x.loader_threads = y.loader_threads = 1;
     x.eval_every = y.eval_every = 0;
@@ -94,6 +95,7 @@ typedef struct {
     const rcc_dataset *data;
     rcc_trainer tr;
     rcc_loader *loader;
+    rcc_loader *sl_loader; /* self-labelling's batches (evaluation view, augmented view), or NULL */
     FILE *metrics;
     char ckpt[RCC_PATH_MAX], metrics_path[RCC_PATH_MAX];
     int *idx, *pred;
@@ -138,44 +140,73 @@ static rcc_status evaluate(run_state *s, rcc_epoch_event *ev)
     return RCC_OK;
 }
 
+/* One step of the epoch: contrastive, or self-labelling (lt gets its loss as total, the other
+ * terms NaN; *confident its share of the batch). */
+static rcc_status one_step(run_state *s, bool self_label, rcc_loss_terms *lt, double *confident, bool *stepped)
+{
+    *stepped = true;
+    if (!self_label)
+        return rcc_trainer_step(&s->tr, lt, true);
+    double loss;
+    int m = 0;
+    RCC_TRY(rcc_trainer_step_self_label(&s->tr, s->cfg.self_label_threshold, &loss, &m, true));
+    *lt = (rcc_loss_terms){NAN, NAN, NAN, NAN, loss};
+    int global = s->dist ? s->cfg.batch : s->tr.n;
+    *confident = (double)m / global;
+    *stepped = m > 0; /* no confident image: no Adam step was taken */
+    return RCC_OK;
+}
+
 static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks *hooks)
 {
     const rcc_config *c = &s->cfg;
     int batches = rcc_loader_batches_per_epoch(s->loader);
     int K = c->clusters, N = c->batch, n_local = s->tr.n;
+    int epochs = c->epochs + c->self_label_epochs;
     double t_start = rcc_now();
-    for (int epoch = pr->epoch; epoch < c->epochs; epoch++) {
-        RCC_TRY(rcc_loader_start_epoch(s->loader, (uint64_t)epoch, pr->batch_in_epoch));
+    for (int epoch = pr->epoch; epoch < epochs; epoch++) {
+        bool sl = epoch >= c->epochs;
+        rcc_loader *loader = sl ? s->sl_loader : s->loader;
+        RCC_TRY(rcc_loader_start_epoch(loader, (uint64_t)epoch, pr->batch_in_epoch));
         rcc_loss_terms sum = {0};
+        double conf_sum = 0;
         int nb = 0;
         memset(s->sizes, 0, sizeof(long) * (size_t)K);
         double t_epoch = rcc_now(), t_prev = t_epoch;
         for (;;) {
             int count = 0;
-            RCC_TRY(rcc_loader_next(s->loader, s->tr.model.input.ptr, s->idx, &count));
+            RCC_TRY(rcc_loader_next(loader, s->tr.model.input.ptr, s->idx, &count));
             if (count == 0)
                 break;
-            s->tr.acfg.lr = (float)rcc_run_lr(c, pr->step, batches);
+            s->tr.acfg.lr = sl ? c->self_label_lr : (float)rcc_run_lr(c, pr->step, batches);
             rcc_loss_terms lt;
-            rcc_status st = rcc_trainer_step(&s->tr, &lt, true);
+            double confident = NAN;
+            bool stepped;
+            rcc_status st = one_step(s, sl, &lt, &confident, &stepped);
             if (st == RCC_ERR_NUMERIC)
                 return rcc_fail(st, "epoch %d, step %ld: %s; the last good checkpoint is %s", epoch + 1, pr->step + 1,
                                 rcc_last_error(), s->ckpt);
             RCC_TRY(st);
-            pr->step++;
+            pr->step += stepped;
             pr->batch_in_epoch++;
             nb++;
             sum.ins += lt.ins, sum.clu_nce += lt.clu_nce, sum.entropy += lt.entropy, sum.unif += lt.unif;
             sum.total += lt.total;
-            const float *y = s->tr.model.y.ptr;
+            conf_sum += sl ? confident : 0;
+            const float *y = s->tr.model.y.ptr; /* sizes of the first views (the evaluation views when sl) */
             for (int i = 0; i < n_local; i++)
                 s->sizes[rcc_argmax(y + (size_t)i * K, K)]++;
-            rcc_metrics_write_step(s->metrics, epoch + 1, pr->batch_in_epoch, pr->step, (double)s->tr.acfg.lr, &lt);
+            if (sl)
+                rcc_metrics_write_self_label_step(s->metrics, epoch + 1, pr->batch_in_epoch, pr->step,
+                                                  (double)s->tr.acfg.lr, lt.total, confident);
+            else
+                rcc_metrics_write_step(s->metrics, epoch + 1, pr->batch_in_epoch, pr->step, (double)s->tr.acfg.lr,
+                                       &lt);
             RCC_TRY(metrics_flush(s, pr->step));
             double now = rcc_now();
             if (hooks && hooks->on_step) {
-                rcc_step_event e = {epoch, c->epochs, pr->batch_in_epoch, batches, pr->step, lt, s->tr.acfg.lr,
-                                    now - t_prev, N, now - t_start};
+                rcc_step_event e = {epoch, epochs, pr->batch_in_epoch, batches, pr->step, lt, s->tr.acfg.lr,
+                                    now - t_prev, N, now - t_start, sl, confident};
                 hooks->on_step(&e, hooks->user);
             }
             t_prev = now;
@@ -201,11 +232,13 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         rcc_epoch_event ev;
         memset(&ev, 0, sizeof ev);
         ev.epoch = epoch;
-        ev.epochs = c->epochs;
+        ev.epochs = epochs;
         ev.step = pr->step;
         double inv = nb ? 1.0 / nb : 0;
         ev.mean = (rcc_loss_terms){sum.ins * inv, sum.clu_nce * inv, sum.entropy * inv, sum.unif * inv,
                                    sum.total * inv};
+        ev.self_label = sl;
+        ev.confident = sl ? conf_sum * inv : NAN;
         ev.sizes = s->sizes;
         ev.clusters = K;
         long total = 0, big = 0;
@@ -215,8 +248,9 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
             ev.empty += s->sizes[k] == 0;
         }
         ev.largest = total ? (double)big / (double)total : 0;
-        bool last = epoch + 1 == c->epochs;
-        if (s->root && s->data->labels && ((c->eval_every && (epoch + 1) % c->eval_every == 0) || last))
+        bool last = epoch + 1 == epochs, last_contrastive = c->self_label_epochs && epoch + 1 == c->epochs;
+        if (s->root && s->data->labels &&
+            ((c->eval_every && (epoch + 1) % c->eval_every == 0) || last || last_contrastive))
             RCC_TRY(evaluate(s, &ev));
         /* the epoch's lines are written before its checkpoint: a checkpoint never holds a step whose
          * log lines could not be written (on resume, lines past the checkpoint are dropped) */
@@ -226,7 +260,7 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         if (ev.evaluated)
             rcc_metrics_write_eval(s->metrics, epoch + 1, pr->step, ev.acc, ev.nmi, ev.ari);
         RCC_TRY(metrics_flush(s, pr->step));
-        if ((c->save_every && (epoch + 1) % c->save_every == 0) || last) {
+        if ((c->save_every && (epoch + 1) % c->save_every == 0) || last || last_contrastive) {
             RCC_TRY(save(s, pr));
             ev.saved = true;
         }
@@ -315,6 +349,11 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
                                c->loader_threads);
     if (st == RCC_OK && s.dist)
         st = rcc_loader_set_shard(s.loader, s.dist->rank, P);
+    if (st == RCC_OK && c->self_label_epochs > 0)
+        st = rcc_loader_create(&s.sl_loader, data, &aug, RCC_LOADER_SELF_LABEL, c->batch, c->image_size, c->seed,
+                               c->loader_threads);
+    if (st == RCC_OK && s.sl_loader && s.dist)
+        st = rcc_loader_set_shard(s.sl_loader, s.dist->rank, P);
     s.idx = malloc(sizeof(int) * (size_t)c->batch);
     s.pred = malloc(sizeof(int) * (size_t)data->n);
     s.sizes = malloc(sizeof(long) * (size_t)c->clusters);
@@ -327,6 +366,7 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     if (s.metrics)
         fclose(s.metrics);
     rcc_loader_free(s.loader);
+    rcc_loader_free(s.sl_loader);
     rcc_trainer_free(&s.tr);
     free(s.idx);
     free(s.pred);

@@ -40,9 +40,9 @@ rcc_status rcc_net_score(rcc_net *net, const rcc_dataset *d, const rcc_score_con
     s->cluster = malloc(n * sizeof *s->cluster);
     s->h = malloc(n * (size_t)R * sizeof *s->h);
     int64_t *sizes = malloc((size_t)K * sizeof *sizes);
-    if (R == 3)
+    if (R >= 3)
         s->cells = malloc(sizeof(int) * RCC_SPHERE_BANDS * RCC_SPHERE_SECTORS);
-    rcc_status st = s->cluster && s->h && sizes && (R != 3 || s->cells) ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "scores");
+    rcc_status st = s->cluster && s->h && sizes && (R < 3 || s->cells) ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "scores");
     if (st == RCC_OK)
         st = rcc_net_assign_data(net, d, s->cluster, NULL, s->h, NULL, NULL, NULL);
     if (st == RCC_OK)
@@ -73,7 +73,20 @@ rcc_status rcc_net_score(rcc_net *net, const rcc_dataset *d, const rcc_score_con
         s->probe_conv = pres.test_acc;
     }
     if (st == RCC_OK)
-        st = rcc_sphere_stats_compute(s->h, n, R, (size_t)cfg->sphere_sample, cfg->seed, t, &s->sphere, s->cells);
+        st = rcc_sphere_stats_compute(s->h, n, R, (size_t)cfg->sphere_sample, cfg->seed, t, &s->sphere,
+                                      R == 3 ? s->cells : NULL);
+    if (st == RCC_OK && R > 3) { /* the grid's cells on S²: of h's top three principal components */
+        float *p = malloc(n * 3 * sizeof *p);
+        rcc_sphere_stats ps;
+        st = p ? rcc_pca_project(s->h, n, R, 3, p, &s->cells_explained) : rcc_fail(RCC_ERR_NOMEM, "projection");
+        if (st == RCC_OK)
+            st = rcc_sphere_stats_compute(p, n, 3, (size_t)cfg->sphere_sample, cfg->seed, t, &ps, s->cells);
+        if (st == RCC_OK) {
+            s->sphere.cells = ps.cells, s->sphere.occupied = ps.occupied, s->sphere.occupancy = ps.occupancy;
+            s->sphere.occupancy_uniform = ps.occupancy_uniform;
+        }
+        free(p);
+    }
     /* the number of clusters h suggests: the paper's elbow (Euclidean k-means on h, k = 1..kmax) */
     rcc_kselect_config kc;
     rcc_kselect_config_default(&kc);

@@ -581,7 +581,7 @@ static rcc_status stream_loop(stream_run *r, long step)
         rcc_metrics_write_step(r->metrics, 1, (int)step, step, lr, &lt);
         double now = rcc_now();
         if (hooks && hooks->on_step) {
-            rcc_step_event e = {0, 0, (int)step, 0, step, lt, lr, now - t_prev, N, now - t_start};
+            rcc_step_event e = {0, 0, (int)step, 0, step, lt, lr, now - t_prev, N, now - t_start, false, NAN};
             hooks->on_step(&e, hooks->user);
         }
         t_prev = now;

@@ -260,6 +260,39 @@ def make_losses_fixture(outdir):
     return path
 
 
+def make_self_label_fixture(outdir, N=48, K=6, threshold=0.9):
+    """Self-labelling: y_a from logits scaled so that about half the rows are confident, with unequal
+    class counts; y_b softmax of other logits. The loss and its gradient with respect to y_b in
+    float64, checked against cross_entropy on y_b's logits (SCAN computes it so)."""
+    g = torch.Generator().manual_seed(3)
+    la = torch.randn(N, K, generator=g, dtype=torch.float64) * 4
+    la[:, 0] += 2.0  # class 0 more often confident: unequal counts
+    lb = torch.randn(N, K, generator=g, dtype=torch.float64) * 2
+    y_a = torch.softmax(la, dim=1).float()
+    y_b = torch.softmax(lb, dim=1).float()
+    yb = y_b.double().requires_grad_(True)
+    loss = R.self_label_loss(y_a.double(), yb, threshold)
+    (grad,) = torch.autograd.grad(loss, [yb])
+    prob, target = y_a.double().max(dim=1)
+    mask = prob > threshold
+    counts = torch.bincount(target[mask], minlength=K)
+    assert 0 < int(mask.sum()) < N and len(set(counts[counts > 0].tolist())) > 1, counts
+    w = torch.ones(K, dtype=torch.float64)
+    w[counts > 0] = float(mask.sum()) / counts[counts > 0].double()
+    via_logits = torch.nn.functional.cross_entropy(torch.log(y_b.double())[mask], target[mask], weight=w)
+    assert abs(float(via_logits) - float(loss)) < 1e-6  # y_b rounded to float32 sums to 1 only within 1e-7
+    T = OrderedDict(y_a=y_a, y_b=y_b, loss=loss.detach().reshape(1), d_y_b=grad,
+                    confident=torch.tensor([float(mask.sum())]))
+    meta = common_meta(N=N, K=K, threshold=threshold, seed="torch.Generator seed 3",
+                       compute="float64 from the stored float32 inputs, stored as float32",
+                       counts=",".join(str(int(c)) for c in counts))
+    path = os.path.join(outdir, "self_label.safetensors")
+    R.save_safetensors(path, T, meta)
+    print("wrote %s: loss %.9g, %d of %d confident, counts %s" % (path, float(loss), int(mask.sum()), N,
+                                                                 counts.tolist()))
+    return path
+
+
 def make_adam_fixture(outdir, width=16, S=32):
     model = build_model(width)
     x_a, x_b = model_inputs(S)
@@ -319,6 +352,7 @@ def main():
     for width, S in MODEL_CONFIGS:
         paths.append(make_model_fixture(args.outdir, width, S, check=args.check))
     paths.append(make_losses_fixture(args.outdir))
+    paths.append(make_self_label_fixture(args.outdir))
     paths.append(make_adam_fixture(args.outdir))
     total = 0
     for p in paths:

@@ -271,6 +271,21 @@ def entropy(y):
     return math.log(p.shape[0]) + (p * torch.log(p)).sum()
 
 
+def self_label_loss(y_a, y_b, threshold):
+    """SCAN's self-labelling loss on probabilities: the rows of y_a whose largest probability exceeds
+    the threshold give targets (argmax); the loss is the class-balanced cross-entropy of y_b's rows
+    with them, weight_c = confident / count_c (SCAN's ConfidenceBasedCE), mean over the weights."""
+    prob, target = y_a.detach().max(dim=1)
+    mask = prob > threshold
+    t = target[mask]
+    k = y_a.shape[1]
+    counts = torch.bincount(t, minlength=k).to(y_b.dtype)
+    weight = torch.ones(k, dtype=y_b.dtype)
+    present = counts > 0
+    weight[present] = t.numel() / counts[present]
+    return torch.nn.functional.nll_loss(torch.log(y_b[mask]), t, weight=weight, reduction="mean")
+
+
 def uniformity(h, t=2.0):
     """log mean_{i<j} exp(-t ||h_i - h_j||^2), via logsumexp over explicit pair distances."""
     n = h.shape[0]
