@@ -175,10 +175,20 @@ rcc_status rcc_trainer_step_self_label(rcc_trainer *t, float threshold, double *
     if (update) {
         t0 = rcc_now();
         RCC_TRY(rcc_grads_check(&t->ps));
-        rcc_adam_step(&t->ps, &t->acfg, ++t->step);
+        ++t->step;
+        rcc_adam_step(&t->ps, &t->acfg, t->step - t->adam_offset);
         rcc_prof_add("adam", rcc_now() - t0, 0);
     }
     return RCC_OK;
+}
+
+void rcc_trainer_adam_restart(rcc_trainer *t, long at, bool reset)
+{
+    t->adam_offset = at;
+    if (reset) {
+        memset(t->ps.m, 0, t->ps.total * sizeof(float));
+        memset(t->ps.v, 0, t->ps.total * sizeof(float));
+    }
 }
 
 double rcc_trainer_step_flops(const rcc_trainer *t)

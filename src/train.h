@@ -19,6 +19,7 @@ typedef struct {
     rcc_loss_ws lws;
     float *dz, *dy, *dh;
     long step;
+    long adam_offset; /* steps before the Adam moments were last reset (the self-labelling stage's start) */
     /* data-parallel training (NULL: one process): n is this process's share of the batch */
     struct rcc_dist *dist;
     float *gz, *gy, *gh, *gdz, *gdy, *gdh; /* the global batch's outputs and their gradients */
@@ -40,6 +41,10 @@ rcc_status rcc_trainer_create_dist(rcc_trainer *t, const rcc_model_config *mcfg,
 /* Views in t->model.input.ptr: rows 0..n−1 view a, n..2n−1 view b (NCHW, values in [0,1]).
  * Computes losses and gradients; with `update`, takes an Adam step. */
 rcc_status rcc_trainer_step(rcc_trainer *t, rcc_loss_terms *out, bool update);
+/* Starts Adam afresh (moments zero, bias correction from step 1) from step `at` on: a new
+ * objective's gradients have another scale than the old moments (rcc_run_train's self-labelling
+ * stage; SCAN builds a new optimizer for it). Only the offset when !reset (a resumed stage). */
+void rcc_trainer_adam_restart(rcc_trainer *t, long at, bool reset);
 /* Self-labelling (rcc_self_label): view a holds evaluation views, whose confident rows give the
  * targets, view b augmented views of the same images, trained towards them. *loss gets L over the
  * (global) batch, *confident the rows over the threshold; with `update` and at least one confident

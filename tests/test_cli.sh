@@ -61,6 +61,9 @@ if [ -d "$CIFAR/cat" ]; then
   grep -q "skipped 1 broken image file(s); all listed in $tmp/prun/skipped.txt" "$tmp/p.err"; ok $? "and counts it"
   [ "$(cut -f1 "$tmp/prun/skipped.txt")" = "$tmp/photos/dog/0100_cut.jpg" ]; ok $? "skipped.txt lists it"
   grep -q "data: 100 images, 3 channel(s), 32x32, labelled" "$tmp/p.err"; ok $? "the 100 good images are used"
+  grep -q "^preset: photo (colour images" "$tmp/p.err" && grep -aq 'augment\\":\\"photo' "$tmp/prun/checkpoint.safetensors"
+  ok $? "without --preset, colour images get the photo preset, and say so"
+  grep -q "^preset: cpu (gray images" "$tmp/train.err"; ok $? "and gray digits the cpu preset"
   "$RCC" train --data "$tmp/photos" --out "$tmp/prun2" "${tiny[@]}" --strict --epochs 1 > /dev/null 2> "$tmp/p.err"
   [ $? = 1 ] && grep -q "0100_cut.jpg: corrupt or truncated JPEG" "$tmp/p.err"; ok $? "--strict refuses, naming it"
   "$RCC" train --data "$tmp/photos" --out "$tmp/prun2" "${tiny[@]}" --max-broken 0.005 --epochs 1 \

@@ -96,6 +96,7 @@ typedef struct {
     rcc_trainer tr;
     rcc_loader *loader;
     rcc_loader *sl_loader; /* self-labelling's batches (evaluation view, augmented view), or NULL */
+    bool sl_started;       /* the stage's Adam restart is done */
     FILE *metrics;
     char ckpt[RCC_PATH_MAX], metrics_path[RCC_PATH_MAX];
     int *idx, *pred;
@@ -167,6 +168,10 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
     for (int epoch = pr->epoch; epoch < epochs; epoch++) {
         bool sl = epoch >= c->epochs;
         rcc_loader *loader = sl ? s->sl_loader : s->loader;
+        if (sl) /* Adam anew for the new objective; a resumed stage keeps its moments (the checkpoint's) */
+            rcc_trainer_adam_restart(&s->tr, (long)c->epochs * batches,
+                                     epoch == c->epochs && pr->batch_in_epoch == 0 && !s->sl_started);
+        s->sl_started |= sl;
         RCC_TRY(rcc_loader_start_epoch(loader, (uint64_t)epoch, pr->batch_in_epoch));
         rcc_loss_terms sum = {0};
         double conf_sum = 0;
