@@ -41,6 +41,8 @@ def parse_args():
     ap.add_argument("--eval", action="store_true", help="measure inference instead of training")
     ap.add_argument("--json", action="store_true", help="print one JSON line instead of text")
     ap.add_argument("--width", type=int, default=64)
+    ap.add_argument("--channels", type=int, default=1, help="image channels")
+    ap.add_argument("--rep-dim", type=int, default=3, help="backbone output dimension")
     ap.add_argument("--K", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     return ap.parse_args()
@@ -118,9 +120,9 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    model = R.RCCNet(in_ch=1, rep_dim=3, width=args.width, feature_dim=128, K=args.K)
+    model = R.RCCNet(in_ch=args.channels, rep_dim=args.rep_dim, width=args.width, feature_dim=128, K=args.K)
     g = torch.Generator().manual_seed(args.seed)
-    shape = (args.batch, 1, args.size, args.size)
+    shape = (args.batch, args.channels, args.size, args.size)
     x_a = torch.rand(shape, generator=g)
     x_b = torch.rand(shape, generator=g)
     if args.channels_last:
@@ -136,7 +138,10 @@ def main():
         "batch": args.batch,
         "size": args.size,
         "width": args.width,
+        "channels": args.channels,
+        "rep_dim": args.rep_dim,
         "K": args.K,
+        "allocator": "tcmalloc" if "tcmalloc" in os.environ.get("LD_PRELOAD", "") else "glibc",
         "steps": args.steps,
         "warmup": args.warmup,
         "channels_last": args.channels_last,
