@@ -114,8 +114,8 @@ typedef struct {
 
 /* Trains on `data` and writes out_dir/checkpoint.safetensors and out_dir/metrics.jsonl.
  * With resume_from (a checkpoint), continues that run exactly where it stopped: cfg must then
- * be the checkpoint's configuration (only epochs, threads, loader_threads, eval_every, save_every
- * and conv may differ). hooks may be NULL. */
+ * be the checkpoint's configuration (only epochs, threads, loader_threads, eval_every, save_every,
+ * conv and the self-labelling settings may differ). hooks may be NULL. */
 rcc_status rcc_run_train(const rcc_config *cfg, const rcc_dataset *data, const char *out_dir, const char *resume_from,
                          const rcc_run_hooks *hooks);
 

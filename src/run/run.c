@@ -76,7 +76,9 @@ static bool same_training(const rcc_config *a, const rcc_config *b)
 {
     rcc_config x = *a, y = *b;
     x.epochs = y.epochs = 0;
-    x.self_label_epochs = y.self_label_epochs = 0;
+    x.self_label_epochs = y.self_label_epochs = 0; /* the stage can be added to (or changed for) a run */
+    x.self_label_threshold = y.self_label_threshold = 0;
+    x.self_label_lr = y.self_label_lr = 0;
     x.threads = y.threads = 1;
     x.loader_threads = y.loader_threads = 1;
     x.eval_every = y.eval_every = 0;
@@ -315,7 +317,8 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
         if (!same_training(&saved, c)) {
             rcc_st_close(&ck);
             return rcc_fail(RCC_ERR_ARG, "%s was trained with another configuration (only epochs, threads, "
-                                         "loader_threads, eval_every, save_every and conv may change on resume)",
+                                         "loader_threads, eval_every, save_every, conv and the self-labelling "
+                                         "settings may change on resume)",
                             resume_from);
         }
     }
