@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "run/stream.h"
 #include "testutil.h"
@@ -95,5 +96,42 @@ int main(void)
     close(fd[1]);
     CHECK(rcc_source_follow(&src, "/nonexistent-rcc-folder") != RCC_OK, "following a missing folder: %s",
           rcc_last_error());
+    /* a followed folder: its files in name order (below it too, an empty folder among them), then a
+     * folder made later, empty when it is scanned, and a file closed in it */
+    char dir[] = "/tmp/rcc-test-follow-XXXXXX", sub[96], file[128];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    const char *names[] = {"b.png", "a.png", "empty/", "c/", "c/d.png"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(file, sizeof file, "%s/%s", dir, names[i]);
+        size_t len = strlen(file);
+        if (file[len - 1] == '/') {
+            file[len - 1] = 0;
+            CHECK(mkdir(file, 0755) == 0, "mkdir %s", file);
+        } else {
+            FILE *f = fopen(file, "w");
+            CHECK(f && fclose(f) == 0, "create %s", file);
+        }
+    }
+    CHECK_OK(rcc_source_follow(&src, dir));
+    const char *order[] = {"a.png", "b.png", "c/d.png"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(file, sizeof file, "%s/%s", dir, order[i]);
+        CHECK(rcc_source_next(src, path, sizeof path, 0) == 1 && strcmp(path, file) == 0, "scan %d: %s", i, path);
+    }
+    CHECK(rcc_source_next(src, path, sizeof path, 0) == 0, "nothing more at start");
+    snprintf(sub, sizeof sub, "%s/later", dir);
+    CHECK(mkdir(sub, 0755) == 0, "mkdir later");
+    CHECK(rcc_source_next(src, path, sizeof path, 500) == 0, "an empty new folder gives no path");
+    snprintf(file, sizeof file, "%s/e.png", sub);
+    FILE *f = fopen(file, "w");
+    CHECK(f && fputs("x", f) >= 0 && fclose(f) == 0, "create later/e.png");
+    CHECK(rcc_source_next(src, path, sizeof path, 2000) == 1 && strcmp(path, file) == 0,
+          "a file closed in the new folder arrives: %s", path);
+    rcc_source_free(src);
+    const char *made[] = {"later/e.png", "c/d.png", "b.png", "a.png", "later", "c", "empty", ""};
+    for (int i = 0; i < 8; i++) {
+        snprintf(file, sizeof file, "%s/%s", dir, made[i]);
+        remove(file);
+    }
     return test_finish("test_stream");
 }

@@ -40,7 +40,8 @@ head -c 150 "$tmp/src/d100.png" > "$tmp/in/first/half.png" # never completed
 echo "not an image" > "$tmp/in/first/notes.txt"
 mkdir "$tmp/in/later"
 for i in $(seq 100 199); do cp "$tmp/src/d$i.png" "$tmp/in/later/"; done
-wait "${pids[-1]}"; ok $? "the followed run stops at --max-steps with 0 ($(tail -2 "$tmp/err1" | tr '\r\n' '  '))"
+why() { grep -m1 -E 'runtime error|ERROR: |rcc train:' "$1" || tail -2 "$1" | tr '\r\n' '  '; } # a sanitizer's first line
+wait "${pids[-1]}"; ok $? "the followed run stops at --max-steps with 0 ($(why "$tmp/err1"))"
 ok "$([ "$(json "$tmp/run/stream.json" step)" = 400 ] && echo 0 || echo 1)" "stream.json at step 400"
 seen=$(json "$tmp/run/stream.json" seen)
 ok "$([ "$seen" = 180 ] && echo 0 || echo 1)" "180 images seen (80 at start, 100 arriving): $seen"

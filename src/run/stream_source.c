@@ -122,7 +122,7 @@ static rcc_status add_dir(rcc_source *s, const char *dir)
             st = rcc_fail(RCC_ERR_NOMEM, "%s: names", dir);
     }
     closedir(d);
-    if (st == RCC_OK)
+    if (st == RCC_OK && n > 1) /* (an empty folder has no array to sort) */
         qsort(names, n, sizeof *names, cmp_name);
     for (size_t i = 0; st == RCC_OK && i < n; i++) {
         char path[RCC_PATH_MAX];
