@@ -72,13 +72,14 @@ int cmd_bench(int argc, char **argv)
 {
     int batch = 256, size = 64, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
     bool profile = false, json = false, infer = false;
-    const char *conv = "direct";
+    const char *conv = "direct", *backbone = "resnet18";
     const cli_opt opts[] = {
         {"batch", 'b', OPT_INT, &batch, "images per view (the step sees 2x this)"},
         {"size", 's', OPT_INT, &size, "image side S"},
         {"steps", 'n', OPT_INT, &steps, "timed steps"},
         {"warmup", 0, OPT_INT, &warmup, "untimed steps first"},
         {"threads", 't', OPT_INT, &threads, "compute threads"},
+        {"backbone", 0, OPT_STR, &backbone, "resnet18, or resnet18-small (3x3 stem, no max-pool)"},
         {"width", 0, OPT_INT, &width, "backbone width (64 = ResNet-18)"},
         {"rep-dim", 0, OPT_INT, &rep_dim, "backbone output dimension"},
         {"channels", 0, OPT_INT, &channels, "image channels"},
@@ -105,6 +106,10 @@ int cmd_bench(int argc, char **argv)
         return 2;
     }
     snprintf(b.conv, sizeof b.conv, "%s", conv);
+    if (snprintf(b.backbone, sizeof b.backbone, "%s", backbone) >= (int)sizeof b.backbone) {
+        fprintf(stderr, "rcc bench: --backbone '%s' is not known (resnet18, resnet18-small)\n", backbone);
+        return 2;
+    }
     rcc_set_threads(threads);
     b.batch = batch, b.size = size, b.steps = steps, b.warmup = warmup, b.profile = profile;
     b.width = width, b.rep_dim = rep_dim, b.channels = channels, b.clusters = k;
@@ -120,9 +125,9 @@ int cmd_bench(int argc, char **argv)
                "\"min_s\":%.6f,\"pairs_per_s\":%.2f,\"gflops\":%.1f,\"loss\":%.6f}\n",
                conv, batch, size, threads, med, res.min, batch / med, flops / med * 1e-9, res.loss);
     } else {
-        printf("rcc bench: resnet18 width %d, rep_dim %d, %d channel(s), %dx%d, batch %d pairs, %d threads, %s "
+        printf("rcc bench: %s width %d, rep_dim %d, %d channel(s), %dx%d, batch %d pairs, %d threads, %s "
                "convolutions\n",
-               width, rep_dim, channels, size, size, batch, threads, conv);
+               backbone, width, rep_dim, channels, size, size, batch, threads, conv);
         printf("  backbone forward: %.1f M multiply-adds per image; step: %.1f GFLOP (direct-equivalent)\n",
                res.backbone_macs * 1e-6, flops * 1e-9);
         printf("  step time: median %.3f s, min %.3f s over %d steps (after %d warm-up)\n", med, res.min, steps,

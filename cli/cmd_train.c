@@ -115,7 +115,7 @@ int cmd_train(int argc, char **argv)
         {"out", 'o', OPT_STR, &out, "output folder: checkpoint.safetensors, metrics.jsonl"},
         {"preset", 'p', OPT_STR, &preset, "hyper-parameter preset: cpu (gray digits), photo (colour photos) or paper (SPEC.md exactly); default: photo for colour data, else cpu"},
         {"resume", 0, OPT_STR, &resume, "continue the run saved in this folder (or checkpoint file)"},
-        {"backbone", 0, OPT_STR, &backbone, "backbone (resnet18)"},
+        {"backbone", 0, OPT_STR, &backbone, "resnet18, or resnet18-small (for small images: 3x3 stem, no max-pool)"},
         {"size", 's', OPT_INT, &c.image_size, "image side S (images are resized to SxS)"},
         {"width", 0, OPT_INT, &c.width, "backbone width: channels of the first stage"},
         {"rep-dim", 0, OPT_INT, &c.rep_dim, "dimension of the unit-sphere representation h"},

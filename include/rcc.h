@@ -65,7 +65,7 @@ rcc_status rcc_fail(rcc_status status, const char *fmt, ...);
 /* Every hyper-parameter of a run (SPEC.md §1–4 and the engineering around them). */
 typedef struct {
     /* model */
-    char backbone[16]; /* "resnet18" */
+    char backbone[16]; /* "resnet18" (SPEC.md §1), or "resnet18-small": 3×3 stride-1 stem, no max-pool */
     int in_channels;   /* 0: taken from the data */
     int image_size;    /* S: images are resized to S×S */
     int width;         /* channels of the first stage (64 for ResNet-18) */

@@ -20,9 +20,11 @@ typedef struct {
     int width, rep_dim, channels, clusters;
     char conv[16]; /* "direct" or "winograd" */
     bool profile;  /* training: time every primitive (each then waits for completion) */
+    char backbone[16]; /* "resnet18" or "resnet18-small" (rcc_config's backbone) */
 } rcc_bench_config;
 
-/* The paper's step: batch 256, 64×64, 10 steps after 3, width 64, rep_dim 3, 1 channel, K 10, direct. */
+/* The paper's step: batch 256, 64×64, 10 steps after 3, width 64, rep_dim 3, 1 channel, K 10, direct,
+ * resnet18. */
 void rcc_bench_config_default(rcc_bench_config *b);
 
 /* Time spent by one kind of operation, or by one layer, over the timed steps. */

@@ -15,6 +15,7 @@ void rcc_model_config_default(rcc_model_config *cfg)
     cfg->feature_dim = 128;
     cfg->clusters = 10;
     cfg->hidden = 512;
+    cfg->small_stem = false;
     cfg->conv_algo = RCC_CONV_DIRECT;
 }
 
@@ -95,7 +96,7 @@ static rcc_status plan_backward(rcc_model *m)
     int B = m->batch;
     /* four shared gradient buffers, each as large as the largest activation of the blocks; the
      * stem's (four times larger) gradients reuse its own batch-norm output, dead by then */
-    size_t mb = max_bytes(0, &m->maxpool.dst);
+    size_t mb = m->cfg.small_stem ? 0 : max_bytes(0, &m->maxpool.dst);
     for (int i = 0; i < RCC_BLOCKS; i++) {
         rcc_block *b = &m->blocks[i];
         mb = max_bytes(max_bytes(max_bytes(mb, &b->c1.dst), &b->c2.dst), b->in);
@@ -150,11 +151,17 @@ static rcc_status plan_backward(rcc_model *m)
     /* stem: block 0's d_in (in buffer X now) is the max-pool output gradient. The batch-norm
      * output is not needed by any backward (max-pool backward reads its workspace, batch-norm
      * backward its input), so its storage takes both stem gradients; batch-norm backward runs
-     * in place. */
-    RCC_TRY(rcc_act_alias(a, &m->d_stem_pool, &m->stem_bn.dst.md, &m->stem_bn.dst, 0));
+     * in place. Without the max-pool, block 0's d_in is the batch-norm's output gradient, and the
+     * batch-norm output (block 0's input, read by block 0's weight gradients, done by then) takes
+     * the stem conv's. */
     RCC_TRY(rcc_act_alias(a, &m->d_stem_bn, &m->stem.dst.md, &m->stem_bn.dst, 0));
-    RCC_TRY(rcc_pool_plan_bwd(a, &m->maxpool, &m->blocks[0].d_in, &m->d_stem_pool));
-    RCC_TRY(rcc_bn_plan_bwd(a, &m->stem_bn, &m->d_stem_pool, &m->d_stem_bn));
+    if (c->small_stem)
+        RCC_TRY(rcc_bn_plan_bwd(a, &m->stem_bn, &m->blocks[0].d_in, &m->d_stem_bn));
+    else {
+        RCC_TRY(rcc_act_alias(a, &m->d_stem_pool, &m->stem_bn.dst.md, &m->stem_bn.dst, 0));
+        RCC_TRY(rcc_pool_plan_bwd(a, &m->maxpool, &m->blocks[0].d_in, &m->d_stem_pool));
+        RCC_TRY(rcc_bn_plan_bwd(a, &m->stem_bn, &m->d_stem_pool, &m->d_stem_bn));
+    }
     return rcc_conv_plan_bwd(a, &m->stem, &m->d_stem_bn, NULL);
 }
 
@@ -181,12 +188,14 @@ rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_pa
     int64_t in_d[4] = {batch, cfg->in_channels, S, S};
     dnnl_memory_desc_t in_md = rcc_md_plain(4, in_d, dnnl_nchw);
     RCC_TRY(rcc_act_plan(a, &m->input, &in_md));
-    RCC_TRY(rcc_conv_plan(a, ps, &m->stem, "backbone.conv1.weight", &m->input, w, 7, 2, 3, train, false,
-                          cfg->conv_algo));
+    bool small = cfg->small_stem;
+    RCC_TRY(rcc_conv_plan(a, ps, &m->stem, "backbone.conv1.weight", &m->input, w, small ? 3 : 7, small ? 1 : 2,
+                          small ? 1 : 3, train, false, cfg->conv_algo));
     RCC_TRY(plan_bn(m, &m->stem_bn, "backbone.bn1", &m->stem.dst, true));
-    RCC_TRY(rcc_pool_plan(a, &m->maxpool, &m->stem_bn.dst, false, train));
+    if (!small)
+        RCC_TRY(rcc_pool_plan(a, &m->maxpool, &m->stem_bn.dst, false, train));
     int chans[RCC_STAGES] = {w, 2 * w, 4 * w, cfg->rep_dim}, strides[RCC_STAGES] = {1, 2, 2, 2};
-    rcc_act *x = &m->maxpool.dst;
+    rcc_act *x = small ? &m->stem_bn.dst : &m->maxpool.dst;
     for (int s = 0; s < RCC_STAGES; s++)
         for (int j = 0; j < RCC_STAGE_BLOCKS; j++) {
             char nm[RCC_NAME_MAX];
@@ -250,7 +259,8 @@ rcc_status rcc_model_forward(rcc_model *m)
     const rcc_model_config *c = &m->cfg;
     RCC_TRY(rcc_conv_forward(&m->stem));
     RCC_TRY(rcc_bn_forward(&m->stem_bn, m->ps));
-    RCC_TRY(rcc_pool_forward(&m->maxpool));
+    if (!c->small_stem)
+        RCC_TRY(rcc_pool_forward(&m->maxpool));
     for (int i = 0; i < RCC_BLOCKS; i++)
         RCC_TRY(block_forward(m, &m->blocks[i]));
     RCC_TRY(rcc_pool_forward(&m->gap));
@@ -326,7 +336,8 @@ rcc_status rcc_model_backward(rcc_model *m, const float *dz, const float *dy, co
     RCC_TRY(rcc_pool_backward(&m->gap));
     for (int i = RCC_BLOCKS - 1; i >= 0; i--)
         RCC_TRY(block_backward(m, &m->blocks[i]));
-    RCC_TRY(rcc_pool_backward(&m->maxpool));
+    if (!c->small_stem)
+        RCC_TRY(rcc_pool_backward(&m->maxpool));
     RCC_TRY(rcc_bn_backward(&m->stem_bn, m->ps));
     return rcc_conv_backward(&m->stem);
 }

@@ -17,6 +17,7 @@ typedef struct {
     int feature_dim; /* instance head output, paper: 128 */
     int clusters;    /* K */
     int hidden;      /* heads' hidden width, 512 */
+    bool small_stem; /* backbone resnet18-small: stem conv 3×3 stride 1, no max-pool (SPEC §1) */
     rcc_conv_algo conv_algo; /* how the convolutions compute (not part of the model's definition) */
 } rcc_model_config;
 
@@ -62,7 +63,7 @@ typedef struct {
     rcc_act input; /* batch×C×S×S, plain NCHW: write images here */
     rcc_conv stem;
     rcc_bn stem_bn;
-    rcc_pool maxpool, gap;
+    rcc_pool maxpool, gap; /* maxpool: not with small_stem */
     rcc_block blocks[RCC_BLOCKS];
     /* heads (plain row-major) */
     size_t iw1, ib1, iw2, ib2, cw1, cb1, cw2, cb2; /* parameter offsets */

@@ -64,6 +64,14 @@ if [ -d "$CIFAR/cat" ]; then
   grep -q "^preset: photo (colour images" "$tmp/p.err" && grep -aq 'augment\\":\\"photo' "$tmp/prun/checkpoint.safetensors"
   ok $? "without --preset, colour images get the photo preset, and say so"
   grep -q "^preset: cpu (gray images" "$tmp/train.err"; ok $? "and gray digits the cpu preset"
+  "$RCC" train --data "$tmp/photos" --out "$tmp/srun" "${tiny[@]}" --batch 32 --clusters 2 --epochs 1 \
+    --backbone resnet18-small > /dev/null 2> "$tmp/s.err" &&
+    grep -aq 'backbone\\":\\"resnet18-small' "$tmp/srun/checkpoint.safetensors" &&
+    "$RCC" predict --model "$tmp/srun" --data "$tmp/photos" > "$tmp/s.csv" 2>> "$tmp/s.err" &&
+    [ "$(wc -l < "$tmp/s.csv")" = 100 ]; ok $? "--backbone resnet18-small trains, and its checkpoint predicts"
+  "$RCC" train --data "$tmp/photos" --out "$tmp/srun2" "${tiny[@]}" --backbone resnet19 --epochs 1 > /dev/null 2> "$tmp/s.err"
+  [ $? = 2 ] || [ $? = 1 ]; grep -q "backbone 'resnet19' is not known (known: resnet18, resnet18-small)" "$tmp/s.err"
+  ok $? "an unknown backbone is refused, naming the known ones ($(tail -1 "$tmp/s.err"))"
   "$RCC" train --data "$tmp/photos" --out "$tmp/prun2" "${tiny[@]}" --strict --epochs 1 > /dev/null 2> "$tmp/p.err"
   [ $? = 1 ] && grep -q "0100_cut.jpg: corrupt or truncated JPEG" "$tmp/p.err"; ok $? "--strict refuses, naming it"
   "$RCC" train --data "$tmp/photos" --out "$tmp/prun2" "${tiny[@]}" --max-broken 0.005 --epochs 1 \

@@ -91,6 +91,8 @@ static void model_case_algo(const char *file, rcc_conv_algo algo, double otol, d
     mc.feature_dim = meta_int(&f, "feature_dim");
     mc.clusters = meta_int(&f, "K");
     mc.conv_algo = algo;
+    const char *bb = rcc_st_meta(&f, "backbone"); /* absent in the resnet18 fixtures made before it */
+    mc.small_stem = bb && strcmp(bb, "resnet18-small") == 0;
     int n = meta_int(&f, "N");
     rcc_loss_config lc = {(float)atof(rcc_st_meta(&f, "lam")), (float)atof(rcc_st_meta(&f, "tau_i")),
                           (float)atof(rcc_st_meta(&f, "tau_c")), (float)atof(rcc_st_meta(&f, "t"))};
@@ -343,6 +345,7 @@ int main(void)
     model_case("model_w16_s32.safetensors");
     model_case("model_w16_s64.safetensors");
     model_case("model_w64_s64.safetensors");
+    model_case("model_small_w16_s32_c3.safetensors"); /* resnet18-small, 3 channels */
     adam_case(RCC_CONV_DIRECT);
     /* Winograd convolutions, the same fixtures. One Winograd convolution is within 2.5e-6 of a
      * direct sum (test_ops); through the whole network outputs, losses and running statistics stay
@@ -355,6 +358,7 @@ int main(void)
     model_case_algo("model_w16_s32.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
     model_case_algo("model_w16_s64.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
     model_case_algo("model_w64_s64.safetensors", RCC_CONV_WINOGRAD, 1e-4, 5e-2);
+    model_case_algo("model_small_w16_s32_c3.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
     adam_case(RCC_CONV_WINOGRAD);
     return test_finish("test_golden");
 }

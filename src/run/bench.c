@@ -13,6 +13,7 @@ void rcc_bench_config_default(rcc_bench_config *b)
     b->batch = 256, b->size = 64, b->steps = 10, b->warmup = 3;
     b->width = 64, b->rep_dim = 3, b->channels = 1, b->clusters = 10;
     memcpy(b->conv, "direct", 7);
+    memcpy(b->backbone, "resnet18", 9);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -43,6 +44,10 @@ static rcc_status model_config(const rcc_bench_config *b, rcc_model_config *mc)
         mc->conv_algo = RCC_CONV_WINOGRAD;
     else if (strcmp(b->conv, "direct") != 0)
         return rcc_fail(RCC_ERR_ARG, "benchmark: conv must be direct or winograd (got '%s')", b->conv);
+    if (strcmp(b->backbone, "resnet18-small") == 0)
+        mc->small_stem = true;
+    else if (strcmp(b->backbone, "resnet18") != 0)
+        return rcc_fail(RCC_ERR_ARG, "benchmark: backbone must be resnet18 or resnet18-small (got '%s')", b->backbone);
     mc->image_size = b->size;
     mc->width = b->width;
     mc->rep_dim = b->rep_dim;

@@ -141,8 +141,8 @@ rcc_status rcc_config_check(const rcc_config *c)
             continue;
         RCC_TRY(rcc_check_range(f->name, v, f->lo, f->hi));
     }
-    if (strcmp(c->backbone, "resnet18") != 0)
-        return rcc_fail(RCC_ERR_ARG, "backbone '%s' is not known (known: resnet18)", c->backbone);
+    if (strcmp(c->backbone, "resnet18") != 0 && strcmp(c->backbone, "resnet18-small") != 0)
+        return rcc_fail(RCC_ERR_ARG, "backbone '%s' is not known (known: resnet18, resnet18-small)", c->backbone);
     if (c->lr <= 0)
         return rcc_fail(RCC_ERR_ARG, "lr must be positive");
     rcc_conv_algo algo;
@@ -268,6 +268,7 @@ void rcc_config_model(const rcc_config *c, rcc_model_config *m)
     m->feature_dim = c->feature_dim;
     m->clusters = c->clusters;
     m->hidden = c->hidden;
+    m->small_stem = strcmp(c->backbone, "resnet18-small") == 0;
     if (rcc_config_conv_algo(c, &m->conv_algo) != RCC_OK)
         m->conv_algo = RCC_CONV_DIRECT; /* unreachable after rcc_config_check */
 }

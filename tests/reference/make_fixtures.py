@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Write the golden fixtures the C tests compare against (see README.md next to this file).
 
-Usage:  /usr/bin/python3 tests/reference/make_fixtures.py [OUTDIR] [--check]
+Usage:  /usr/bin/python3 tests/reference/make_fixtures.py [OUTDIR] [--check] [--only NAME]
         OUTDIR defaults to tests/fixtures (next to this folder).
+        --only writes just the fixtures whose file name contains NAME (e.g. model_small).
         --check also recomputes the model fixtures in float64 and prints how far the float32
         values stored are from them (a guide for the C-side tolerances).
 """
@@ -24,7 +25,9 @@ import rcc_torch as R  # noqa: E402
 CFG = OrderedDict(
     C=1, N=4, rep_dim=3, feature_dim=128, K=5, lam=0.95, tau_i=0.5, tau_c=1.0, t=2.0
 )
-MODEL_CONFIGS = [(16, 32), (16, 64), (64, 64)]  # (width, S)
+MODEL_CONFIGS = [(16, 32), (16, 64), (64, 64)]  # (width, S): resnet18, CFG's channels
+# backbone resnet18-small (3x3 stride-1 stem, no max-pool) on colour images: (width, S, C)
+SMALL_CONFIGS = [(16, 32, 3)]
 GSAMPLE_M = 2048
 ADAM = OrderedDict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, steps=5)
 
@@ -41,10 +44,10 @@ def common_meta(**extra):
     return meta
 
 
-def build_model(width, dtype=torch.float32):
+def build_model(width, dtype=torch.float32, C=None, small_stem=False):
     model = R.RCCNet(
-        in_ch=CFG["C"], rep_dim=CFG["rep_dim"], width=width,
-        feature_dim=CFG["feature_dim"], K=CFG["K"],
+        in_ch=C or CFG["C"], rep_dim=CFG["rep_dim"], width=width,
+        feature_dim=CFG["feature_dim"], K=CFG["K"], small_stem=small_stem,
     )
     R.deterministic_init(model)
     model.to(dtype)
@@ -52,14 +55,14 @@ def build_model(width, dtype=torch.float32):
     return model
 
 
-def model_inputs(S, dtype=torch.float32):
-    shape = (CFG["N"], CFG["C"], S, S)
+def model_inputs(S, dtype=torch.float32, C=None):
+    shape = (CFG["N"], C or CFG["C"], S, S)
     return R.hash_input("input.a", shape).to(dtype), R.hash_input("input.b", shape).to(dtype)
 
 
-def run_model(width, S, dtype=torch.float32):
-    model = build_model(width, dtype)
-    x_a, x_b = model_inputs(S, dtype)
+def run_model(width, S, dtype=torch.float32, C=None, small_stem=False):
+    model = build_model(width, dtype, C, small_stem)
+    x_a, x_b = model_inputs(S, dtype, C)
     out = model(x_a, x_b)
     losses = R.total_loss(out, CFG["lam"], CFG["tau_i"], CFG["tau_c"], CFG["t"])
     losses["total"].backward()
@@ -70,8 +73,14 @@ def bn_modules(model):
     return [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.BatchNorm2d)]
 
 
-def make_model_fixture(outdir, width, S, check=False):
-    model, x_a, x_b, out, losses = run_model(width, S)
+def model_fixture_name(width, S, C=None, small_stem=False):
+    if small_stem:
+        return "model_small_w%d_s%d_c%d.safetensors" % (width, S, C or CFG["C"])
+    return "model_w%d_s%d.safetensors" % (width, S)
+
+
+def make_model_fixture(outdir, width, S, check=False, C=None, small_stem=False):
+    model, x_a, x_b, out, losses = run_model(width, S, C=C, small_stem=small_stem)
     T = OrderedDict()
     T["x_a"], T["x_b"] = x_a, x_b
     for k in ("h_a", "h_b", "z_a", "z_b", "y_a", "y_b"):
@@ -100,25 +109,27 @@ def make_model_fixture(outdir, width, S, check=False):
     with torch.no_grad():
         T["eval.h"] = model.backbone(x_a)
 
+    cfg = dict(CFG, C=C or CFG["C"])
     meta = common_meta(
         width=width, S=S, num_batches_tracked=2,
         init="deterministic_init (hash, see README)", mode="train, views a then b",
         grads="full" if full else "gsample/gnorm/gproj", gsample_M=GSAMPLE_M,
-        **{k: v for k, v in CFG.items()},
+        backbone="resnet18-small" if small_stem else "resnet18",
+        **cfg,
     )
-    path = os.path.join(outdir, "model_w%d_s%d.safetensors" % (width, S))
+    path = os.path.join(outdir, model_fixture_name(width, S, C, small_stem))
     R.save_safetensors(path, T, meta)
     print("wrote %s (%d bytes)" % (path, os.path.getsize(path)))
     print("  losses: " + ", ".join("%s=%.9g" % (k, float(v)) for k, v in losses.items()))
 
     if check:
-        report_f64(width, S, model, out, losses)
+        report_f64(width, S, model, out, losses, C, small_stem)
     return path
 
 
-def report_f64(width, S, model32, out32, losses32):
+def report_f64(width, S, model32, out32, losses32, C=None, small_stem=False):
     """Compare the float32 run with a float64 run of the same model (diagnostic only)."""
-    model64, _, _, out64, losses64 = run_model(width, S, torch.float64)
+    model64, _, _, out64, losses64 = run_model(width, S, torch.float64, C, small_stem)
 
     def rel(a, b):
         a = a.detach().double()
@@ -343,17 +354,24 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("outdir", nargs="?", default=os.path.join(os.path.dirname(HERE), "fixtures"))
     ap.add_argument("--check", action="store_true", help="also compare with float64 runs")
+    ap.add_argument("--only", default="", help="write only the fixtures whose file name contains this")
     args = ap.parse_args()
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
     os.makedirs(args.outdir, exist_ok=True)
     paths = []
+    want = lambda name: args.only in name  # noqa: E731
     for width, S in MODEL_CONFIGS:
-        paths.append(make_model_fixture(args.outdir, width, S, check=args.check))
-    paths.append(make_losses_fixture(args.outdir))
-    paths.append(make_self_label_fixture(args.outdir))
-    paths.append(make_adam_fixture(args.outdir))
+        if want(model_fixture_name(width, S)):
+            paths.append(make_model_fixture(args.outdir, width, S, check=args.check))
+    for width, S, C in SMALL_CONFIGS:
+        if want(model_fixture_name(width, S, C, True)):
+            paths.append(make_model_fixture(args.outdir, width, S, args.check, C, True))
+    for name, make in (("losses", make_losses_fixture), ("self_label", make_self_label_fixture),
+                       ("adam_w16_s32", make_adam_fixture)):
+        if want(name + ".safetensors"):
+            paths.append(make(args.outdir))
     total = 0
     for p in paths:
         verify_roundtrip(p)

@@ -66,16 +66,21 @@ class ResNet18(nn.Module):
     """ResNet-18 whose last stage has rep_dim channels; returns h = h_raw / ||h_raw||.
 
     Stage widths: width, 2*width, 4*width, rep_dim (paper: width = 64, rep_dim = 3).
-    Stage 4 blocks have no final ReLU.
+    Stage 4 blocks have no final ReLU. small_stem (backbone "resnet18-small"): the stem is a
+    3x3 stride-1 convolution and there is no max-pool (the CIFAR variant of ResNet).
     """
 
-    def __init__(self, in_ch=1, rep_dim=3, width=64):
+    def __init__(self, in_ch=1, rep_dim=3, width=64, small_stem=False):
         super().__init__()
         self.in_ch, self.rep_dim, self.width = in_ch, rep_dim, width
         w = width
-        self.conv1 = nn.Conv2d(in_ch, w, 7, stride=2, padding=3, bias=False)
+        if small_stem:
+            self.conv1 = nn.Conv2d(in_ch, w, 3, stride=1, padding=1, bias=False)
+            self.maxpool = nn.Identity()
+        else:
+            self.conv1 = nn.Conv2d(in_ch, w, 7, stride=2, padding=3, bias=False)
+            self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.bn1 = _bn(w)
-        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.layer1 = nn.Sequential(BasicBlock(w, w, 1), BasicBlock(w, w, 1))
         self.layer2 = nn.Sequential(BasicBlock(w, 2 * w, 2), BasicBlock(2 * w, 2 * w, 1))
         self.layer3 = nn.Sequential(BasicBlock(2 * w, 4 * w, 2), BasicBlock(4 * w, 4 * w, 1))
@@ -110,11 +115,11 @@ def kaiming_init(module):
 class RCCNet(nn.Module):
     """Backbone + instance head g_I + cluster head g_C (SPEC section 1)."""
 
-    def __init__(self, in_ch=1, rep_dim=3, width=64, feature_dim=128, K=10, hidden=512):
+    def __init__(self, in_ch=1, rep_dim=3, width=64, feature_dim=128, K=10, hidden=512, small_stem=False):
         super().__init__()
         self.K = K
         self.feature_dim = feature_dim
-        self.backbone = ResNet18(in_ch=in_ch, rep_dim=rep_dim, width=width)
+        self.backbone = ResNet18(in_ch=in_ch, rep_dim=rep_dim, width=width, small_stem=small_stem)
         self.instance_projector = nn.Sequential(
             nn.Linear(rep_dim, hidden), nn.ReLU(), nn.Linear(hidden, feature_dim)
         )
