@@ -46,6 +46,11 @@ rcc_status cli_checkpoint_path(const char *model, char *buf, size_t n);
 /* With --conv winograd: says on stderr when this CPU has no Winograd kernels (computed directly). */
 void cli_note_winograd(const char *cmd);
 
+/* --conv best: times a short run of each kernel choice (direct, winograd) on c's own step with
+ * random images (rcc_bench_train: 2 steps after 1), keeps the faster in c->conv and says on
+ * stderr what it measured. */
+rcc_status cli_pick_conv(const char *cmd, rcc_config *c, int channels);
+
 /* A training run's note (rcc_run_hooks.on_note): a line on stderr. */
 void cli_print_note(const char *message, void *user);
 

@@ -68,10 +68,13 @@ static void print_profile(const rcc_bench_result *r)
            lf / total * 1e-9);
 }
 
+static int bench_train(const rcc_bench_config *bc, bool json, int threads, double *rate);
+
 int cmd_bench(int argc, char **argv)
 {
     int batch = 256, size = 64, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
     bool profile = false, json = false, infer = false;
+    bool best = false;
     const char *conv = "direct", *backbone = "resnet18";
     const cli_opt opts[] = {
         {"batch", 'b', OPT_INT, &batch, "images per view (the step sees 2x this)"},
@@ -86,6 +89,7 @@ int cmd_bench(int argc, char **argv)
         {"clusters", 'K', OPT_INT, &k, "number of clusters"},
         {"conv", 0, OPT_STR, &conv, "convolution kernels: direct or winograd"},
         {"profile", 0, OPT_FLAG, &profile, "print a per-layer table of time and GFLOP/s"},
+        {"best", 0, OPT_FLAG, &best, "time every mode rcc offers (direct and winograd convolutions) and name the fastest"},
         {"infer", 0, OPT_FLAG, &infer, "time inference instead: one-image latency and batch throughput"},
         {"json", 0, OPT_FLAG, &json, "print one JSON line instead of text"},
         {0},
@@ -113,13 +117,50 @@ int cmd_bench(int argc, char **argv)
     rcc_set_threads(threads);
     b.batch = batch, b.size = size, b.steps = steps, b.warmup = warmup, b.profile = profile;
     b.width = width, b.rep_dim = rep_dim, b.channels = channels, b.clusters = k;
-    if (infer)
+    if (infer) {
+        if (best && !json)
+            printf("rcc bench --best --infer: inference has one mode (direct convolutions; Winograd is for training)\n");
         return bench_infer(&b, json);
+    }
+    if (!best)
+        return bench_train(&b, json, threads, NULL);
+    /* --best: every mode rcc offers, then the fastest */
+    const char *modes[2] = {"direct", "winograd"};
+    double rate[2] = {0, 0};
+    int n = rcc_conv_winograd_available() ? 2 : 1;
+    for (int i = 0; i < n; i++) {
+        snprintf(b.conv, sizeof b.conv, "%s", modes[i]);
+        int rc = bench_train(&b, json, threads, &rate[i]);
+        if (rc)
+            return rc;
+    }
+    int f = n > 1 && rate[1] > rate[0];
+    if (json)
+        printf("{\"impl\":\"rcc\",\"best\":\"%s\",\"pairs_per_s\":%.2f}\n", modes[f], rate[f]);
+    else if (n > 1)
+        printf("fastest: %s, %.1f pairs/s (%.2fx %s); rcc train --conv %s (or --conv best, which times both on the "
+               "run's own step)\n",
+               modes[f], rate[f], rate[f] / rate[1 - f], modes[1 - f], modes[f]);
+    else
+        printf("fastest: direct (oneDNN has no Winograd kernels for this CPU)\n");
+    return 0;
+}
+
+/* One training-step benchmark of b, printed; its pairs/s in *rate if asked. */
+static int bench_train(const rcc_bench_config *bc, bool json, int threads, double *rate)
+{
+    rcc_bench_config b = *bc;
+    const char *conv = b.conv, *backbone = b.backbone;
+    int batch = b.batch, size = b.size, width = b.width, rep_dim = b.rep_dim, channels = b.channels;
+    bool profile = b.profile;
+    int steps = b.steps, warmup = b.warmup;
     rcc_bench_result res;
     rcc_status s = rcc_bench_train(&b, &res);
     if (s != RCC_OK)
         return fail(s);
     double med = res.median, flops = res.step_flops;
+    if (rate)
+        *rate = batch / med;
     if (json) {
         printf("{\"impl\":\"rcc\",\"conv\":\"%s\",\"batch\":%d,\"size\":%d,\"threads\":%d,\"median_s\":%.6f,"
                "\"min_s\":%.6f,\"pairs_per_s\":%.2f,\"gflops\":%.1f,\"loss\":%.6f}\n",

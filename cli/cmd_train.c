@@ -140,7 +140,7 @@ int cmd_train(int argc, char **argv)
         {"seed", 0, OPT_INT, &seed, "random seed (same seed, same model)"},
         {"threads", 't', OPT_INT, &c.threads, "compute threads"},
         {"loader-threads", 0, OPT_INT, &c.loader_threads, "data preparation threads"},
-        {"conv", 0, OPT_STR, &conv, "convolution kernels: direct (default) or winograd (faster; docs/performance.md)"},
+        {"conv", 0, OPT_STR, &conv, "convolution kernels: direct (default), winograd (faster at 64x64; docs/performance.md), or best (time both on this run's step first, keep the faster)"},
         {"eval-every", 0, OPT_INT, &c.eval_every, "epochs between evaluations when labels are given"},
         {"save-every", 0, OPT_INT, &c.save_every, "epochs between checkpoints"},
         {"self-label", 0, OPT_INT, &c.self_label_epochs, "epochs of self-labelling after the contrastive ones (0: none)"},
@@ -212,6 +212,9 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "rcc train: --seed must be >= 0\n");
         return 2;
     }
+    bool conv_best = conv && strcmp(conv, "best") == 0;
+    if (conv_best)
+        conv = NULL; /* chosen once the step's shape is known */
     rcc_status st = finish_config(&c, seed, backbone, augment, conv);
     if (st != RCC_OK) {
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
@@ -227,6 +230,10 @@ int cmd_train(int argc, char **argv)
         so.max_steps = max_steps;
         so.save_seconds = save_seconds;
         so.retry_seconds = retry_seconds;
+        if (conv_best && cli_pick_conv("train", &c, c.in_channels) != RCC_OK) {
+            fprintf(stderr, "rcc train: --conv best: %s\n", rcc_last_error());
+            return 1;
+        }
         return cli_train_stream(&c, &so, out, resume ? ckpt : NULL);
     }
 
@@ -253,8 +260,10 @@ int cmd_train(int argc, char **argv)
             rcc_config_preset(&c, name);
             c.image_size = size;
             data.n = labels.n = 0;
-            if (cli_parse("train", summary, opts, argc, argv) != 0 ||
-                finish_config(&c, seed, backbone, augment, conv) != RCC_OK) {
+            bool parsed = cli_parse("train", summary, opts, argc, argv) == 0;
+            if (conv_best)
+                conv = NULL;
+            if (!parsed || finish_config(&c, seed, backbone, augment, conv) != RCC_OK) {
                 fprintf(stderr, "rcc train: %s\n", rcc_last_error());
                 rcc_dataset_free(&d);
                 return 2;
@@ -274,6 +283,17 @@ int cmd_train(int argc, char **argv)
     int batches = d.n / c.batch;
     p.every = batches >= 10 ? batches / 10 : 1;
     dist->sync_bn = sync_bn;
+    if (conv_best && dist->size > 1) {
+        fprintf(stderr, "rcc train: --conv best times one process alone; under mpirun choose --conv direct or "
+                        "winograd\n");
+        rcc_dataset_free(&d);
+        return 2;
+    }
+    if (conv_best && cli_pick_conv("train", &c, d.c) != RCC_OK) {
+        fprintf(stderr, "rcc train: --conv best: %s\n", rcc_last_error());
+        rcc_dataset_free(&d);
+        return 1;
+    }
     if (root && strcmp(c.conv, "winograd") == 0)
         cli_note_winograd("train");
     if (dist->size > 1 && root)

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include "cli.h"
 #include "rcc.h"
+#include "rcc_bench.h"
 #include "rcc_run.h"
 
 typedef struct {
@@ -168,6 +169,37 @@ void cli_note_winograd(const char *cmd)
         fprintf(stderr, "rcc %s: note: oneDNN has no Winograd kernels for this CPU (they need AVX-512); the "
                         "convolutions compute directly\n",
                 cmd);
+}
+
+rcc_status cli_pick_conv(const char *cmd, rcc_config *c, int channels)
+{
+    if (!rcc_conv_winograd_available()) {
+        snprintf(c->conv, sizeof c->conv, "direct");
+        fprintf(stderr, "rcc %s: --conv best: direct (oneDNN has no Winograd kernels for this CPU)\n", cmd);
+        return RCC_OK;
+    }
+    rcc_bench_config b;
+    rcc_bench_config_default(&b);
+    b.batch = c->batch, b.size = c->image_size, b.width = c->width, b.rep_dim = c->rep_dim;
+    b.channels = channels > 0 ? channels : 1, b.clusters = c->clusters, b.steps = 2, b.warmup = 1;
+    snprintf(b.backbone, sizeof b.backbone, "%s", c->backbone);
+    rcc_set_threads(c->threads);
+    const char *algo[2] = {"direct", "winograd"};
+    double rate[2];
+    for (int i = 0; i < 2; i++) {
+        snprintf(b.conv, sizeof b.conv, "%s", algo[i]);
+        rcc_bench_result r;
+        rcc_status st = rcc_bench_train(&b, &r);
+        if (st != RCC_OK)
+            return st;
+        rate[i] = b.batch / r.median;
+        rcc_bench_result_free(&r);
+    }
+    int best = rate[1] > rate[0];
+    snprintf(c->conv, sizeof c->conv, "%s", algo[best]);
+    fprintf(stderr, "rcc %s: --conv best: direct %.0f pairs/s, winograd %.0f pairs/s on this step: %s\n", cmd, rate[0],
+            rate[1], algo[best]);
+    return RCC_OK;
 }
 
 void cli_print_note(const char *message, void *user)

@@ -142,8 +142,12 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
     fprintf(f, "```\n%s\n```\n\n", command);
     fprintf(f, "- rcc %s, preset **%s**: ", rcc_version(), p->preset);
     config_line(f, &p->base);
-    fprintf(f, ".\n- CC: λ = 1; RCC: λ = %g. Seeds 1..%d. Right K = %d, wrong K = %d.\n", (double)p->rcc_lambda,
-            p->seeds, p->kright, p->kwrong);
+    if (p->kwrong)
+        fprintf(f, ".\n- CC: λ = 1; RCC: λ = %g. Seeds 1..%d. Right K = %d, wrong K = %d.\n", (double)p->rcc_lambda,
+                p->seeds, p->kright, p->kwrong);
+    else
+        fprintf(f, ".\n- CC: λ = 1; RCC: λ = %g. Seeds 1..%d. K = %d; the wrong-K experiment skipped (--wrong-k 0).\n",
+                (double)p->rcc_lambda, p->seeds, p->kright);
     fprintf(f, "- Data: %s (%d images, %d classes). Labels are used only to score, never to train or choose.\n",
             data_desc, p->data->n, p->classes);
     fprintf(f, "- Started %s; this invocation took %s on %d thread(s).\n\n", started, hms, p->base.threads);
@@ -167,15 +171,17 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
     pct(a, sizeof a, prc[M_CC]), pct(b, sizeof b, prc[M_RCC]);
     fprintf(f, "| linear probe, converged (Adam %g, %d epochs) | – | %s | – | %s |\n", (double)p->probe_lr,
             p->probe_epochs, a, b);
-    ks(a, sizeof a, runs, nruns, M_CC, AGG(elbow)), ks(b, sizeof b, runs, nruns, M_RCC, AGG(elbow));
-    fprintf(f, "| elbow (kneedle on the WCSS) when trained with K = %d, per seed | k ≈ %d | %s | k ≈ %d | %s |\n",
-            p->kwrong, PAPER_ELBOW_CC, a, PAPER_ELBOW_RCC, b);
-    ks(a, sizeof a, runs, nruns, M_CC, AGG(chosen)), ks(b, sizeof b, runs, nruns, M_RCC, AGG(chosen));
-    fprintf(f, "| chosen k (median of elbow, silhouette, Calinski–Harabasz), K = %d | – | %s | – | %s |\n", p->kwrong,
-            a, b);
-    pct(a, sizeof a, acc5[M_CC]), pct(b, sizeof b, acc5[M_RCC]);
-    fprintf(f, "| ACC of the K = %d model's own clusters (at most %d/%d classes matched) | – | %s | – | %s |\n",
-            p->kwrong, p->kwrong, p->classes, a, b);
+    if (p->kwrong) {
+        ks(a, sizeof a, runs, nruns, M_CC, AGG(elbow)), ks(b, sizeof b, runs, nruns, M_RCC, AGG(elbow));
+        fprintf(f, "| elbow (kneedle on the WCSS) when trained with K = %d, per seed | k ≈ %d | %s | k ≈ %d | %s |\n",
+                p->kwrong, PAPER_ELBOW_CC, a, PAPER_ELBOW_RCC, b);
+        ks(a, sizeof a, runs, nruns, M_CC, AGG(chosen)), ks(b, sizeof b, runs, nruns, M_RCC, AGG(chosen));
+        fprintf(f, "| chosen k (median of elbow, silhouette, Calinski–Harabasz), K = %d | – | %s | – | %s |\n",
+                p->kwrong, a, b);
+        pct(a, sizeof a, acc5[M_CC]), pct(b, sizeof b, acc5[M_RCC]);
+        fprintf(f, "| ACC of the K = %d model's own clusters (at most %d/%d classes matched) | – | %s | – | %s |\n",
+                p->kwrong, p->kwrong, p->classes, a, b);
+    }
     num(a, sizeof a, uni[M_CC]), num(b, sizeof b, uni[M_RCC]);
     fprintf(f, "| uniformity of h, K = %d (lower = more spread; uniform points: %.3f) | – | %s | – | %s |\n", p->kright,
             s0->uniformity_uniform, a, b);
@@ -226,7 +232,8 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
 
     fprintf(f, "## Pictures (seed 1)\n\n| CC (λ = 1) | RCC (λ = %g) |\n|---|---|\n", (double)p->rcc_lambda);
     const char *pics[] = {"sphere.png", "cells.png", "curves.png"};
-    for (int kind = 0; kind < NKS; kind++)
+    int kinds = p->kwrong ? NKS : 1; /* no pictures of runs that were not made */
+    for (int kind = 0; kind < kinds; kind++)
         for (size_t q = 0; q < sizeof pics / sizeof *pics; q++) {
             if (p->base.rep_dim != 3 && q < 2)
                 continue;
@@ -236,7 +243,7 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
                         pics[q], method_name[m], kind ? p->kwrong : p->kright, pics[q]);
             fprintf(f, "\n");
         }
-    for (int kind = 0; kind < NKS; kind++) {
+    for (int kind = 0; kind < kinds; kind++) {
         fprintf(f, "|");
         for (int m = 0; m < NMETHODS; m++)
             fprintf(f, " ![%s K=%d kselect](runs/%s-k%d-seed1/kselect.png) |", method_title[m],
@@ -308,7 +315,7 @@ int write_report_json(const plan *p, const run_result *runs, int nruns, const ch
     cJSON_AddNumberToObject(paper, "elbow_k5_rcc", PAPER_ELBOW_RCC);
     cJSON *sum = cJSON_AddObjectToObject(o, "summary");
     for (int m = 0; m < NMETHODS; m++)
-        for (int kind = 0; kind < NKS; kind++) {
+        for (int kind = 0; kind < (p->kwrong ? NKS : 1); kind++) {
             char key[32];
             snprintf(key, sizeof key, "%s_k%d", method_name[m], kind ? p->kwrong : p->kright);
             cJSON *g = cJSON_AddObjectToObject(sum, key);

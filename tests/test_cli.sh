@@ -69,6 +69,12 @@ if [ -d "$CIFAR/cat" ]; then
     grep -aq 'backbone\\":\\"resnet18-small' "$tmp/srun/checkpoint.safetensors" &&
     "$RCC" predict --model "$tmp/srun" --data "$tmp/photos" > "$tmp/s.csv" 2>> "$tmp/s.err" &&
     [ "$(wc -l < "$tmp/s.csv")" = 100 ]; ok $? "--backbone resnet18-small trains, and its checkpoint predicts"
+  "$RCC" train --data "$tmp/photos" --out "$tmp/crun" "${tiny[@]}" --batch 32 --clusters 2 --epochs 1 --conv best \
+    > /dev/null 2> "$tmp/c.err" && grep -q "^rcc train: --conv best: direct [0-9]* pairs/s, winograd [0-9]* pairs/s on this step: \(direct\|winograd\)$\|--conv best: direct (oneDNN has no Winograd" "$tmp/c.err"
+  ok $? "rcc train --conv best times both kernels on the run's step ($(grep -m1 "conv best" "$tmp/c.err"))"
+  chosen=$(grep -m1 -o "conv best.*: [a-z]*$" "$tmp/c.err" | sed 's/.*: //'); [ -n "$chosen" ] || chosen=direct
+  grep -aq "conv\\\\\":\\\\\"$chosen" "$tmp/crun/checkpoint.safetensors" || { [ "$chosen" = direct ] && ! grep -aq 'conv\\":' "$tmp/crun/checkpoint.safetensors"; }
+  ok $? "and the checkpoint records the choice ($chosen)"
   "$RCC" train --data "$tmp/photos" --out "$tmp/srun2" "${tiny[@]}" --backbone resnet19 --epochs 1 > /dev/null 2> "$tmp/s.err"
   [ $? = 2 ] || [ $? = 1 ]; grep -q "backbone 'resnet19' is not known (known: resnet18, resnet18-small)" "$tmp/s.err"
   ok $? "an unknown backbone is refused, naming the known ones ($(tail -1 "$tmp/s.err"))"
@@ -112,6 +118,13 @@ ok $? "--resume with --conv direct continues ($(tail -1 "$tmp/wino2.err"))"
 [ $? = 2 ] && grep -q "conv 'fft'" "$tmp/err"; ok $? "unknown --conv: exit 2 naming it"
 "$RCC" bench --conv fft --steps 1 > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "must be direct or winograd" "$tmp/err"; ok $? "rcc bench: unknown --conv: exit 2"
+"$RCC" bench --best --size 16 --width 4 --batch 8 --steps 1 --warmup 0 > "$tmp/best" 2> "$tmp/err"
+ok $? "rcc bench --best runs"
+n=$(grep -c "^rcc bench: resnet18 width 4" "$tmp/best")
+grep -qE "^fastest: (direct|winograd)" "$tmp/best" && { [ "$n" = 2 ] || grep -q "no Winograd kernels" "$tmp/best"; }
+ok $? "and times each mode, then names the fastest ($(tail -1 "$tmp/best"))"
+"$RCC" bench --best --json --size 16 --width 4 --batch 8 --steps 1 --warmup 0 | tail -1 | grep -qE '^\{"impl":"rcc","best":"(direct|winograd)","pairs_per_s":[0-9.]+\}$'
+ok $? "rcc bench --best --json: its last line names the fastest"
 
 # reproduce: the whole experiment on a tiny network, then again (finished runs are reused)
 LAB=$DATA/t10k-labels-idx1-ubyte.gz
