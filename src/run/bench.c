@@ -44,10 +44,7 @@ static rcc_status model_config(const rcc_bench_config *b, rcc_model_config *mc)
         mc->conv_algo = RCC_CONV_WINOGRAD;
     else if (strcmp(b->conv, "direct") != 0)
         return rcc_fail(RCC_ERR_ARG, "benchmark: conv must be direct or winograd (got '%s')", b->conv);
-    if (strcmp(b->backbone, "resnet18-small") == 0)
-        mc->small_stem = true;
-    else if (strcmp(b->backbone, "resnet18") != 0)
-        return rcc_fail(RCC_ERR_ARG, "benchmark: backbone must be resnet18 or resnet18-small (got '%s')", b->backbone);
+    RCC_TRY(rcc_backbone_stem(b->backbone, &mc->small_stem));
     mc->image_size = b->size;
     mc->width = b->width;
     mc->rep_dim = b->rep_dim;

@@ -141,8 +141,8 @@ rcc_status rcc_config_check(const rcc_config *c)
             continue;
         RCC_TRY(rcc_check_range(f->name, v, f->lo, f->hi));
     }
-    if (strcmp(c->backbone, "resnet18") != 0 && strcmp(c->backbone, "resnet18-small") != 0)
-        return rcc_fail(RCC_ERR_ARG, "backbone '%s' is not known (known: resnet18, resnet18-small)", c->backbone);
+    bool small;
+    RCC_TRY(rcc_backbone_stem(c->backbone, &small));
     if (c->lr <= 0)
         return rcc_fail(RCC_ERR_ARG, "lr must be positive");
     rcc_conv_algo algo;
@@ -247,6 +247,14 @@ rcc_status rcc_config_from_json(rcc_config *c, const char *json)
     return st == RCC_OK ? rcc_config_check(c) : st;
 }
 
+rcc_status rcc_backbone_stem(const char *backbone, bool *small_stem)
+{
+    *small_stem = strcmp(backbone, "resnet18-small") == 0;
+    if (!*small_stem && strcmp(backbone, "resnet18") != 0)
+        return rcc_fail(RCC_ERR_ARG, "backbone '%.16s' is not known (known: resnet18, resnet18-small)", backbone);
+    return RCC_OK;
+}
+
 rcc_status rcc_config_conv_algo(const rcc_config *c, rcc_conv_algo *algo)
 {
     if (strcmp(c->conv, "direct") == 0)
@@ -268,7 +276,8 @@ void rcc_config_model(const rcc_config *c, rcc_model_config *m)
     m->feature_dim = c->feature_dim;
     m->clusters = c->clusters;
     m->hidden = c->hidden;
-    m->small_stem = strcmp(c->backbone, "resnet18-small") == 0;
+    if (rcc_backbone_stem(c->backbone, &m->small_stem) != RCC_OK)
+        m->small_stem = false; /* unreachable after rcc_config_check */
     if (rcc_config_conv_algo(c, &m->conv_algo) != RCC_OK)
         m->conv_algo = RCC_CONV_DIRECT; /* unreachable after rcc_config_check */
 }
