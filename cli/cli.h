@@ -85,6 +85,10 @@ typedef struct {
 rcc_status cli_load_data(const char *cmd, const cli_strs *data, const cli_strs *labels, const cli_load_flags *fl,
                          const char *skipped_list, rcc_dataset *d);
 
+/* The preset rcc train picks for d when none is given: photo for colour (at 64×64 when the images
+ * are larger than 48 pixels, else 32×32), cpu for gray; *size is its image side. */
+const char *cli_preset_for(const rcc_dataset *d, int *size);
+
 /* A model of `channels` given images of the other kind: converts them (gray to colour or back),
  * with a note on stderr. */
 rcc_status cli_match_channels(const char *cmd, int channels, rcc_dataset *d);

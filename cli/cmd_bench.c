@@ -70,15 +70,74 @@ static void print_profile(const rcc_bench_result *r)
 
 static int bench_train(const rcc_bench_config *bc, bool json, int threads, double *rate);
 
+/* The data path of a real data set: loading it (decode, convert), what it holds, and the training
+ * loader's pairs per second with one thread and with `threads`, at the preset's augmentations, size
+ * and batch (or --size, --batch). */
+static int bench_data(const cli_strs *data, const char *preset, int batch, int size, int threads, int batches,
+                      bool json)
+{
+    cli_load_flags lf = CLI_LOAD_DEFAULTS;
+    rcc_dataset d;
+    double t0 = rcc_now();
+    rcc_status s = cli_load_data("rcc bench", data, NULL, &lf, NULL, &d);
+    double load_s = rcc_now() - t0;
+    if (s != RCC_OK)
+        return fail(s);
+    int auto_size;
+    const char *name = preset ? preset : cli_preset_for(&d, &auto_size);
+    rcc_config c;
+    rcc_aug_config a;
+    s = rcc_config_preset(&c, name);
+    if (s == RCC_OK)
+        s = rcc_aug_preset(&a, c.augment);
+    if (s != RCC_OK) {
+        rcc_dataset_free(&d);
+        fprintf(stderr, "rcc bench: %s\n", rcc_last_error());
+        return 2;
+    }
+    int S = size > 0 ? size : preset ? c.image_size : auto_size, B = batch > 0 ? batch : c.batch;
+    double mb = (double)d.n * d.c * d.h * d.w * (d.u8 ? 1 : sizeof(float)) / 1e6;
+    double rate[2] = {0, 0};
+    int tn[2] = {1, threads};
+    for (int i = 0; i < 2 && s == RCC_OK; i++)
+        if (i == 0 || threads != 1)
+            s = rcc_bench_loader(&d, &a, B, S, tn[i], batches, &rate[i]);
+    if (s != RCC_OK) {
+        rcc_dataset_free(&d);
+        return fail(s);
+    }
+    if (json) {
+        printf("{\"impl\":\"rcc\",\"mode\":\"data\",\"preset\":\"%s\",\"images\":%d,\"load_s\":%.3f,"
+               "\"held\":\"%s\",\"held_mb\":%.1f,\"batch\":%d,\"size\":%d,\"pairs_per_s_1\":%.1f,"
+               "\"threads\":%d,\"pairs_per_s\":%.1f}\n",
+               name, d.n, load_s, d.u8 ? "bytes" : "floats", mb, B, S, rate[0], threads,
+               threads == 1 ? rate[0] : rate[1]);
+    } else {
+        printf("rcc bench --data: %d images of %dx%dx%d, loaded in %.2f s (%.0f images/s), held as %s: %.1f MB\n",
+               d.n, d.c, d.h, d.w, load_s, d.n / load_s, d.u8 ? "bytes" : "floats", mb);
+        printf("  training loader, %s augmentations, %dx%d views, batch %d pairs, %d batches:\n", c.augment, S, S, B,
+               batches);
+        printf("    1 thread: %.0f pairs/s\n", rate[0]);
+        if (threads != 1)
+            printf("    %d threads: %.0f pairs/s\n", threads, rate[1]);
+        printf("  a training step of R pairs/s spends R / %.0f of one core making its views; the preset's step:\n"
+               "  rcc bench --backbone %s --width %d --rep-dim %d --channels %d --size %d --batch %d\n",
+               rate[0], c.backbone, c.width, c.rep_dim, d.c, S, B);
+    }
+    rcc_dataset_free(&d);
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
-    int batch = 256, size = 64, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
+    int batch = 0, size = 0, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
     bool profile = false, json = false, infer = false;
     bool best = false;
-    const char *conv = "direct", *backbone = "resnet18";
+    const char *conv = "direct", *backbone = "resnet18", *preset = NULL;
+    cli_strs data = {0};
     const cli_opt opts[] = {
-        {"batch", 'b', OPT_INT, &batch, "images per view (the step sees 2x this)"},
-        {"size", 's', OPT_INT, &size, "image side S"},
+        {"batch", 'b', OPT_INT, &batch, "images per view (the step sees 2x this) [256; --data: the preset's]"},
+        {"size", 's', OPT_INT, &size, "image side S [64; --data: the preset's]"},
         {"steps", 'n', OPT_INT, &steps, "timed steps"},
         {"warmup", 0, OPT_INT, &warmup, "untimed steps first"},
         {"threads", 't', OPT_INT, &threads, "compute threads"},
@@ -91,16 +150,33 @@ int cmd_bench(int argc, char **argv)
         {"profile", 0, OPT_FLAG, &profile, "print a per-layer table of time and GFLOP/s"},
         {"best", 0, OPT_FLAG, &best, "time every mode rcc offers (direct and winograd convolutions) and name the fastest"},
         {"infer", 0, OPT_FLAG, &infer, "time inference instead: one-image latency and batch throughput"},
+        {"data", 'd', OPT_STRS, &data, "time the data path instead: load these images (repeatable), then the "
+                                         "training loader alone (--steps batches)"},
+        {"preset", 'p', OPT_STR, &preset, "with --data: the preset whose augmentations, size and batch to use "
+                                          "[as rcc train picks from the data]"},
         {"json", 0, OPT_FLAG, &json, "print one JSON line instead of text"},
         {0},
     };
-    int r = cli_parse("bench", "Time one RCC training step on random images (median over steps).", opts, argc, argv);
+    int r = cli_parse("bench",
+                      "Time one RCC training step on random images (median over steps); or, with --data, the data "
+                      "path of real images.",
+                      opts, argc, argv);
     if (r)
         return r > 0 ? 0 : 2;
-    if (steps < 1 || warmup < 0 || batch < 2 || threads < 1) {
-        fprintf(stderr, "rcc bench: need --steps >= 1, --warmup >= 0, --batch >= 2, --threads >= 1\n");
+    if (steps < 1 || warmup < 0 || batch < 0 || batch == 1 || size < 0 || threads < 1) {
+        fprintf(stderr, "rcc bench: need --steps >= 1, --warmup >= 0, --batch >= 2, --size >= 1, --threads >= 1\n");
         return 2;
     }
+    if (data.n) {
+        rcc_set_threads(threads);
+        return bench_data(&data, preset, batch, size, threads, steps, json);
+    }
+    if (preset) {
+        fprintf(stderr, "rcc bench: --preset goes with --data (the step's shape is set by --size, --width, ...)\n");
+        return 2;
+    }
+    batch = batch ? batch : 256;
+    size = size ? size : 64;
     rcc_bench_config b;
     rcc_bench_config_default(&b);
     if (strcmp(conv, "winograd") == 0) {

@@ -113,7 +113,7 @@ int cmd_predict(int argc, char **argv)
             st = rcc_npy_write_i32(out, cl, (size_t)d.n);
         rc = st == RCC_OK ? 0 : fail("predict", st);
         free(cl);
-        if (d.pix || d.n)
+        if (d.pix || d.u8 || d.n)
             rcc_dataset_free(&d);
     }
     rcc_net_free(net);

@@ -84,12 +84,6 @@ static rcc_status finish_config(rcc_config *c, int seed, const char *backbone, c
 
 /* Without --preset (and not resuming): the preset the data calls for — photo for colour images,
  * cpu (gray digits) otherwise; the photo preset trains photos larger than 48 pixels at 64x64. */
-static const char *preset_for(const rcc_dataset *d, int *size)
-{
-    *size = d->c == 3 && (d->h > 48 || d->w > 48) ? 64 : 32;
-    return d->c == 3 ? "photo" : "cpu";
-}
-
 int cmd_train(int argc, char **argv)
 {
     rcc_config c;
@@ -255,7 +249,7 @@ int cmd_train(int argc, char **argv)
                         strcmp(argv[i], "-p") == 0;
     if (!preset_given && !resume) {
         int size;
-        const char *name = preset_for(&d, &size);
+        const char *name = cli_preset_for(&d, &size);
         if (strcmp(name, "cpu") != 0) { /* the flags again, over the data's preset (cpu is the one already) */
             rcc_config_preset(&c, name);
             c.image_size = size;
@@ -276,9 +270,12 @@ int cmd_train(int argc, char **argv)
     char sl[64] = "";
     if (c.self_label_epochs)
         snprintf(sl, sizeof sl, " + %d of self-labelling", c.self_label_epochs);
-    fprintf(stderr, "data: %d images, %d channel(s), %dx%d, %s; training at %dx%d, batch %d, %d epochs%s, K %d\n",
-            d.n, d.c, d.h, d.w, d.labels ? "labelled (labels are used only to evaluate)" : "unlabelled", c.image_size,
-            c.image_size, c.batch, c.epochs, sl, c.clusters);
+    double held_mb = (double)d.n * d.c * d.h * d.w * (d.u8 ? 1 : sizeof(float)) / 1e6;
+    fprintf(stderr,
+            "data: %d images, %d channel(s), %dx%d, %s, held as %s (%.1f MB); training at %dx%d, batch %d, %d "
+            "epochs%s, K %d\n",
+            d.n, d.c, d.h, d.w, d.labels ? "labelled (labels are used only to evaluate)" : "unlabelled",
+            d.u8 ? "bytes" : "floats", held_mb, c.image_size, c.image_size, c.batch, c.epochs, sl, c.clusters);
     progress p = {isatty(2) != 0, 1, 0};
     int batches = d.n / c.batch;
     p.every = batches >= 10 ? batches / 10 : 1;

@@ -25,12 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *paths[1] = {g_path};
     rcc_dataset d;
     if (rcc_dataset_load(&d, paths, 1, NULL) == RCC_OK) {
-        if (d.n < 1 || d.c < 1 || d.h < 1 || d.w < 1 || !d.pix)
+        if (d.n < 1 || d.c < 1 || d.h < 1 || d.w < 1 || (!d.u8 && !d.pix))
             abort(); /* a loaded data set is never empty */
         size_t n = (size_t)d.n * d.c * d.h * d.w;
         for (size_t i = 0; i < n; i++)
-            if (!(d.pix[i] >= 0.0f && d.pix[i] <= 1.0f))
-                abort(); /* bytes / 255 */
+            if (!(rcc_dataset_px(&d, i) >= 0.0f && rcc_dataset_px(&d, i) <= 1.0f))
+                abort(); /* bytes / 255 (or a .npy of floats in [0, 1]) */
         rcc_dataset_free(&d);
     } else if (!rcc_last_error()[0]) {
         abort(); /* every failure says why */

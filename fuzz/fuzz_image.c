@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (d.n != 3 || d.c != 3 || d.h != 5 || d.w != 3)
             abort();
         for (size_t i = 0; i < (size_t)3 * 3 * 5 * 3; i++)
-            if (!(d.pix[i] >= -1e-6f && d.pix[i] <= 1.0f + 1e-6f))
+            if (!(rcc_dataset_px(&d, i) >= -1e-6f && rcc_dataset_px(&d, i) <= 1.0f + 1e-6f))
                 abort(); /* the resize of values in [0, 1] stays in [0, 1] */
         rcc_dataset_free(&d);
     } else {

@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rcc_dataset_load(&d, paths, 1, NULL) == RCC_OK) {
         size_t n = (size_t)d.n * d.c * d.h * d.w;
         for (size_t i = 0; i < n; i++)
-            if (!isfinite(d.pix[i]))
+            if (!isfinite(rcc_dataset_px(&d, i)))
                 abort(); /* NaN and infinity are refused at load */
         rcc_dataset_free(&d);
     }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include "rcc.h"
+#include "rcc_data.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,6 +59,13 @@ typedef struct {
 
 /* Inference as rcc_net runs it: evaluation mode, a single-image pass and a batch pass. */
 rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r);
+
+/* The training loader alone (the data path of a step, without the step): `batches` batches of
+ * `batch` pairs of augmented s×s views of d made with augmentation a on `threads` loader threads,
+ * the consumer only taking them; pairs per second over the whole run (the loader's start-up
+ * included). */
+rcc_status rcc_bench_loader(const rcc_dataset *d, const rcc_aug_config *a, int batch, int s, int threads,
+                            int batches, double *pairs_per_s);
 
 #ifdef __cplusplus
 }

@@ -14,14 +14,28 @@ extern "C" {
 
 /* ---------------------------------------------------------------- data sets */
 
-/* N images of C×H×W, float32 in [0, 1], NCHW, all of one size; optional integer labels. */
+/* N images of C×H×W in [0, 1], NCHW, all of one size; optional integer labels. The pixels are held
+ * one of two ways, exactly one pointer set: as bytes in u8 (pixel value b / 255.0f) when every
+ * source had 8-bit samples (PNG, JPEG, IDX; a quarter of the memory of floats), or as float32 in pix
+ * (.npy float sources, and what callers build themselves). rcc_dataset_px reads either. */
 typedef struct {
     int n, c, h, w;
-    float *pix;      /* n·c·h·w */
-    int *labels;     /* n, or NULL when unlabelled */
-    int num_classes; /* max label + 1, or 0 */
-    char **names;    /* n source names (file paths for folders), or NULL (then the index names it) */
+    float *pix;          /* n·c·h·w floats, or NULL when u8 holds the pixels */
+    int *labels;         /* n, or NULL when unlabelled */
+    int num_classes;     /* max label + 1, or 0 */
+    char **names;        /* n source names (file paths for folders), or NULL (then the index names it) */
+    unsigned char *u8;   /* n·c·h·w bytes, or NULL when pix holds the pixels */
 } rcc_dataset;
+
+/* Pixel i (0 <= i < n·c·h·w, NCHW order) as a float in [0, 1], whichever way d holds it. */
+static inline float rcc_dataset_px(const rcc_dataset *d, size_t i)
+{
+    return d->u8 ? d->u8[i] / 255.0f : d->pix[i];
+}
+
+/* Turns a data set held as bytes into floats in place (pix set, u8 freed; four times the memory),
+ * for callers that want to read or change d->pix; nothing when it holds floats already. */
+rcc_status rcc_dataset_to_float(rcc_dataset *d);
 
 /* Loads and concatenates one or more sources. A source is an IDX image file (.gz or raw), a
  * .npy file, or a folder of PNG/JPEG images (flat, or one subfolder per class, which gives labels).
@@ -62,7 +76,8 @@ typedef struct {
 } rcc_load_options;
 
 /* Turns d's images into `channels` (1 or 3) in place: colour to gray by the luma weights of the
- * augmentations' grayscale (SPEC.md §3), gray to colour by replication; nothing when equal. */
+ * augmentations' grayscale (SPEC.md §3; the result is held as floats, since luma is not a byte),
+ * gray to colour by replication (bytes stay bytes); nothing when equal. */
 rcc_status rcc_dataset_convert_channels(rcc_dataset *d, int channels);
 
 /* skip_broken on, max_broken 0.05, no callbacks. */

@@ -60,7 +60,8 @@ if [ -d "$CIFAR/cat" ]; then
   grep -q "skipping a broken image: .*0100_cut.jpg" "$tmp/p.err"; ok $? "and names the broken file on stderr"
   grep -q "skipped 1 broken image file(s); all listed in $tmp/prun/skipped.txt" "$tmp/p.err"; ok $? "and counts it"
   [ "$(cut -f1 "$tmp/prun/skipped.txt")" = "$tmp/photos/dog/0100_cut.jpg" ]; ok $? "skipped.txt lists it"
-  grep -q "data: 100 images, 3 channel(s), 32x32, labelled" "$tmp/p.err"; ok $? "the 100 good images are used"
+  grep -q "data: 100 images, 3 channel(s), 32x32, labelled.*held as bytes (0.3 MB)" "$tmp/p.err"
+  ok $? "the 100 good images are used, held as bytes ($(grep -o 'held as [^;]*' "$tmp/p.err"))"
   grep -q "^preset: photo (colour images" "$tmp/p.err" && grep -aq 'augment\\":\\"photo' "$tmp/prun/checkpoint.safetensors"
   ok $? "without --preset, colour images get the photo preset, and say so"
   grep -q "^preset: cpu (gray images" "$tmp/train.err"; ok $? "and gray digits the cpu preset"
@@ -125,6 +126,11 @@ grep -qE "^fastest: (direct|winograd)" "$tmp/best" && { [ "$n" = 2 ] || grep -q 
 ok $? "and times each mode, then names the fastest ($(tail -1 "$tmp/best"))"
 "$RCC" bench --best --json --size 16 --width 4 --batch 8 --steps 1 --warmup 0 | tail -1 | grep -qE '^\{"impl":"rcc","best":"(direct|winograd)","pairs_per_s":[0-9.]+\}$'
 ok $? "rcc bench --best --json: its last line names the fastest"
+"$RCC" bench --data "$IMG" --steps 2 --json > "$tmp/bdata" 2> "$tmp/err"
+grep -qE '^\{"impl":"rcc","mode":"data","preset":"cpu","images":10000,.*"held":"bytes","held_mb":7.8,.*"pairs_per_s":[0-9.]+\}$' "$tmp/bdata"
+ok $? "rcc bench --data times the data path of MNIST-test (held as bytes, the cpu preset)"
+"$RCC" bench --preset photo --steps 1 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "goes with --data" "$tmp/err"; ok $? "rcc bench --preset without --data: exit 2"
 
 # reproduce: the whole experiment on a tiny network, then again (finished runs are reused)
 LAB=$DATA/t10k-labels-idx1-ubyte.gz

@@ -34,13 +34,23 @@ static void expect_fail(const char *what, const char *const *paths, int n, const
     CHECK(!file || strstr(msg, basename_of(file)), "%s: message does not name the file %s: %s", what,
           basename_of(file), msg);
     CHECK(!needle || strstr(msg, needle), "%s: message lacks '%s': %s", what, needle, msg);
-    CHECK(d.pix == NULL && d.n == 0, "%s: data set not left empty on failure", what);
+    CHECK(d.pix == NULL && d.u8 == NULL && d.n == 0, "%s: data set not left empty on failure", what);
     printf("  bad input ok: %-34s -> %s\n", what, msg);
 }
 
 static void expect_fail1(const char *what, const char *path, rcc_status want, const char *needle)
 {
     expect_fail(what, &path, 1, NULL, want, path, needle);
+}
+
+/* Checks that a load held d's pixels as bytes (want_bytes) or as floats, then gives them as floats
+ * (rcc_dataset_to_float on a byte-held set), so the checks below read d->pix either way. */
+static void as_floats(rcc_dataset *d, bool want_bytes, const char *what)
+{
+    CHECK(want_bytes ? d->u8 && !d->pix : d->pix && !d->u8, "%s: pixels held as %s, want %s", what,
+          d->u8 ? "bytes" : "floats", want_bytes ? "bytes" : "floats");
+    CHECK_OK(rcc_dataset_to_float(d));
+    CHECK(d->pix && !d->u8, "%s: rcc_dataset_to_float left pix %p, u8 %p", what, (void *)d->pix, (void *)d->u8);
 }
 
 /* ---------------------------------------------------------------- IDX on real data */
@@ -54,6 +64,7 @@ static void test_mnist(void)
     }
     rcc_dataset d;
     CHECK_OK(rcc_dataset_load(&d, &img, 1, NULL));
+    CHECK(d.u8 && !d.pix, "MNIST-test held as bytes (7.8 MB), not floats");
     CHECK(d.n == 10000 && d.c == 1 && d.h == 28 && d.w == 28, "MNIST-test shape %d x %d x %d x %d", d.n, d.c, d.h,
           d.w);
     CHECK(d.labels != NULL && d.num_classes == 10, "MNIST-test labels found beside the images (%d classes)",
@@ -71,9 +82,9 @@ static void test_mnist(void)
             CHECK(got[k] == counts[k], "MNIST class %d count %d, want %d", k, got[k], counts[k]);
         double sum = 0, lo = 1, hi = 0;
         for (size_t i = 0; i < (size_t)d.n * 784; i++) {
-            sum += d.pix[i];
-            lo = fmin(lo, d.pix[i]);
-            hi = fmax(hi, d.pix[i]);
+            sum += rcc_dataset_px(&d, i);
+            lo = fmin(lo, rcc_dataset_px(&d, i));
+            hi = fmax(hi, rcc_dataset_px(&d, i));
         }
         double mean = sum / ((double)d.n * 784);
         CHECK(fabs(mean - 0.1325) < 0.001 && lo == 0 && hi == 1,
@@ -81,8 +92,8 @@ static void test_mnist(void)
         /* the first image, a 7: its top-left corner is blank and its centre row has ink */
         double ink = 0;
         for (int x = 0; x < 28; x++)
-            ink += d.pix[14 * 28 + x];
-        CHECK(d.pix[0] == 0 && ink > 1, "MNIST image 0 looks wrong (centre row ink %.2f)", ink);
+            ink += rcc_dataset_px(&d, 14 * 28 + x);
+        CHECK(rcc_dataset_px(&d, 0) == 0 && ink > 1, "MNIST image 0 looks wrong (centre row ink %.2f)", ink);
     }
 
     /* Explicit label file, the same result; raw (un-gzipped) copies too. */
@@ -109,7 +120,7 @@ static void test_mnist(void)
         gzclose(g);
     }
     CHECK_OK(rcc_dataset_load(&e, &raw_img, 1, NULL));
-    CHECK(e.n == d.n && e.labels && memcmp(e.pix, d.pix, sizeof(float) * 784 * (size_t)d.n) == 0 && d.labels &&
+    CHECK(e.n == d.n && e.labels && e.u8 && d.u8 && memcmp(e.u8, d.u8, 784 * (size_t)d.n) == 0 && d.labels &&
               memcmp(e.labels, d.labels, sizeof(int) * d.n) == 0,
           "raw IDX differs from gzip IDX");
     rcc_dataset_free(&e);
@@ -118,7 +129,7 @@ static void test_mnist(void)
     const char *two[2] = {img, raw_img};
     CHECK_OK(rcc_dataset_load(&e, two, 2, NULL));
     CHECK(e.n == 20000 && e.labels && e.labels[10000] == 7 && e.labels[10001] == 2 &&
-              memcmp(e.pix + (size_t)784 * 10000, d.pix, sizeof(float) * 784) == 0,
+              e.u8 && memcmp(e.u8 + (size_t)784 * 10000, d.u8, 784) == 0,
           "concatenated MNIST: n %d", e.n);
     CHECK(e.names == NULL, "IDX-only data sets carry no names");
     rcc_dataset_free(&e);
@@ -213,6 +224,7 @@ static void test_folders(void)
     CHECK_OK(rcc_dataset_load_report(&d, &flat, 1, NULL, &rep));
     CHECK(d.n == 5 && d.c == 1 && d.h == H && d.w == W && d.labels == NULL, "flat folder: %d x %d x %d x %d", d.n, d.c,
           d.h, d.w);
+    as_floats(&d, true, "flat folder");
     if (d.n == 5) {
         for (int k = 0; k < 5; k++) /* a b c d e in name order */
             CHECK(plane_matches(d.pix + (size_t)k * H * W, k, 0, W, H), "flat folder image %d (%s) pixels", k,
@@ -250,6 +262,7 @@ static void test_folders(void)
     CHECK_OK(rcc_dataset_load_report(&d, &col, 1, NULL, &rep));
     CHECK(d.n == 4 && d.c == 3 && rep.gray_to_rgb == 1, "colour folder: n %d, c %d, gray_to_rgb %d", d.n, d.c,
           rep.gray_to_rgb);
+    as_floats(&d, true, "colour folder");
     if (d.n == 4 && d.c == 3) {
         size_t hw = (size_t)H * W;
         for (int ch = 0; ch < 3; ch++) {
@@ -278,6 +291,7 @@ static void test_folders(void)
         write_jpeg(tmp_path("jpeg/b.JPEG"), 32, 24, 3, c, 95);
         CHECK_OK(rcc_dataset_load(&d, &jp, 1, NULL));
         CHECK(d.n == 2 && d.c == 3 && d.h == 24 && d.w == 32, "JPEG folder: %d x %d x %d x %d", d.n, d.c, d.h, d.w);
+        as_floats(&d, true, "JPEG folder");
         if (d.n == 2 && d.c == 3) {
             double e0 = 0, e1 = 0, m0 = 0, m1 = 0;
             size_t hw = 32 * 24;
@@ -308,6 +322,7 @@ static void test_folders(void)
     write_bytes(tmp_path("classes/.hidden"), "xx", 2);
     CHECK_OK(rcc_dataset_load_report(&d, &cls, 1, NULL, &rep));
     CHECK(d.n == 3 && d.labels && d.num_classes == 2, "class folders: n %d, classes %d", d.n, d.num_classes);
+    as_floats(&d, true, "class folders");
     if (d.n == 3 && d.labels) {
         CHECK(d.labels[0] == 0 && d.labels[1] == 1 && d.labels[2] == 1, "class labels %d %d %d", d.labels[0],
               d.labels[1], d.labels[2]);
@@ -330,6 +345,7 @@ static void test_folders(void)
     CHECK_OK(rcc_dataset_load_report(&d, &mix, 1, NULL, &rep));
     CHECK(d.n == 2 && d.h == H && d.w == W && rep.resized == 1, "mixed sizes: %d x %dx%d, resized %d", d.n, d.h, d.w,
           rep.resized);
+    as_floats(&d, true, "mixed sizes (the resized image rounded to bytes)");
     if (d.n == 2) {
         const float *b = d.pix + H * W;
         CHECK(fabsf(b[0] - 40 / 255.f) < 1e-5f && fabsf(b[W - 1] - 200 / 255.f) < 1e-5f &&
@@ -364,6 +380,7 @@ static void test_npy(void)
     rcc_dataset d;
     CHECK_OK(rcc_dataset_load(&d, &pu8, 1, NULL));
     CHECK(d.n == N && d.c == 1 && d.h == H && d.w == W, "uint8 .npy: %d x %d x %d x %d", d.n, d.c, d.h, d.w);
+    as_floats(&d, true, "uint8 .npy");
     if (d.n == N) {
         bool ok = true;
         for (int i = 0; i < N * H * W; i++)
@@ -374,6 +391,7 @@ static void test_npy(void)
     for (int v = 0; v < 2; v++) {
         const char *p = v ? pf2 : pf;
         CHECK_OK(rcc_dataset_load(&d, &p, 1, NULL));
+        as_floats(&d, false, "float32 .npy");
         CHECK(d.n == N && d.c == C && d.h == H && d.w == W && memcmp(d.pix, f32, sizeof f32) == 0,
               "float32 .npy (format version %d) taken as is", v + 1);
         rcc_dataset_free(&d);
@@ -389,6 +407,7 @@ static void test_npy(void)
     write_npy(ph, "|u1", "(2, 4, 6, 3)", false, hwc, sizeof hwc, 1);
     CHECK_OK(rcc_dataset_load(&d, &ph, 1, NULL));
     CHECK(d.n == 2 && d.c == 3 && d.h == 4 && d.w == 6, "N×H×W×C .npy: %d x %d x %d x %d", d.n, d.c, d.h, d.w);
+    as_floats(&d, true, "N×H×W×C uint8 .npy");
     if (d.n == 2 && d.c == 3)
         CHECK(plane_matches(d.pix + 3 * 24 + 2 * 24, 1, 2, 6, 4), "N×H×W×C .npy transposed to C×H×W");
     rcc_dataset_free(&d);
@@ -417,6 +436,7 @@ static void test_npy(void)
     CHECK(d.n == 2 * N && d.c == 3 && rep.gray_to_rgb == N && rep.labels_dropped && !d.labels,
           "gray + colour sources: n %d c %d gray_to_rgb %d labels_dropped %d", d.n, d.c, rep.gray_to_rgb,
           rep.labels_dropped);
+    as_floats(&d, false, "bytes + float sources");
     if (d.n == 2 * N && d.c == 3)
         CHECK(d.pix[0] == u8[0] / 255.0f && d.pix[H * W + 1] == u8[1] / 255.0f &&
                   memcmp(d.pix + (size_t)N * C * H * W, f32, sizeof f32) == 0,
@@ -1000,7 +1020,7 @@ static void test_cli(void)
     if (st == RCC_OK) {
         double dark = 0; /* digits (or test patterns) on a white page: some dark pixels */
         for (size_t i = 0; i < (size_t)d.h * d.w; i++)
-            dark += d.pix[i] < 0.2f;
+            dark += rcc_dataset_px(&d, i) < 0.2f;
         CHECK(dark > 0.05 * d.h * d.w, "views PNG has image content (%.0f dark pixels)", dark);
         printf("  rcc views wrote a %dx%d PNG\n", d.w, d.h);
         rcc_dataset_free(&d);
@@ -1025,40 +1045,69 @@ static void test_cli(void)
     CHECK(run(cmd) == 2, "rcc views without --data exits 2");
 }
 
-/* Colour to gray by the luma weights and gray to colour by replication, in place. */
+/* Colour to gray by the luma weights and gray to colour by replication, in place — on a data set held
+ * as bytes (as loaded) and the same one as floats, which must give the same floats. */
 static void test_convert_channels(void)
 {
     const char *col = tmp_path("colour");
-    rcc_dataset d;
+    rcc_dataset d, f;
     CHECK_OK(rcc_dataset_load(&d, &col, 1, NULL));
-    if (d.c != 3 || d.n < 2) {
-        CHECK(false, "colour folder for the conversion: c %d, n %d", d.c, d.n);
+    CHECK_OK(rcc_dataset_load(&f, &col, 1, NULL));
+    CHECK_OK(rcc_dataset_to_float(&f));
+    if (d.c != 3 || d.n < 2 || !d.u8 || !f.pix) {
+        CHECK(false, "colour folder for the conversion: c %d, n %d, bytes %d", d.c, d.n, d.u8 != NULL);
         rcc_dataset_free(&d);
+        rcc_dataset_free(&f);
         return;
     }
     size_t hw = (size_t)d.h * d.w, n = (size_t)d.n;
     float *orig = malloc(n * 3 * hw * sizeof *orig);
-    memcpy(orig, d.pix, n * 3 * hw * sizeof *orig);
+    memcpy(orig, f.pix, n * 3 * hw * sizeof *orig);
     CHECK_OK(rcc_dataset_convert_channels(&d, 1));
+    CHECK_OK(rcc_dataset_convert_channels(&f, 1));
+    CHECK(d.pix && !d.u8, "colour bytes to gray: held as floats (luma is not a byte)");
     double worst = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t p = 0; p < hw; p++) {
             const float *o = orig + i * 3 * hw;
             double want = 0.2989 * o[p] + 0.587 * o[hw + p] + 0.114 * o[2 * hw + p];
-            worst = fmax(worst, fabs(d.pix[i * hw + p] - want));
+            worst = fmax(worst, fabs(f.pix[i * hw + p] - want));
         }
-    CHECK(d.c == 1 && worst < 1e-6, "colour to gray: c %d, worst %.2g", d.c, worst);
+    CHECK(f.c == 1 && worst < 1e-6, "colour to gray: c %d, worst %.2g", f.c, worst);
+    CHECK(d.c == 1 && d.pix && memcmp(d.pix, f.pix, n * hw * sizeof *f.pix) == 0,
+          "colour to gray: bytes and floats give the same floats");
     float *gray = malloc(n * hw * sizeof *gray);
-    memcpy(gray, d.pix, n * hw * sizeof *gray);
-    CHECK_OK(rcc_dataset_convert_channels(&d, 3));
-    bool same = d.c == 3;
+    memcpy(gray, f.pix, n * hw * sizeof *gray);
+    CHECK_OK(rcc_dataset_convert_channels(&f, 3));
+    bool same = f.c == 3;
     for (size_t i = 0; same && i < n; i++)
         for (int ch = 0; ch < 3; ch++)
-            same &= memcmp(d.pix + (i * 3 + ch) * hw, gray + i * hw, hw * sizeof *gray) == 0;
+            same &= memcmp(f.pix + (i * 3 + ch) * hw, gray + i * hw, hw * sizeof *gray) == 0;
     CHECK(same, "gray to colour replicates each image's plane");
-    CHECK(rcc_dataset_convert_channels(&d, 2) == RCC_ERR_ARG, "2 channels refused");
-    CHECK_OK(rcc_dataset_convert_channels(&d, 3));
+    CHECK(rcc_dataset_convert_channels(&f, 2) == RCC_ERR_ARG, "2 channels refused");
+    CHECK_OK(rcc_dataset_convert_channels(&f, 3));
     free(orig), free(gray);
+    rcc_dataset_free(&d);
+    rcc_dataset_free(&f);
+
+    /* Gray bytes to colour stay bytes, each plane the gray one. */
+    const char *flat = tmp_path("flat");
+    CHECK_OK(rcc_dataset_load(&d, &flat, 1, NULL));
+    if (d.c != 1 || !d.u8) {
+        CHECK(false, "gray folder for the conversion: c %d, bytes %d", d.c, d.u8 != NULL);
+        rcc_dataset_free(&d);
+        return;
+    }
+    hw = (size_t)d.h * d.w, n = (size_t)d.n;
+    unsigned char *g8 = malloc(n * hw);
+    memcpy(g8, d.u8, n * hw);
+    CHECK_OK(rcc_dataset_convert_channels(&d, 3));
+    same = d.c == 3 && d.u8 && !d.pix;
+    for (size_t i = 0; same && i < n; i++)
+        for (int ch = 0; ch < 3; ch++)
+            same &= memcmp(d.u8 + (i * 3 + ch) * hw, g8 + i * hw, hw) == 0;
+    CHECK(same, "gray bytes to colour: bytes, each image's plane replicated");
+    free(g8);
     rcc_dataset_free(&d);
 }
 

@@ -361,6 +361,50 @@ static int run_epoch(rcc_loader *l, uint64_t epoch, int start, float *buf, int *
     return b;
 }
 
+/* A data set held as bytes (as PNG, JPEG and IDX load) gives exactly the views of the same data set
+ * held as floats b / 255: every preset, training views and the evaluation view, other sizes too. */
+static void test_bytes_views(void)
+{
+    enum { N = 6, C = 3, H = 21, W = 26, S = 32 };
+    rcc_dataset b = {.n = N, .c = C, .h = H, .w = W}, f;
+    b.u8 = malloc((size_t)N * C * H * W);
+    rcc_rng r;
+    rcc_rng_init(&r, 11, 0);
+    for (size_t i = 0; i < (size_t)N * C * H * W; i++)
+        b.u8[i] = (unsigned char)(rcc_rng_next(&r) >> 56);
+    f = b;
+    f.u8 = NULL;
+    f.pix = malloc((size_t)N * C * H * W * sizeof *f.pix);
+    for (size_t i = 0; i < (size_t)N * C * H * W; i++) {
+        f.pix[i] = b.u8[i] / 255.0f;
+        CHECK(rcc_dataset_px(&b, i) == f.pix[i] && rcc_dataset_px(&f, i) == f.pix[i], "rcc_dataset_px %zu", i);
+    }
+    const char *presets[3] = {"paper", "cpu", "photo"};
+    float vb[C * S * S], vf[C * S * S];
+    int differ = 0, cases = 0;
+    for (int pi = 0; pi < 3; pi++) {
+        rcc_aug_config a;
+        CHECK_OK(rcc_aug_preset(&a, presets[pi]));
+        for (int i = 0; i < N; i++)
+            for (int view = 0; view < 2; view++)
+                for (int s = S - 8; s <= S; s += 8) { /* 24 and 32 */
+                    rcc_augment(&a, &b, i, s, 5, (uint64_t)pi, view, vb);
+                    rcc_augment(&a, &f, i, s, 5, (uint64_t)pi, view, vf);
+                    differ += memcmp(vb, vf, (size_t)C * s * s * sizeof *vb) != 0;
+                    cases++;
+                }
+    }
+    for (int i = 0; i < N; i++) {
+        rcc_eval_view(&b, i, S, vb);
+        rcc_eval_view(&f, i, S, vf);
+        differ += memcmp(vb, vf, sizeof vb) != 0;
+        cases++;
+    }
+    CHECK(differ == 0, "bytes and floats: %d of %d views differ", differ, cases);
+    free(b.u8);
+    free(f.pix);
+}
+
 static void test_loader(void)
 {
     enum { N = 1000, B = 64, S = 16 };
@@ -559,6 +603,8 @@ static void test_throughput(void)
     free(out);
 
     /* Why the cpu preset: how much of a digit's ink a crop keeps (MNIST only). */
+    if (real)
+        CHECK_OK(rcc_dataset_to_float(&d));
     if (real) {
         for (int pi = 0; pi < 2; pi++) {
             const char *preset = pi ? "cpu" : "paper";
@@ -641,6 +687,7 @@ int main(void)
     test_augment_fixture();
     test_aug_stats();
     test_aug_apply();
+    test_bytes_views();
     test_loader();
     test_throughput();
     return test_finish("test_data_aug");

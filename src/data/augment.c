@@ -326,7 +326,7 @@ static void gaussian_blur(float *x, int c, int s, int k, float sigma)
 
 /* The crop region resampled to s×s after rotating it by `deg` about its centre: bilinear, with
  * zeros outside the image (the background of digits). */
-static void rotated_crop(const float *img, int c, int h, int w, const rcc_aug_params *p, float deg, float *out, int s)
+static void rotated_crop(rcc_pixels img, int c, int h, int w, const rcc_aug_params *p, float deg, float *out, int s)
 {
     double th = deg * 3.14159265358979323846 / 180.0, co = cos(th), si = sin(th);
     double cx = p->crop_x + 0.5 * p->crop_w, cy = p->crop_y + 0.5 * p->crop_h;
@@ -338,27 +338,27 @@ static void rotated_crop(const float *img, int c, int h, int w, const rcc_aug_pa
             int x0 = (int)floor(x), y0 = (int)floor(y);
             double fx = x - x0, fy = y - y0;
             for (int ch = 0; ch < c; ch++) {
-                const float *src = img + (size_t)ch * h * w;
+                size_t plane = (size_t)ch * h * w;
                 double acc = 0;
                 for (int dy = 0; dy < 2; dy++)
                     for (int dx = 0; dx < 2; dx++) {
                         int yy = y0 + dy, xx = x0 + dx;
                         if (yy < 0 || xx < 0 || yy >= h || xx >= w)
                             continue;
-                        acc += (dy ? fy : 1 - fy) * (dx ? fx : 1 - fx) * src[(size_t)yy * w + xx];
+                        acc += (dy ? fy : 1 - fy) * (dx ? fx : 1 - fx) * rcc_px(img, plane + (size_t)yy * w + xx);
                     }
                 out[(size_t)ch * s * s + (size_t)oy * s + ox] = (float)acc;
             }
         }
 }
 
-void rcc_aug_apply(const rcc_aug_params *p, const float *img, int c, int h, int w, int s, float *out)
+static void aug_apply_px(const rcc_aug_params *p, rcc_pixels img, int c, int h, int w, int s, float *out)
 {
     size_t hw = (size_t)s * s, n = (size_t)c * hw;
     if (p->rotate != 0)
         rotated_crop(img, c, h, w, p, p->rotate, out, s);
     else
-        rcc_resize_region(img, c, h, w, p->crop_y, p->crop_x, p->crop_h, p->crop_w, out, s, s);
+        rcc_resize_region_px(img, c, h, w, p->crop_y, p->crop_x, p->crop_h, p->crop_w, out, s, s);
     if (p->flip)
         for (int ch = 0; ch < c; ch++)
             for (int y = 0; y < s; y++) {
@@ -393,15 +393,20 @@ void rcc_aug_apply(const rcc_aug_params *p, const float *img, int c, int h, int 
         out[i] = clamp01(out[i]);
 }
 
+void rcc_aug_apply(const rcc_aug_params *p, const float *img, int c, int h, int w, int s, float *out)
+{
+    aug_apply_px(p, (rcc_pixels){img, NULL}, c, h, w, s, out);
+}
+
 void rcc_augment(const rcc_aug_config *a, const rcc_dataset *d, int index, int s, uint64_t seed, uint64_t epoch,
                  int view, float *out)
 {
     rcc_aug_params p;
     rcc_aug_sample(a, d->c, d->h, d->w, s, seed, epoch, index, view, &p);
-    rcc_aug_apply(&p, d->pix + (size_t)index * d->c * d->h * d->w, d->c, d->h, d->w, s, out);
+    aug_apply_px(&p, rcc_dataset_pixels(d, index), d->c, d->h, d->w, s, out);
 }
 
 void rcc_eval_view(const rcc_dataset *d, int index, int s, float *out)
 {
-    rcc_resize_bilinear(d->pix + (size_t)index * d->c * d->h * d->w, d->c, d->h, d->w, out, s);
+    rcc_resize_region_px(rcc_dataset_pixels(d, index), d->c, d->h, d->w, 0, 0, d->h, d->w, out, s, s);
 }

@@ -42,10 +42,29 @@ rcc_status rcc_image_decode_stream_max(const char *path, FILE *f, int max_side, 
 /* Luma of an RGB pixel (ITU-R BT.601, as torchvision's rgb_to_grayscale). */
 static inline float rcc_luma(float r, float g, float b) { return 0.2989f * r + 0.587f * g + 0.114f * b; }
 
+/* One image's pixels as a data set holds them: floats, or bytes b that stand for b / 255.0f (the
+ * float the loader would have stored). Exactly one pointer is set. */
+typedef struct {
+    const float *f;
+    const unsigned char *b;
+} rcc_pixels;
+
+static inline float rcc_px(rcc_pixels p, size_t i) { return p.f ? p.f[i] : p.b[i] / 255.0f; }
+
+/* Image `index` of d, whichever way d holds its pixels. */
+static inline rcc_pixels rcc_dataset_pixels(const rcc_dataset *d, int index)
+{
+    size_t at = (size_t)index * d->c * d->h * d->w;
+    return d->u8 ? (rcc_pixels){NULL, d->u8 + at} : (rcc_pixels){d->pix + at, NULL};
+}
+
 /* Resampling of a region (y0, x0, rh, rw) of one c×h×w image to c×oh×ow, as PyTorch's bilinear
  * interpolate (align_corners=False, no antialiasing) of the cropped tensor. */
 void rcc_resize_region(const float *src, int c, int h, int w, int y0, int x0, int rh, int rw, float *dst, int oh,
                        int ow);
+/* The same from pixels held either way (identical floats out for bytes and their floats). */
+void rcc_resize_region_px(rcc_pixels src, int c, int h, int w, int y0, int x0, int rh, int rw, float *dst, int oh,
+                          int ow);
 /* Antialiased bilinear (triangle filter widened by the scale when shrinking, as PIL's), used only to
  * bring images of other sizes to the data set's size at load time. */
 rcc_status rcc_resize_aa(const float *src, int c, int h, int w, float *dst, int oh, int ow);

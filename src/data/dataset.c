@@ -314,6 +314,7 @@ void rcc_dataset_free(rcc_dataset *d)
     if (!d)
         return;
     free(d->pix);
+    free(d->u8);
     free(d->labels);
     if (d->names)
         for (int i = 0; i < d->n; i++)
@@ -322,19 +323,26 @@ void rcc_dataset_free(rcc_dataset *d)
     memset(d, 0, sizeof *d);
 }
 
-/* Converts image k of part p to C×H×W floats at dst; tmp holds two images' worth of floats. */
+/* Image k of part p, brought to H×W (antialiased) as floats in tmp + per (tmp holds two images' worth). */
+static rcc_status resized_image(const part *p, int k, int H, int W, float *tmp, rcc_data_report *rep)
+{
+    size_t per = (size_t)p->c * p->h * p->w;
+    for (size_t i = 0; i < per; i++)
+        tmp[i] = p->u8 ? p->u8[k * per + i] / 255.0f : p->f32[k * per + i];
+    RCC_TRY(rcc_resize_aa(tmp, p->c, p->h, p->w, tmp + per, H, W));
+    rep->resized++;
+    return RCC_OK;
+}
+
+/* Converts image k of part p to C×H×W floats at dst. */
 static rcc_status convert_image(const part *p, int k, int C, int H, int W, float *dst, float *tmp,
                                 rcc_data_report *rep)
 {
     size_t per = (size_t)p->c * p->h * p->w;
-    bool same = p->h == H && p->w == W;
-    float *src = same ? NULL : tmp;
-    if (!same) {
-        for (size_t i = 0; i < per; i++)
-            src[i] = p->u8 ? p->u8[k * per + i] / 255.0f : p->f32[k * per + i];
-        RCC_TRY(rcc_resize_aa(src, p->c, p->h, p->w, tmp + per, H, W));
+    const float *src = NULL;
+    if (p->h != H || p->w != W) {
+        RCC_TRY(resized_image(p, k, H, W, tmp, rep));
         src = tmp + per;
-        rep->resized++;
     }
     size_t hw = (size_t)H * W;
     for (int ch = 0; ch < C; ch++) {
@@ -355,12 +363,39 @@ static rcc_status convert_image(const part *p, int k, int C, int H, int W, float
     return RCC_OK;
 }
 
+/* The same as bytes at dst, for parts of bytes: a resized image's floats are rounded to the nearest
+ * byte (at most 0.5/255 from the float, below the noise of 8-bit sources). */
+static rcc_status convert_image_u8(const part *p, int k, int C, int H, int W, unsigned char *dst, float *tmp,
+                                   rcc_data_report *rep)
+{
+    size_t per = (size_t)p->c * p->h * p->w, hw = (size_t)H * W;
+    const float *src = NULL;
+    if (p->h != H || p->w != W) {
+        RCC_TRY(resized_image(p, k, H, W, tmp, rep));
+        src = tmp + per;
+    }
+    for (int ch = 0; ch < C; ch++) {
+        int sc = p->c == 1 ? 0 : ch;
+        unsigned char *o = dst + ch * hw;
+        if (src)
+            for (size_t i = 0; i < hw; i++) {
+                float v = src[sc * hw + i] * 255.0f + 0.5f;
+                o[i] = (unsigned char)(v <= 0 ? 0 : v >= 255 ? 255 : (int)v);
+            }
+        else
+            memcpy(o, p->u8 + k * per + sc * hw, hw);
+    }
+    if (C == 3 && p->c == 1)
+        rep->gray_to_rgb++;
+    return RCC_OK;
+}
+
 static rcc_status assemble(rcc_dataset *d, part_list *l, rcc_data_report *rep)
 {
     int C = 1, H = l->p[0].h, W = l->p[0].w;
     uint64_t n = 0;
     size_t tmp_floats = 0;
-    bool any_labels = false, all_labels = true, any_names = false;
+    bool any_labels = false, all_labels = true, any_names = false, all_bytes = true;
     for (int i = 0; i < l->n; i++) {
         part *p = &l->p[i];
         C = p->c > C ? p->c : C;
@@ -368,21 +403,28 @@ static rcc_status assemble(rcc_dataset *d, part_list *l, rcc_data_report *rep)
         any_labels |= p->labels != NULL;
         all_labels &= p->labels != NULL;
         any_names |= p->name != NULL;
+        all_bytes &= p->u8 != NULL;
         size_t need = (size_t)p->c * p->h * p->w + (size_t)p->c * H * W;
         if ((p->h != H || p->w != W) && need > tmp_floats)
             tmp_floats = need;
     }
     RCC_TRY(rcc_check_total(l->n == 1 ? l->p[0].path : "the data set", n, (uint64_t)C, (uint64_t)H, (uint64_t)W));
-    size_t per = (size_t)C * H * W;
+    size_t per = (size_t)C * H * W, elem = all_bytes ? 1 : sizeof(float);
     d->n = (int)n, d->c = C, d->h = H, d->w = W;
-    if (l->n == 1 && l->p[0].f32 && l->p[0].c == C) { /* one float source: keep its buffer */
+    if (l->n == 1 && l->p[0].c == C && !tmp_floats && (l->p[0].f32 || l->p[0].u8)) { /* one source: keep its buffer */
         d->pix = l->p[0].f32;
+        d->u8 = l->p[0].u8;
         l->p[0].f32 = NULL;
+        l->p[0].u8 = NULL;
     } else {
-        d->pix = malloc(n * per * sizeof *d->pix);
-        if (!d->pix)
+        void *all = malloc(n * per * elem);
+        if (!all)
             return rcc_fail(RCC_ERR_NOMEM, "%llu images of %dx%dx%d (%.1f GiB)", (unsigned long long)n, C, H, W,
-                            (double)(n * per * sizeof(float)) / (1 << 30));
+                            (double)(n * per * elem) / (1 << 30));
+        if (all_bytes)
+            d->u8 = all;
+        else
+            d->pix = all;
         float *tmp = tmp_floats ? malloc(tmp_floats * sizeof *tmp) : NULL;
         if (tmp_floats && !tmp)
             return rcc_fail(RCC_ERR_NOMEM, "resize buffer");
@@ -391,7 +433,8 @@ static rcc_status assemble(rcc_dataset *d, part_list *l, rcc_data_report *rep)
         for (int i = 0; i < l->n && st == RCC_OK; i++) {
             part *p = &l->p[i];
             for (int k = 0; k < p->n && st == RCC_OK; k++, at++)
-                st = convert_image(p, k, C, H, W, d->pix + at * per, tmp, rep);
+                st = all_bytes ? convert_image_u8(p, k, C, H, W, d->u8 + at * per, tmp, rep)
+                               : convert_image(p, k, C, H, W, d->pix + at * per, tmp, rep);
             free(p->u8);
             free(p->f32);
             p->u8 = NULL;
@@ -437,6 +480,38 @@ static rcc_status assemble(rcc_dataset *d, part_list *l, rcc_data_report *rep)
     return RCC_OK;
 }
 
+rcc_status rcc_dataset_to_float(rcc_dataset *d)
+{
+    if (!d->u8)
+        return RCC_OK;
+    size_t total = (size_t)d->n * d->c * d->h * d->w;
+    float *f = malloc(total * sizeof *f);
+    if (!f)
+        return rcc_fail(RCC_ERR_NOMEM, "%d images as floats (%.1f GiB)", d->n, (double)(total * sizeof *f) / (1 << 30));
+    for (size_t i = 0; i < total; i++)
+        f[i] = d->u8[i] / 255.0f;
+    free(d->u8);
+    d->u8 = NULL;
+    d->pix = f;
+    return RCC_OK;
+}
+
+/* n gray images of `plane` bytes each at buf to three planes by replication (realloc'ed; NULL, and buf
+ * untouched, when memory is short). */
+static void *gray_to_colour(void *buf, size_t n, size_t plane)
+{
+    unsigned char *grown = realloc(buf, n * 3 * plane);
+    if (!grown)
+        return NULL;
+    for (size_t i = n; i-- > 0;) { /* back to front: image i's planes land at or after its gray one */
+        unsigned char *dst = grown + i * 3 * plane;
+        memmove(dst, grown + i * plane, plane);
+        memcpy(dst + plane, dst, plane);
+        memcpy(dst + 2 * plane, dst, plane);
+    }
+    return grown;
+}
+
 rcc_status rcc_dataset_convert_channels(rcc_dataset *d, int channels)
 {
     if (channels != 1 && channels != 3)
@@ -446,7 +521,19 @@ rcc_status rcc_dataset_convert_channels(rcc_dataset *d, int channels)
     if (d->c != 1 && d->c != 3)
         return rcc_fail(RCC_ERR_ARG, "convert %d-channel images: 1 or 3", d->c);
     size_t hw = (size_t)d->h * d->w, n = (size_t)d->n;
-    if (channels == 1) { /* in place, front to back: image i's gray plane never overlaps later colour */
+    if (channels == 1 && d->u8) { /* luma is not a byte: the gray images are floats */
+        float *g = malloc(n * hw * sizeof *g);
+        if (!g)
+            return rcc_fail(RCC_ERR_NOMEM, "%zu images to gray (%.1f GiB)", n, (double)(n * hw * sizeof *g) / (1 << 30));
+        for (size_t i = 0; i < n; i++) {
+            const unsigned char *src = d->u8 + i * 3 * hw;
+            for (size_t p = 0; p < hw; p++)
+                g[i * hw + p] = rcc_luma(src[p] / 255.0f, src[hw + p] / 255.0f, src[2 * hw + p] / 255.0f);
+        }
+        free(d->u8);
+        d->u8 = NULL;
+        d->pix = g;
+    } else if (channels == 1) { /* in place, front to back: image i's gray plane never overlaps later colour */
         for (size_t i = 0; i < n; i++) {
             const float *src = d->pix + i * 3 * hw;
             float *dst = d->pix + i * hw;
@@ -457,18 +544,15 @@ rcc_status rcc_dataset_convert_channels(rcc_dataset *d, int channels)
         if (shrunk)
             d->pix = shrunk;
     } else {
-        float *grown = realloc(d->pix, n * 3 * hw * sizeof *grown);
+        size_t plane = hw * (d->u8 ? 1 : sizeof(float));
+        void *grown = gray_to_colour(d->u8 ? (void *)d->u8 : (void *)d->pix, n, plane);
         if (!grown)
             return rcc_fail(RCC_ERR_NOMEM, "%zu images to 3 channels (%.1f GiB)", n,
-                            (double)(n * 3 * hw * sizeof(float)) / (1 << 30));
-        d->pix = grown;
-        for (size_t i = n; i-- > 0;) { /* back to front: image i's planes land at or after its gray one */
-            const float *src = d->pix + i * hw;
-            float *dst = d->pix + i * 3 * hw;
-            memmove(dst, src, hw * sizeof *dst);
-            memcpy(dst + hw, dst, hw * sizeof *dst);
-            memcpy(dst + 2 * hw, dst, hw * sizeof *dst);
-        }
+                            (double)(n * 3 * plane) / (1 << 30));
+        if (d->u8)
+            d->u8 = grown;
+        else
+            d->pix = grown;
     }
     d->c = channels;
     return RCC_OK;

@@ -133,7 +133,7 @@ rcc_status rcc_loader_create(rcc_loader **out, const rcc_dataset *d, const rcc_a
                              int batch, int s, uint64_t seed, int threads)
 {
     *out = NULL;
-    if (!d || d->n < 1 || !d->pix)
+    if (!d || d->n < 1 || (!d->pix && !d->u8))
         return rcc_fail(RCC_ERR_ARG, "loader: empty data set");
     if (mode != RCC_LOADER_TRAIN && mode != RCC_LOADER_EVAL && mode != RCC_LOADER_SELF_LABEL)
         return rcc_fail(RCC_ERR_ARG, "loader: unknown mode %d", (int)mode);

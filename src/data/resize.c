@@ -34,26 +34,32 @@ static void taps_linear(int in, int out, tap2 *t)
     }
 }
 
-void rcc_resize_region(const float *src, int c, int h, int w, int y0, int x0, int rh, int rw, float *dst, int oh,
-                       int ow)
+void rcc_resize_region_px(rcc_pixels src, int c, int h, int w, int y0, int x0, int rh, int rw, float *dst, int oh,
+                          int ow)
 {
     (void)h;
     tap2 ty[oh], tx[ow];
     taps_linear(rh, oh, ty);
     taps_linear(rw, ow, tx);
     for (int ch = 0; ch < c; ch++) {
-        const float *plane = src + (size_t)ch * h * w + (size_t)y0 * w + x0;
+        size_t plane = (size_t)ch * h * w + (size_t)y0 * w + x0;
         float *o = dst + (size_t)ch * oh * ow;
         for (int y = 0; y < oh; y++) {
-            const float *r0 = plane + (size_t)ty[y].i0 * w, *r1 = plane + (size_t)ty[y].i1 * w;
+            size_t r0 = plane + (size_t)ty[y].i0 * w, r1 = plane + (size_t)ty[y].i1 * w;
             float a = ty[y].l0, b = ty[y].l1;
             for (int x = 0; x < ow; x++) {
                 const tap2 *t = &tx[x];
-                o[(size_t)y * ow + x] = a * (t->l0 * r0[t->i0] + t->l1 * r0[t->i1]) +
-                                        b * (t->l0 * r1[t->i0] + t->l1 * r1[t->i1]);
+                o[(size_t)y * ow + x] = a * (t->l0 * rcc_px(src, r0 + t->i0) + t->l1 * rcc_px(src, r0 + t->i1)) +
+                                        b * (t->l0 * rcc_px(src, r1 + t->i0) + t->l1 * rcc_px(src, r1 + t->i1));
             }
         }
     }
+}
+
+void rcc_resize_region(const float *src, int c, int h, int w, int y0, int x0, int rh, int rw, float *dst, int oh,
+                       int ow)
+{
+    rcc_resize_region_px((rcc_pixels){src, NULL}, c, h, w, y0, x0, rh, rw, dst, oh, ow);
 }
 
 void rcc_resize_bilinear(const float *src, int c, int h, int w, float *dst, int s)

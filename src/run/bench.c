@@ -190,3 +190,39 @@ rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r)
     rcc_params_free(&ps);
     return s;
 }
+
+rcc_status rcc_bench_loader(const rcc_dataset *d, const rcc_aug_config *a, int batch, int s, int threads,
+                            int batches, double *pairs_per_s)
+{
+    *pairs_per_s = 0;
+    if (batch < 1 || s < 1 || threads < 1 || batches < 1)
+        return rcc_fail(RCC_ERR_ARG, "loader bench: batch %d, size %d, %d threads, %d batches", batch, s, threads,
+                        batches);
+    float *out = malloc((size_t)2 * batch * d->c * s * s * sizeof *out);
+    if (!out)
+        return rcc_fail(RCC_ERR_NOMEM, "loader bench: a batch of %d pairs", batch);
+    double t0 = rcc_now();
+    rcc_loader *l;
+    rcc_status st = rcc_loader_create(&l, d, a, RCC_LOADER_TRAIN, batch, s, 1, threads);
+    if (st != RCC_OK) {
+        free(out);
+        return st;
+    }
+    long pairs = 0;
+    for (uint64_t epoch = 0; st == RCC_OK && pairs < (long)batches * batch; epoch++) {
+        st = rcc_loader_start_epoch(l, epoch, 0);
+        int count = 1;
+        while (st == RCC_OK && count > 0 && pairs < (long)batches * batch) {
+            st = rcc_loader_next(l, out, NULL, &count);
+            pairs += count;
+        }
+        if (st == RCC_OK && epoch == 0 && pairs == 0)
+            st = rcc_fail(RCC_ERR_ARG, "loader bench: %d images make no batch of %d", d->n, batch);
+    }
+    double t = rcc_now() - t0;
+    rcc_loader_free(l);
+    free(out);
+    if (st == RCC_OK)
+        *pairs_per_s = pairs / t;
+    return st;
+}

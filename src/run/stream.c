@@ -501,7 +501,7 @@ static rcc_status step_once(stream_run *r, long step, float *batch, size_t *idx,
     rcc_rng_sample_prefix(idx, (size_t)n, (size_t)N, c->seed, 0x5354524D00000000ULL + (uint64_t)step); /* "STRM" */
     for (int i = 0; i < N; i++)
         memcpy(batch + (size_t)i * r->px, rcc_ipool_image(&r->pool, (int)idx[i]), r->px * sizeof(float));
-    rcc_dataset d = {N, r->c, r->s, r->s, batch, NULL, 0, NULL};
+    rcc_dataset d = {.n = N, .c = r->c, .h = r->s, .w = r->s, .pix = batch};
     float *in = r->tr.model.input.ptr;
     for (int i = 0; i < N; i++) {
         rcc_augment(&r->aug, &d, i, r->s, c->seed, (uint64_t)step, 0, in + (size_t)i * r->px);
