@@ -133,7 +133,7 @@ int cmd_bench(int argc, char **argv)
     int batch = 0, size = 0, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
     bool profile = false, json = false, infer = false;
     bool best = false;
-    const char *conv = "direct", *backbone = "resnet18", *preset = NULL;
+    const char *conv = "direct", *backbone = "resnet18", *preset = NULL, *precision = "f32";
     cli_strs data = {0};
     const cli_opt opts[] = {
         {"batch", 'b', OPT_INT, &batch, "images per view (the step sees 2x this) [256; --data: the preset's]"},
@@ -147,6 +147,7 @@ int cmd_bench(int argc, char **argv)
         {"channels", 0, OPT_INT, &channels, "image channels"},
         {"clusters", 'K', OPT_INT, &k, "number of clusters"},
         {"conv", 0, OPT_STR, &conv, "convolution kernels: direct or winograd"},
+        {"precision", 0, OPT_STR, &precision, "activations and convolution weights: f32 or bf16 (direct kernels)"},
         {"profile", 0, OPT_FLAG, &profile, "print a per-layer table of time and GFLOP/s"},
         {"best", 0, OPT_FLAG, &best, "time every mode rcc offers (direct and winograd convolutions) and name the fastest"},
         {"infer", 0, OPT_FLAG, &infer, "time inference instead: one-image latency and batch throughput"},
@@ -186,6 +187,11 @@ int cmd_bench(int argc, char **argv)
         return 2;
     }
     snprintf(b.conv, sizeof b.conv, "%s", conv);
+    if (strcmp(precision, "f32") != 0 && strcmp(precision, "bf16") != 0) {
+        fprintf(stderr, "rcc bench: --precision must be f32 or bf16 (got '%s')\n", precision);
+        return 2;
+    }
+    snprintf(b.precision, sizeof b.precision, "%s", precision);
     if (snprintf(b.backbone, sizeof b.backbone, "%s", backbone) >= (int)sizeof b.backbone) {
         fprintf(stderr, "rcc bench: --backbone '%s' is not known (resnet18, resnet18-small)\n", backbone);
         return 2;
@@ -238,13 +244,13 @@ static int bench_train(const rcc_bench_config *bc, bool json, int threads, doubl
     if (rate)
         *rate = batch / med;
     if (json) {
-        printf("{\"impl\":\"rcc\",\"conv\":\"%s\",\"batch\":%d,\"size\":%d,\"threads\":%d,\"median_s\":%.6f,"
-               "\"min_s\":%.6f,\"pairs_per_s\":%.2f,\"gflops\":%.1f,\"loss\":%.6f}\n",
-               conv, batch, size, threads, med, res.min, batch / med, flops / med * 1e-9, res.loss);
+        printf("{\"impl\":\"rcc\",\"conv\":\"%s\",\"precision\":\"%s\",\"batch\":%d,\"size\":%d,\"threads\":%d,"
+               "\"median_s\":%.6f,\"min_s\":%.6f,\"pairs_per_s\":%.2f,\"gflops\":%.1f,\"loss\":%.6f}\n",
+               conv, b.precision, batch, size, threads, med, res.min, batch / med, flops / med * 1e-9, res.loss);
     } else {
         printf("rcc bench: %s width %d, rep_dim %d, %d channel(s), %dx%d, batch %d pairs, %d threads, %s "
-               "convolutions\n",
-               backbone, width, rep_dim, channels, size, size, batch, threads, conv);
+               "convolutions, %s\n",
+               backbone, width, rep_dim, channels, size, size, batch, threads, conv, b.precision);
         printf("  backbone forward: %.1f M multiply-adds per image; step: %.1f GFLOP (direct-equivalent)\n",
                res.backbone_macs * 1e-6, flops * 1e-9);
         printf("  step time: median %.3f s, min %.3f s over %d steps (after %d warm-up)\n", med, res.min, steps,

@@ -42,6 +42,9 @@ int rcc_get_threads(void);
 /* Whether oneDNN has Winograd convolution kernels on this CPU (fp32: AVX-512); without them,
  * conv "winograd" computes every convolution directly. */
 bool rcc_conv_winograd_available(void);
+/* Whether oneDNN has bf16 convolution kernels (not reference ones) on this CPU, which
+ * rcc_config.precision "bf16" needs (AVX-512; fast with AVX512-BF16). */
+bool rcc_conv_bf16_available(void);
 /* Seconds on a monotonic clock (for timing). */
 double rcc_now(void);
 /* Room for a path: Linux's PATH_MAX (the kernel refuses longer ones with ENAMETOOLONG). */
@@ -100,6 +103,9 @@ typedef struct {
     int save_every;     /* epochs between checkpoints; 0 = only at the end */
     char conv[16];      /* convolution kernels: "direct" (default) or "winograd" (3×3 stride-1
                          * convolutions by Winograd F(4×4,3×3): faster, rounding differs; docs/performance.md) */
+    char precision[16]; /* the backbone's activations and convolution weights: "f32" (default) or "bf16"
+                         * (f32 master weights, Adam, batch-norm statistics, heads and losses; faster
+                         * on CPUs with AVX512-BF16; one process only; not with conv "winograd") */
 } rcc_config;
 
 /* Fills c with a named preset: "paper" (SPEC.md exactly) or "cpu" (the default: fast on a CPU). */

@@ -22,6 +22,7 @@ typedef struct {
     char conv[16]; /* "direct" or "winograd" */
     bool profile;  /* training: time every primitive (each then waits for completion) */
     char backbone[16]; /* "resnet18" or "resnet18-small" (rcc_config's backbone) */
+    char precision[16]; /* "f32" or "bf16" (rcc_config's precision) */
 } rcc_bench_config;
 
 /* The paper's step: batch 256, 64×64, 10 steps after 3, width 64, rep_dim 3, 1 channel, K 10, direct,

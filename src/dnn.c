@@ -58,6 +58,16 @@ dnnl_memory_desc_t rcc_md_plain(int ndims, const int64_t *dims, dnnl_format_tag_
 
 dnnl_memory_desc_t rcc_md_any(int ndims, const int64_t *dims) { return rcc_md_plain(ndims, dims, dnnl_format_tag_any); }
 
+dnnl_memory_desc_t rcc_md_any_dt(int ndims, const int64_t *dims, dnnl_data_type_t dt)
+{
+    dnnl_memory_desc_t md;
+    dnnl_dims_t d;
+    for (int i = 0; i < ndims; i++)
+        d[i] = dims[i];
+    dnnl_memory_desc_init_by_tag(&md, ndims, d, dt, dnnl_format_tag_any);
+    return md;
+}
+
 rcc_status rcc_md_with_batch(const dnnl_memory_desc_t *md, int64_t n, dnnl_memory_desc_t *out)
 {
     if (md->format_kind != dnnl_blocked)

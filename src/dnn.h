@@ -45,10 +45,14 @@ void rcc_arena_free(rcc_arena *a);
 
 static inline size_t rcc_md_bytes(const dnnl_memory_desc_t *md) { return dnnl_memory_desc_get_size(md); }
 static inline size_t rcc_act_floats(const rcc_act *t) { return t->bytes / sizeof(float); }
+/* Elements of a tensor's storage (padding included): 2-byte bf16 or 4-byte f32. */
+static inline size_t rcc_act_elems(const rcc_act *t) { return t->bytes / (t->md.data_type == dnnl_bf16 ? 2 : 4); }
 
 /* Plain (row-major) descriptor. tag e.g. dnnl_nchw, dnnl_nc, dnnl_oihw, dnnl_a. */
 dnnl_memory_desc_t rcc_md_plain(int ndims, const int64_t *dims, dnnl_format_tag_t tag);
 dnnl_memory_desc_t rcc_md_any(int ndims, const int64_t *dims);
+/* The same with data type dt (dnnl_f32 or dnnl_bf16). */
+dnnl_memory_desc_t rcc_md_any_dt(int ndims, const int64_t *dims, dnnl_data_type_t dt);
 /* Same layout with the outermost (batch) dimension changed; requires it to be outermost. */
 rcc_status rcc_md_with_batch(const dnnl_memory_desc_t *md, int64_t n, dnnl_memory_desc_t *out);
 

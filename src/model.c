@@ -17,7 +17,10 @@ void rcc_model_config_default(rcc_model_config *cfg)
     cfg->hidden = 512;
     cfg->small_stem = false;
     cfg->conv_algo = RCC_CONV_DIRECT;
+    cfg->bf16 = false;
 }
+
+static dnnl_data_type_t act_dt(const rcc_model_config *c) { return c->bf16 ? dnnl_bf16 : dnnl_f32; }
 
 rcc_status rcc_model_config_check(const rcc_model_config *c)
 {
@@ -44,18 +47,19 @@ static rcc_status plan_block(rcc_model *m, rcc_block *b, const char *name, rcc_a
     memset(b, 0, sizeof *b);
     b->in = x;
     b->relu_out = relu_out;
+    dnnl_data_type_t dt = act_dt(&m->cfg);
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.conv1.weight", name));
-    RCC_TRY(rcc_conv_plan(a, ps, &b->c1, nm, x, out, 3, stride, 1, m->train, true, m->cfg.conv_algo));
+    RCC_TRY(rcc_conv_plan(a, ps, &b->c1, nm, x, out, 3, stride, 1, m->train, true, m->cfg.conv_algo, dt));
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.bn1", name));
     RCC_TRY(plan_bn(m, &b->b1, nm, &b->c1.dst, true));
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.conv2.weight", name));
-    RCC_TRY(rcc_conv_plan(a, ps, &b->c2, nm, &b->b1.dst, out, 3, 1, 1, m->train, true, m->cfg.conv_algo));
+    RCC_TRY(rcc_conv_plan(a, ps, &b->c2, nm, &b->b1.dst, out, 3, 1, 1, m->train, true, m->cfg.conv_algo, dt));
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.bn2", name));
     RCC_TRY(plan_bn(m, &b->b2, nm, &b->c2.dst, false));
     b->down = stride != 1 || x->md.dims[1] != out;
     if (b->down) {
         RCC_TRY(rcc_name(nm, sizeof nm, "%s.downsample.0.weight", name));
-        RCC_TRY(rcc_conv_plan(a, ps, &b->cd, nm, x, out, 1, stride, 0, m->train, true, m->cfg.conv_algo));
+        RCC_TRY(rcc_conv_plan(a, ps, &b->cd, nm, x, out, 1, stride, 0, m->train, true, m->cfg.conv_algo, dt));
         RCC_TRY(rcc_name(nm, sizeof nm, "%s.downsample.1", name));
         RCC_TRY(plan_bn(m, &b->bd, nm, &b->cd.dst, false));
     }
@@ -176,6 +180,9 @@ rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_pa
     memset(m, 0, sizeof *m);
     m->bn_sync = train && bn_sync && bn_sync->size > 1 ? bn_sync : NULL;
     RCC_TRY(rcc_model_config_check(cfg));
+    if (cfg->bf16 && !rcc_conv_bf16_available())
+        return rcc_fail(RCC_ERR_ARG, "precision bf16: oneDNN has no bf16 kernels for this CPU (AVX-512 needed); "
+                                     "use f32");
     if (batch < 1 || (train && (groups < 1 || groups > RCC_MAX_GROUPS || batch % groups)))
         return rcc_fail(RCC_ERR_ARG, "batch %d cannot be split in %d groups", batch, groups);
     m->cfg = *cfg;
@@ -190,7 +197,7 @@ rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_pa
     RCC_TRY(rcc_act_plan(a, &m->input, &in_md));
     bool small = cfg->small_stem;
     RCC_TRY(rcc_conv_plan(a, ps, &m->stem, "backbone.conv1.weight", &m->input, w, small ? 3 : 7, small ? 1 : 2,
-                          small ? 1 : 3, train, false, cfg->conv_algo));
+                          small ? 1 : 3, train, false, cfg->conv_algo, act_dt(cfg)));
     RCC_TRY(plan_bn(m, &m->stem_bn, "backbone.bn1", &m->stem.dst, true));
     if (!small)
         RCC_TRY(rcc_pool_plan(a, &m->maxpool, &m->stem_bn.dst, false, train));
@@ -238,7 +245,7 @@ static rcc_status block_forward(rcc_model *m, rcc_block *b)
     RCC_TRY(rcc_bn_forward(&b->b1, m->ps));
     RCC_TRY(rcc_conv_forward(&b->c2));
     RCC_TRY(rcc_bn_forward(&b->b2, m->ps));
-    const rcc_act *sc = b->in;
+    rcc_act *sc = b->in;
     if (b->down) {
         RCC_TRY(rcc_conv_forward(&b->cd));
         RCC_TRY(rcc_bn_forward(&b->bd, m->ps));
@@ -249,7 +256,7 @@ static rcc_status block_forward(rcc_model *m, rcc_block *b)
         sc = &b->sc_r;
     }
     double t0 = rcc_now();
-    rcc_add_relu_forward(b->b2.dst.ptr, sc->ptr, rcc_act_floats(&b->b2.dst), b->relu_out);
+    rcc_act_add_relu(&b->b2.dst, sc, b->relu_out);
     rcc_prof_add("add+relu fwd", rcc_now() - t0, 0);
     return RCC_OK;
 }
@@ -285,7 +292,7 @@ static rcc_status block_backward(rcc_model *m, rcc_block *b)
 {
     double t0 = rcc_now();
     if (b->relu_out)
-        rcc_relu_backward(b->d_out.ptr, b->b2.dst.ptr, rcc_act_floats(&b->d_out));
+        rcc_act_relu_backward(&b->d_out, &b->b2.dst);
     rcc_prof_add("relu bwd", rcc_now() - t0, 0);
     RCC_TRY(rcc_bn_backward(&b->b2, m->ps));
     RCC_TRY(rcc_conv_backward(&b->c2));
@@ -298,9 +305,9 @@ static rcc_status block_backward(rcc_model *m, rcc_block *b)
         RCC_TRY(rcc_bn_backward(&b->bd, m->ps));
         RCC_TRY(rcc_conv_backward(&b->cd));
         t0 = rcc_now();
-        rcc_add_inplace(b->d_in.ptr, b->d_cd_in.ptr, rcc_act_floats(&b->d_in));
+        rcc_act_add(&b->d_in, &b->d_cd_in);
     } else {
-        rcc_add_inplace(b->d_in.ptr, (b->sc_reorder ? &b->d_sc : &b->d_out)->ptr, rcc_act_floats(&b->d_in));
+        rcc_act_add(&b->d_in, b->sc_reorder ? &b->d_sc : &b->d_out);
     }
     rcc_prof_add("residual add bwd", rcc_now() - t0, 0);
     return RCC_OK;

@@ -19,6 +19,8 @@ typedef struct {
     int hidden;      /* heads' hidden width, 512 */
     bool small_stem; /* backbone resnet18-small: stem conv 3×3 stride 1, no max-pool (SPEC §1) */
     rcc_conv_algo conv_algo; /* how the convolutions compute (not part of the model's definition) */
+    bool bf16;               /* the backbone's activations and convolution weights in bf16 (f32 master
+                              * weights, statistics, heads and losses; docs/performance.md) */
 } rcc_model_config;
 
 /* The valid range of each size of the model: X(field, lo, hi). The one list that both

@@ -129,7 +129,7 @@ static void test_conv_algo(int n, int ic, int oc, int ih, int k, int s, int pad,
     int64_t xd[4] = {n, ic, ih, ih};
     dnnl_memory_desc_t xmd = rcc_md_plain(4, xd, tag);
     CHECK_OK(rcc_act_plan(&a, &K.x, &xmd));
-    CHECK_OK(rcc_conv_plan(&a, &K.ps, &K.c, "w", &K.x, oc, k, s, pad, true, true, algo));
+    CHECK_OK(rcc_conv_plan(&a, &K.ps, &K.c, "w", &K.x, oc, k, s, pad, true, true, algo, dnnl_f32));
     CHECK_OK(rcc_act_plan(&a, &K.dy, &K.c.dst.md));
     CHECK_OK(rcc_act_plan(&a, &K.dx, &xmd));
     CHECK_OK(rcc_conv_plan_bwd(&a, &K.c, &K.dy, &K.dx));
@@ -211,7 +211,7 @@ static void test_conv_infer_direct(void)
     int64_t xd[4] = {1, 16, 8, 8};
     dnnl_memory_desc_t xmd = rcc_md_plain(4, xd, dnnl_nChw16c);
     CHECK_OK(rcc_act_plan(&a, &x, &xmd));
-    CHECK_OK(rcc_conv_plan(&a, &ps, &c, "w", &x, 16, 3, 1, 1, false, false, RCC_CONV_WINOGRAD));
+    CHECK_OK(rcc_conv_plan(&a, &ps, &c, "w", &x, 16, 3, 1, 1, false, false, RCC_CONV_WINOGRAD, dnnl_f32));
     CHECK(!c.wino_fwd, "an inference plan asked for Winograd computes directly");
     rcc_conv_free(&c);
     rcc_arena_free(&a);
@@ -221,6 +221,123 @@ static void test_conv_infer_direct(void)
 static void test_conv(int n, int ic, int oc, int ih, int k, int s, int pad, dnnl_format_tag_t tag)
 {
     test_conv_algo(n, ic, oc, ih, k, s, pad, tag, RCC_CONV_DIRECT, false);
+}
+
+/* ---- bf16 convolution: against the naive sum of the bf16-rounded operands ---- */
+
+static float bf16_round(float v) { return rcc_bf16_to_f32(rcc_f32_to_bf16(v)); }
+
+/* in_dt: the input tensor's type (f32 is reordered into bf16 by the convolution, as the model's
+ * stem does with its images). Tolerances, relative to each tensor's largest value: outputs and
+ * input gradients are rounded to bf16 (half an ulp: 2^-9 of the value), 4e-3; the weight gradient
+ * is accumulated and returned in f32 from bf16 operands, 1e-5. */
+static void test_conv_bf16(int n, int ic, int oc, int ih, int k, int s, int pad, dnnl_format_tag_t tag,
+                           dnnl_data_type_t in_dt)
+{
+    char what[128];
+    snprintf(what, sizeof what, "bf16 conv %dx%d s%d p%d %d->%d @%d (%s input)", k, k, s, pad, ic, oc, ih,
+             in_dt == dnnl_bf16 ? "bf16" : "f32");
+    conv_ctx K;
+    memset(&K, 0, sizeof K);
+    rcc_arena a = {0};
+    dnnl_dims_t xd = {n, ic, ih, ih};
+    dnnl_memory_desc_t xmd;
+    dnnl_memory_desc_init_by_tag(&xmd, 4, xd, in_dt, tag);
+    CHECK_OK(rcc_act_plan(&a, &K.x, &xmd));
+    CHECK_OK(rcc_conv_plan(&a, &K.ps, &K.c, "w", &K.x, oc, k, s, pad, true, in_dt == dnnl_bf16, RCC_CONV_DIRECT,
+                           dnnl_bf16));
+    CHECK(K.c.dst.md.data_type == dnnl_bf16 && K.c.w.md.data_type == dnnl_bf16 && K.c.src_reorder == (in_dt != dnnl_bf16),
+          "%s: output and weights bf16, the f32 input reordered", what);
+    CHECK_OK(rcc_act_plan(&a, &K.dy, &K.c.dst.md));
+    CHECK_OK(rcc_act_plan(&a, &K.dx, &xmd));
+    CHECK_OK(rcc_conv_plan_bwd(&a, &K.c, &K.dy, in_dt == dnnl_bf16 ? &K.dx : NULL));
+    CHECK(K.c.dw.md.data_type == dnnl_f32, "%s: weight gradient in f32", what);
+    CHECK_OK(rcc_params_alloc(&K.ps));
+    CHECK_OK(rcc_arena_commit(&a));
+    int oh = (int)K.c.oh;
+    K.nx = (size_t)n * ic * ih * ih;
+    K.ny = (size_t)n * oc * oh * oh;
+    size_t nw = (size_t)oc * ic * k * k, most = K.nx > K.ny ? K.nx : K.ny;
+    most = most > nw ? most : nw;
+    K.xp = malloc(K.nx * 4), K.r = malloc(K.ny * 4), K.yp = malloc(K.ny * 4);
+    float *w = rcc_pdata(&K.ps) + K.c.w_off, *dw = rcc_pgrad(&K.ps) + K.c.w_off;
+    float *dxp = malloc(K.nx * 4), *ref = malloc(most * 4), *xr = malloc(K.nx * 4), *wr = malloc(nw * 4);
+    float *rr = malloc(K.ny * 4);
+    double *dref = calloc(K.nx + K.ny + nw, sizeof(double));
+    fill_uniform(K.xp, K.nx, &rng, -1, 1);
+    fill_uniform(w, nw, &rng, -0.5f, 0.5f);
+    fill_uniform(K.r, K.ny, &rng, -1, 1);
+    for (size_t i = 0; i < K.nx; i++)
+        xr[i] = bf16_round(K.xp[i]);
+    for (size_t i = 0; i < nw; i++)
+        wr[i] = bf16_round(w[i]);
+    for (size_t i = 0; i < K.ny; i++)
+        rr[i] = bf16_round(K.r[i]);
+    conv_loss(&K);
+    naive_conv(xr, wr, dref, n, ic, ih, oc, oh, k, s, pad);
+    to_float(dref, ref, K.ny);
+    char w2[180];
+    snprintf(w2, sizeof w2, "%s fwd", what);
+    close_scaled(w2, K.yp, ref, K.ny, 4e-3, 1e-6);
+    /* and it is bf16, not f32 by accident: the exact f32 result differs by more than f32 rounding */
+    double off = 0;
+    for (size_t i = 0; i < K.ny; i++)
+        off = fmax(off, fabs(K.yp[i] - ref[i]));
+    CHECK(off > 0, "%s: the output carries bf16 rounding", what);
+    plain_to_act(K.r, &K.dy);
+    CHECK_OK(rcc_conv_backward(&K.c));
+    memset(dref, 0, (K.nx + nw) * sizeof(double));
+    naive_conv_bwd(xr, wr, rr, dref, dref + K.nx, n, ic, ih, oc, oh, k, s, pad);
+    if (in_dt == dnnl_bf16) {
+        act_to_plain(&K.dx, dxp);
+        to_float(dref, ref, K.nx);
+        snprintf(w2, sizeof w2, "%s bwd-data", what);
+        close_scaled(w2, dxp, ref, K.nx, 4e-3, 1e-6);
+    }
+    to_float(dref + K.nx, ref, nw);
+    snprintf(w2, sizeof w2, "%s bwd-weights", what);
+    close_scaled(w2, dw, ref, nw, 1e-5, 1e-6);
+    rcc_conv_free(&K.c);
+    rcc_arena_free(&a);
+    rcc_params_free(&K.ps);
+    free(K.xp), free(K.r), free(K.yp), free(dxp), free(ref), free(dref), free(xr), free(wr), free(rr);
+}
+
+/* The bf16 element-wise kernels against f32 arithmetic rounded once; the conversions. */
+static void test_eltwise_bf16(void)
+{
+    CHECK(rcc_f32_to_bf16(1.0f) == 0x3f80 && rcc_bf16_to_f32(0x3f80) == 1.0f, "bf16 of 1");
+    CHECK(rcc_f32_to_bf16(1.0f + 1.0f / 256) == 0x3f80, "a tie rounds to even (down)");
+    CHECK(rcc_f32_to_bf16(1.0f + 3.0f / 256) == 0x3f82, "a tie rounds to even (up)");
+    CHECK(rcc_f32_to_bf16(1.0f + 1.5f / 256) == 0x3f81, "above the tie rounds up");
+    CHECK(isnan(rcc_bf16_to_f32(rcc_f32_to_bf16(NAN))), "NaN stays NaN");
+    CHECK(rcc_f32_to_bf16(-0.0f) == 0x8000, "-0");
+    enum { N = 1001 };
+    uint16_t y[N], x[N], y0[N];
+    float fy[N], fx[N];
+    for (int i = 0; i < N; i++) {
+        fy[i] = bf16_round((float)rcc_rng_uniform(&rng) * 4 - 2);
+        fx[i] = bf16_round((float)rcc_rng_uniform(&rng) * 4 - 2);
+        y0[i] = rcc_f32_to_bf16(fy[i]), x[i] = rcc_f32_to_bf16(fx[i]);
+    }
+    int bad = 0;
+    for (int relu = 0; relu < 2; relu++) {
+        memcpy(y, y0, sizeof y);
+        rcc_add_relu_forward_bf16(y, x, N, relu);
+        for (int i = 0; i < N; i++) {
+            float v = fy[i] + fx[i];
+            bad += y[i] != rcc_f32_to_bf16(relu && v <= 0 ? 0.0f : v);
+        }
+    }
+    memcpy(y, y0, sizeof y);
+    rcc_add_inplace_bf16(y, x, N);
+    for (int i = 0; i < N; i++)
+        bad += y[i] != rcc_f32_to_bf16(fy[i] + fx[i]);
+    memcpy(y, y0, sizeof y);
+    rcc_relu_backward_bf16(y, x, N); /* dy = y0, the ReLU output x */
+    for (int i = 0; i < N; i++)
+        bad += y[i] != (fx[i] > 0 ? y0[i] : 0);
+    CHECK(bad == 0, "bf16 add+relu, add, relu backward: %d of %d values differ from f32 rounded once", bad, 4 * N);
 }
 
 /* ------------------------------------------------------------------ batch-norm */
@@ -692,6 +809,19 @@ int main(void)
     test_conv(2, 5, 7, 6, 3, 1, 1, dnnl_nchw);
     /* Winograd where oneDNN has it (3x3 stride 1, channels multiples of 16), and the direct
      * fallback, pass by pass, for every other shape of the model */
+    /* bf16 at the same shapes (the stem from f32 images, the rest from bf16 activations) */
+    if (rcc_conv_bf16_available()) {
+        test_conv_bf16(2, 1, 16, 16, 7, 2, 3, dnnl_nchw, dnnl_f32);
+        test_conv_bf16(2, 3, 16, 16, 3, 1, 1, dnnl_nchw, dnnl_f32);
+        test_conv_bf16(2, 16, 16, 8, 3, 1, 1, dnnl_nChw16c, dnnl_bf16);
+        test_conv_bf16(2, 16, 32, 8, 3, 2, 1, dnnl_nChw16c, dnnl_bf16);
+        test_conv_bf16(2, 16, 32, 8, 1, 2, 0, dnnl_nChw16c, dnnl_bf16);
+        test_conv_bf16(2, 32, 3, 4, 3, 2, 1, dnnl_nChw16c, dnnl_bf16);
+        test_conv_bf16(2, 64, 64, 16, 3, 1, 1, dnnl_nChw16c, dnnl_bf16);
+    } else {
+        printf("SKIP bf16 convolutions: oneDNN has no bf16 kernels for this CPU\n");
+    }
+    test_eltwise_bf16();
     test_conv_algo(2, 16, 16, 8, 3, 1, 1, dnnl_nChw16c, RCC_CONV_WINOGRAD, true);
     test_conv_algo(3, 32, 16, 11, 3, 1, 1, dnnl_nChw16c, RCC_CONV_WINOGRAD, true);
     test_conv_algo(2, 64, 64, 16, 3, 1, 1, dnnl_nChw16c, RCC_CONV_WINOGRAD, true); /* layer1 at 64x64 */

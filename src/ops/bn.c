@@ -99,6 +99,9 @@ rcc_status rcc_bn_plan_sync(rcc_arena *a, rcc_bn *b, rcc_dist *d)
     if (!b->train || !d || d->size <= 1)
         return RCC_OK;
     const dnnl_memory_desc_t *smd = &b->src->md;
+    if (smd->data_type != dnnl_f32)
+        return rcc_fail(RCC_ERR_ARG, "synchronised batch-norm statistics are computed for f32 activations only "
+                                     "(train bf16 in one process, or f32 with mpirun)");
     if (smd->format_kind != dnnl_blocked || smd->ndims != 4 || smd->format_desc.blocking.inner_nblks > 1 ||
         (smd->format_desc.blocking.inner_nblks == 1 && smd->format_desc.blocking.inner_idxs[0] != 1))
         return rcc_fail(RCC_ERR_ARG, "synchronised batch-norm: unsupported activation layout");

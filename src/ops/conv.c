@@ -21,7 +21,7 @@ static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(
  * oneDNN may still refuse a shape. */
 static bool wino_shape(const rcc_conv *c)
 {
-    return c->algo == RCC_CONV_WINOGRAD && c->train && c->k == 3 && c->stride == 1 && c->oh >= 4 && c->ow >= 4;
+    return c->algo == RCC_CONV_WINOGRAD && c->dt == dnnl_f32 && c->train && c->k == 3 && c->stride == 1 && c->oh >= 4 && c->ow >= 4;
 }
 
 /* The Winograd primitive for a descriptor, or NULL where oneDNN has none (or only a reference one). */
@@ -41,7 +41,7 @@ static dnnl_status_t fwd_desc(const rcc_conv *c, const dnnl_memory_desc_t *src_m
                               dnnl_convolution_desc_t *d)
 {
     int64_t wd[4] = {c->out_c, c->in_c, c->k, c->k}, dd[4] = {c->n, c->out_c, c->oh, c->ow};
-    dnnl_memory_desc_t w_any = rcc_md_any(4, wd), d_any = rcc_md_any(4, dd);
+    dnnl_memory_desc_t w_any = rcc_md_any_dt(4, wd, c->dt), d_any = rcc_md_any_dt(4, dd, c->dt);
     dnnl_dims_t st = {c->stride, c->stride}, pl = {c->pad, c->pad};
     return dnnl_convolution_forward_desc_init(d, c->train ? dnnl_forward_training : dnnl_forward_inference, alg,
                                               src_md, &w_any, NULL, &d_any, st, pl, pl);
@@ -61,10 +61,14 @@ static rcc_status make_fwd_pd(rcc_conv *c, const dnnl_memory_desc_t *src_md, dnn
 }
 
 rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,
-                         int k, int stride, int pad, bool train, bool bwd_data, rcc_conv_algo algo)
+                         int k, int stride, int pad, bool train, bool bwd_data, rcc_conv_algo algo,
+                         dnnl_data_type_t dt)
 {
     memset(c, 0, sizeof *c);
     c->algo = algo;
+    c->dt = dt;
+    if (dt != dnnl_f32 && dt != dnnl_bf16)
+        return rcc_fail(RCC_ERR_ARG, "%s: convolutions compute in f32 or bf16", wname);
     const dnnl_memory_desc_t *smd = &src->md;
     c->src = src;
     c->ps = ps;
@@ -87,14 +91,16 @@ rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *
     RCC_TRY(rcc_params_add(ps, wname, RCC_P_CONV_W, 4, wd, &c->w_off));
 
     /* Prefer the layout the input already has; let oneDNN choose only if that would fall back
-     * to a reference kernel, and then pay one reorder. */
+     * to a reference kernel (or the input has another data type), and then pay one reorder. */
+    int64_t sd[4] = {c->n, c->in_c, c->ih, c->iw};
+    dnnl_memory_desc_t s_any = rcc_md_any_dt(4, sd, dt);
     dnnl_primitive_desc_t pd;
-    RCC_TRY(make_fwd_pd(c, smd, &pd));
-    if (is_ref(pd)) {
-        int64_t sd[4] = {c->n, c->in_c, c->ih, c->iw};
-        dnnl_memory_desc_t s_any = rcc_md_any(4, sd);
+    if (smd->data_type != dt) {
+        RCC_TRY(make_fwd_pd(c, &s_any, &pd));
+    } else {
+        RCC_TRY(make_fwd_pd(c, smd, &pd));
         dnnl_primitive_desc_t pd2;
-        if (make_fwd_pd(c, &s_any, &pd2) == RCC_OK) {
+        if (is_ref(pd) && make_fwd_pd(c, &s_any, &pd2) == RCC_OK) {
             dnnl_primitive_desc_destroy(pd);
             pd = pd2;
         }
@@ -134,17 +140,17 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
     rcc_act *csrc = c->src_reorder ? &c->src_r : c->src;
     dnnl_dims_t st = {c->stride, c->stride}, pl = {c->pad, c->pad};
     int64_t wd[4] = {c->out_c, c->in_c, c->k, c->k};
-    dnnl_memory_desc_t w_any = rcc_md_any(4, wd);
+    dnnl_memory_desc_t w_any = rcc_md_any_dt(4, wd, c->dt), dw_any = rcc_md_any_dt(4, wd, dnnl_f32);
 
     dnnl_convolution_desc_t d;
     dnnl_primitive_desc_t pd = NULL;
     if (wino_shape(c) &&
-        dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_winograd, &csrc->md, &w_any, NULL,
+        dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_winograd, &csrc->md, &dw_any, NULL,
                                                     &diff_dst->md, st, pl, pl) == dnnl_success)
         pd = wino_pd(&d, c->pd_fwd);
     c->wino_bwd_w = pd != NULL;
     if (!pd) {
-        DNN_TRY(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &csrc->md, &w_any, NULL,
+        DNN_TRY(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &csrc->md, &dw_any, NULL,
                                                             &diff_dst->md, st, pl, pl),
                 "convolution backward-weights descriptor");
         RCC_TRY(rcc_pd_create(&pd, &d, c->pd_fwd, "convolution backward-weights"));
@@ -242,6 +248,31 @@ static void probe_winograd(void)
         g_wino_available = true;
         dnnl_primitive_desc_destroy(pd);
     }
+}
+
+static bool g_bf16_available;
+
+static void probe_bf16(void)
+{
+    int64_t sd[4] = {2, 16, 8, 8}, wd[4] = {16, 16, 3, 3};
+    dnnl_memory_desc_t s_any = rcc_md_any_dt(4, sd, dnnl_bf16), w_any = rcc_md_any_dt(4, wd, dnnl_bf16),
+                       d_any = rcc_md_any_dt(4, sd, dnnl_bf16);
+    dnnl_dims_t st = {1, 1}, pl = {1, 1};
+    dnnl_convolution_desc_t d;
+    dnnl_primitive_desc_t pd = NULL;
+    if (dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &s_any, &w_any, NULL,
+                                           &d_any, st, pl, pl) == dnnl_success &&
+        rcc_pd_create(&pd, &d, NULL, "convolution (bf16 probe)") == RCC_OK) {
+        g_bf16_available = !is_ref(pd);
+        dnnl_primitive_desc_destroy(pd);
+    }
+}
+
+bool rcc_conv_bf16_available(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, probe_bf16);
+    return g_bf16_available;
 }
 
 bool rcc_conv_winograd_available(void)

@@ -27,6 +27,8 @@ typedef struct {
     char layer[48]; /* for profiles: the weight's name without "backbone." and ".weight" */
     bool train, bwd_data;
     rcc_conv_algo algo;                   /* asked for */
+    dnnl_data_type_t dt;                  /* of the kernel's input, weights and output (f32 or bf16; the
+                                           * weight gradient is f32 either way) */
     bool wino_fwd, wino_bwd_d, wino_bwd_w; /* which passes got a Winograd kernel */
     rcc_act *src;
     rcc_act src_r, dst;           /* src_r: the input reordered, only when the conv wants another layout */
@@ -36,8 +38,11 @@ typedef struct {
     dnnl_primitive_desc_t pd_fwd; /* kept as the hint for the backward */
 } rcc_conv;
 
+/* dt: the data type the convolution computes in (dnnl_f32, or dnnl_bf16: bf16 input, weights and
+ * output with f32 accumulation; an input of the other type is reordered into it first). */
 rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,
-                         int k, int stride, int pad, bool train, bool bwd_data, rcc_conv_algo algo);
+                         int k, int stride, int pad, bool train, bool bwd_data, rcc_conv_algo algo,
+                         dnnl_data_type_t dt);
 /* Backward buffers: diff_dst has dst's layout; diff_src (src's layout) only if bwd_data. */
 rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_act *diff_src);
 rcc_status rcc_conv_forward(rcc_conv *c);
@@ -105,6 +110,16 @@ void rcc_pool_free(rcc_pool *p);
 void rcc_add_relu_forward(float *y, const float *x, size_t n, bool relu); /* y = relu?(y + x) */
 void rcc_relu_backward(float *dy, const float *y, size_t n);              /* dy *= (y > 0) */
 void rcc_add_inplace(float *y, const float *x, size_t n);                 /* y += x */
+/* The same on bf16 (the upper 16 bits of a float): computed in f32, rounded to nearest even. */
+void rcc_add_relu_forward_bf16(uint16_t *y, const uint16_t *x, size_t n, bool relu);
+void rcc_relu_backward_bf16(uint16_t *dy, const uint16_t *y, size_t n);
+void rcc_add_inplace_bf16(uint16_t *y, const uint16_t *x, size_t n);
+float rcc_bf16_to_f32(uint16_t b);
+uint16_t rcc_f32_to_bf16(float f);
+/* On tensors of one layout and data type, f32 or bf16 (the kernels above). */
+void rcc_act_add_relu(rcc_act *y, const rcc_act *x, bool relu);
+void rcc_act_relu_backward(rcc_act *dy, const rcc_act *y);
+void rcc_act_add(rcc_act *y, const rcc_act *x);
 
 /* ---- head ops on row-major matrices ---- */
 #define RCC_L2NORM_EPS 1e-12 /* floor of ‖x‖ for the heads' h and z: F.normalize's eps */

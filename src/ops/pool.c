@@ -13,7 +13,7 @@ rcc_status rcc_pool_plan(rcc_arena *a, rcc_pool *p, rcc_act *src, bool global, b
     int64_t n = smd->dims[0], c = smd->dims[1], h = smd->dims[2], w = smd->dims[3];
     int64_t oh = global ? 1 : (h + 2 - 3) / 2 + 1, ow = global ? 1 : (w + 2 - 3) / 2 + 1;
     int64_t dd[4] = {n, c, oh, ow};
-    dnnl_memory_desc_t dany = rcc_md_any(4, dd);
+    dnnl_memory_desc_t dany = rcc_md_any_dt(4, dd, smd->data_type);
     dnnl_dims_t st = {global ? 1 : 2, global ? 1 : 2}, k = {global ? h : 3, global ? w : 3}, dil = {0, 0},
                 pad = {global ? 0 : 1, global ? 0 : 1};
     dnnl_pooling_v2_desc_t d;
@@ -32,7 +32,7 @@ rcc_status rcc_pool_plan(rcc_arena *a, rcc_pool *p, rcc_act *src, bool global, b
         RCC_TRY(rcc_act_plan(a, &p->ws, wsmd));
         rcc_prim_arg(&p->fwd, DNNL_ARG_WORKSPACE, &p->ws);
     }
-    if (global) {
+    if (global) { /* f32 rows for the heads, whatever the backbone computes in */
         dnnl_memory_desc_t pmd = rcc_md_plain(4, dd, dnnl_nchw);
         RCC_TRY(rcc_act_plan(a, &p->plain, &pmd));
         RCC_TRY(rcc_reorder_create(a, &p->to_plain, &p->dst, &p->plain, false, "reorder (pooled to rows)"));

@@ -14,6 +14,7 @@ void rcc_bench_config_default(rcc_bench_config *b)
     b->width = 64, b->rep_dim = 3, b->channels = 1, b->clusters = 10;
     memcpy(b->conv, "direct", 7);
     memcpy(b->backbone, "resnet18", 9);
+    memcpy(b->precision, "f32", 4);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -45,6 +46,9 @@ static rcc_status model_config(const rcc_bench_config *b, rcc_model_config *mc)
     else if (strcmp(b->conv, "direct") != 0)
         return rcc_fail(RCC_ERR_ARG, "benchmark: conv must be direct or winograd (got '%s')", b->conv);
     RCC_TRY(rcc_backbone_stem(b->backbone, &mc->small_stem));
+    RCC_TRY(rcc_precision_bf16(b->precision, &mc->bf16));
+    if (mc->bf16 && mc->conv_algo == RCC_CONV_WINOGRAD)
+        return rcc_fail(RCC_ERR_ARG, "benchmark: bf16 computes every convolution directly (no bf16 Winograd)");
     mc->image_size = b->size;
     mc->width = b->width;
     mc->rep_dim = b->rep_dim;

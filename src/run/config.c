@@ -53,6 +53,7 @@ static const field fields[] = {
     FI(eval_every, 0, 1000000),
     FI(save_every, 0, 1000000),
     {"conv", F_STR, offsetof(rcc_config, conv), 0, 0},
+    {"precision", F_STR, offsetof(rcc_config, precision), 0, 0},
 };
 #define NFIELDS (sizeof fields / sizeof *fields)
 
@@ -79,6 +80,7 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
     c->threads = 2;
     c->loader_threads = 1;
     snprintf(c->conv, sizeof c->conv, "direct");
+    snprintf(c->precision, sizeof c->precision, "f32");
     c->crop_area_min = c->jitter_prob = c->blur_prob = c->rotate_deg = -1; /* the augmentation preset's own */
     c->self_label_epochs = 0;
     c->self_label_threshold = 0.99f; /* SCAN's */
@@ -145,8 +147,13 @@ rcc_status rcc_config_check(const rcc_config *c)
     RCC_TRY(rcc_backbone_stem(c->backbone, &small));
     if (c->lr <= 0)
         return rcc_fail(RCC_ERR_ARG, "lr must be positive");
-    rcc_conv_algo algo;
+    rcc_conv_algo algo = RCC_CONV_DIRECT;
     RCC_TRY(rcc_config_conv_algo(c, &algo));
+    bool bf16;
+    RCC_TRY(rcc_precision_bf16(c->precision, &bf16));
+    if (bf16 && algo == RCC_CONV_WINOGRAD)
+        return rcc_fail(RCC_ERR_ARG, "precision bf16 computes every convolution directly (oneDNN's Winograd "
+                                     "kernels are f32): conv direct with bf16, or winograd with f32");
     if (c->crop_area_min == 0)
         return rcc_fail(RCC_ERR_ARG, "crop_area_min must be positive (or negative for the preset's)");
     return RCC_OK;
@@ -161,8 +168,9 @@ char *rcc_config_to_json(const rcc_config *c)
         const field *f = &fields[i];
         const char *p = (const char *)c + f->off;
         char buf[32];
-        if (f->off == offsetof(rcc_config, conv) && strcmp(c->conv, "direct") == 0)
-            continue; /* the default, left out so that rcc versions before the field read these checkpoints */
+        if ((f->off == offsetof(rcc_config, conv) && strcmp(c->conv, "direct") == 0) ||
+            (f->off == offsetof(rcc_config, precision) && strcmp(c->precision, "f32") == 0))
+            continue; /* the defaults, left out so that rcc versions before the field read these checkpoints */
         switch (f->kind) {
         case F_INT:
             cJSON_AddNumberToObject(o, f->name, *(const int *)p);
@@ -255,6 +263,14 @@ rcc_status rcc_backbone_stem(const char *backbone, bool *small_stem)
     return RCC_OK;
 }
 
+rcc_status rcc_precision_bf16(const char *precision, bool *bf16)
+{
+    *bf16 = strcmp(precision, "bf16") == 0;
+    if (!*bf16 && strcmp(precision, "f32") != 0)
+        return rcc_fail(RCC_ERR_ARG, "precision '%.16s' is not known (known: f32, bf16)", precision);
+    return RCC_OK;
+}
+
 rcc_status rcc_config_conv_algo(const rcc_config *c, rcc_conv_algo *algo)
 {
     if (strcmp(c->conv, "direct") == 0)
@@ -280,6 +296,8 @@ void rcc_config_model(const rcc_config *c, rcc_model_config *m)
         m->small_stem = false; /* unreachable after rcc_config_check */
     if (rcc_config_conv_algo(c, &m->conv_algo) != RCC_OK)
         m->conv_algo = RCC_CONV_DIRECT; /* unreachable after rcc_config_check */
+    if (rcc_precision_bf16(c->precision, &m->bf16) != RCC_OK)
+        m->bf16 = false; /* unreachable after rcc_config_check */
 }
 
 rcc_status rcc_config_augment(const rcc_config *c, rcc_aug_config *a)
