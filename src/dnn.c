@@ -46,26 +46,29 @@ dnnl_primitive_attr_t rcc_dnn_attr(void)
     return attr;
 }
 
-dnnl_memory_desc_t rcc_md_plain(int ndims, const int64_t *dims, dnnl_format_tag_t tag)
+static dnnl_memory_desc_t md_by_tag(int ndims, const int64_t *dims, dnnl_data_type_t dt, dnnl_format_tag_t tag)
 {
     dnnl_memory_desc_t md;
     dnnl_dims_t d;
     for (int i = 0; i < ndims; i++)
         d[i] = dims[i];
-    dnnl_memory_desc_init_by_tag(&md, ndims, d, dnnl_f32, tag);
+    dnnl_memory_desc_init_by_tag(&md, ndims, d, dt, tag);
     return md;
 }
 
-dnnl_memory_desc_t rcc_md_any(int ndims, const int64_t *dims) { return rcc_md_plain(ndims, dims, dnnl_format_tag_any); }
+dnnl_memory_desc_t rcc_md_plain(int ndims, const int64_t *dims, dnnl_format_tag_t tag)
+{
+    return md_by_tag(ndims, dims, dnnl_f32, tag);
+}
+
+dnnl_memory_desc_t rcc_md_any(int ndims, const int64_t *dims)
+{
+    return md_by_tag(ndims, dims, dnnl_f32, dnnl_format_tag_any);
+}
 
 dnnl_memory_desc_t rcc_md_any_dt(int ndims, const int64_t *dims, dnnl_data_type_t dt)
 {
-    dnnl_memory_desc_t md;
-    dnnl_dims_t d;
-    for (int i = 0; i < ndims; i++)
-        d[i] = dims[i];
-    dnnl_memory_desc_init_by_tag(&md, ndims, d, dt, dnnl_format_tag_any);
-    return md;
+    return md_by_tag(ndims, dims, dt, dnnl_format_tag_any);
 }
 
 rcc_status rcc_md_with_batch(const dnnl_memory_desc_t *md, int64_t n, dnnl_memory_desc_t *out)

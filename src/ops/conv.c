@@ -21,7 +21,8 @@ static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(
  * oneDNN may still refuse a shape. */
 static bool wino_shape(const rcc_conv *c)
 {
-    return c->algo == RCC_CONV_WINOGRAD && c->dt == dnnl_f32 && c->train && c->k == 3 && c->stride == 1 && c->oh >= 4 && c->ow >= 4;
+    return c->algo == RCC_CONV_WINOGRAD && c->dt == dnnl_f32 && c->train && c->k == 3 && c->stride == 1 &&
+           c->oh >= 4 && c->ow >= 4;
 }
 
 /* The Winograd primitive for a descriptor, or NULL where oneDNN has none (or only a reference one). */
