@@ -46,10 +46,19 @@ rcc_status cli_checkpoint_path(const char *model, char *buf, size_t n);
 /* With --conv winograd: says on stderr when this CPU has no Winograd kernels (computed directly). */
 void cli_note_winograd(const char *cmd);
 
-/* --conv best: times a short run of each kernel choice (direct, winograd) on c's own step with
- * random images (rcc_bench_train: 2 steps after 1), keeps the faster in c->conv and says on
- * stderr what it measured. */
-rcc_status cli_pick_conv(const char *cmd, rcc_config *c, int channels);
+/* A training mode rcc offers: convolution kernels and precision (rcc_config's conv, precision). */
+typedef struct {
+    const char *conv, *precision;
+} cli_mode;
+
+/* The modes this CPU runs, in m: direct f32 always; winograd f32 when oneDNN has Winograd kernels
+ * here; direct bf16 when it has bf16 ones (and !f32_only). Returns how many (1-3). */
+int cli_modes(cli_mode m[3], bool f32_only);
+
+/* --best (all) and --conv best (!all: the convolution kernels at c's precision): times a short
+ * run of each mode on c's own step with random images (rcc_bench_train: 2 steps after 1), keeps
+ * the fastest in c->conv and c->precision and says on stderr what it measured. */
+rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all);
 
 /* A training run's note (rcc_run_hooks.on_note): a line on stderr. */
 void cli_print_note(const char *message, void *user);

@@ -14,22 +14,53 @@ static int fail(rcc_status s)
 
 /* Inference as `rcc predict` runs it: evaluation-mode network, one image (latency) and a batch
  * (throughput), median over repetitions. */
-static int bench_infer(const rcc_bench_config *b, bool json)
+/* One inference benchmark of b, printed; its result in *out if asked. */
+static int bench_infer(const rcc_bench_config *b, bool json, rcc_bench_infer_result *out)
 {
     rcc_bench_infer_result r;
     rcc_status s = rcc_bench_infer(b, &r);
     if (s != RCC_OK)
         return fail(s);
+    if (out)
+        *out = r;
     if (json) {
-        printf("{\"impl\":\"rcc\",\"mode\":\"eval\",\"batch\":%d,\"size\":%d,\"latency_ms\":%.3f,"
-               "\"images_per_s\":%.1f}\n",
-               b->batch, b->size, 1e3 * r.latency, b->batch / r.batch);
+        printf("{\"impl\":\"rcc\",\"mode\":\"eval\",\"precision\":\"%s\",\"batch\":%d,\"size\":%d,"
+               "\"latency_ms\":%.3f,\"images_per_s\":%.1f}\n",
+               b->precision, b->batch, b->size, 1e3 * r.latency, b->batch / r.batch);
     } else {
-        printf("rcc bench --infer: resnet18 width %d, rep_dim %d, %dx%d, evaluation mode\n", b->width, b->rep_dim,
-               b->size, b->size);
+        printf("rcc bench --infer: %s width %d, rep_dim %d, %dx%d, evaluation mode, %s\n", b->backbone, b->width,
+               b->rep_dim, b->size, b->size, b->precision);
         printf("  one image: median %.3f ms over %d runs\n", 1e3 * r.latency, r.latency_runs);
         printf("  batch %d: median %.3f s, %.1f images/s\n", b->batch, r.batch, b->batch / r.batch);
     }
+    return 0;
+}
+
+/* --best --infer: each precision, then the fastest for one image and for a batch (they may differ:
+ * a single image is too small for bf16's reorders to pay). */
+static int bench_infer_best(const rcc_bench_config *bc, bool json)
+{
+    rcc_bench_config b = *bc;
+    const char *prec[2] = {"f32", "bf16"};
+    rcc_bench_infer_result r[2];
+    int n = rcc_conv_bf16_available() ? 2 : 1;
+    for (int i = 0; i < n; i++) {
+        snprintf(b.precision, sizeof b.precision, "%s", prec[i]);
+        int rc = bench_infer(&b, json, &r[i]);
+        if (rc)
+            return rc;
+    }
+    int one = n > 1 && r[1].latency < r[0].latency, many = n > 1 && r[1].batch < r[0].batch;
+    if (json)
+        printf("{\"impl\":\"rcc\",\"best_one\":\"%s\",\"latency_ms\":%.3f,\"best_batch\":\"%s\","
+               "\"images_per_s\":%.1f}\n",
+               prec[one], 1e3 * r[one].latency, prec[many], b.batch / r[many].batch);
+    else if (n > 1)
+        printf("fastest: one image %s (%.3f ms), batch %s (%.1f images/s); a checkpoint infers in the precision it "
+               "was trained in\n",
+               prec[one], 1e3 * r[one].latency, prec[many], b.batch / r[many].batch);
+    else
+        printf("fastest: f32 (oneDNN has no bf16 kernels for this CPU)\n");
     return 0;
 }
 
@@ -149,7 +180,7 @@ int cmd_bench(int argc, char **argv)
         {"conv", 0, OPT_STR, &conv, "convolution kernels: direct or winograd"},
         {"precision", 0, OPT_STR, &precision, "activations and convolution weights: f32 or bf16 (direct kernels)"},
         {"profile", 0, OPT_FLAG, &profile, "print a per-layer table of time and GFLOP/s"},
-        {"best", 0, OPT_FLAG, &best, "time every mode rcc offers (direct and winograd convolutions) and name the fastest"},
+        {"best", 0, OPT_FLAG, &best, "time every mode rcc offers (direct and winograd f32, direct bf16; with --infer f32 and bf16) and name the fastest"},
         {"infer", 0, OPT_FLAG, &infer, "time inference instead: one-image latency and batch throughput"},
         {"data", 'd', OPT_STRS, &data, "time the data path instead: load these images (repeatable), then the "
                                          "training loader alone (--steps batches)"},
@@ -199,32 +230,37 @@ int cmd_bench(int argc, char **argv)
     rcc_set_threads(threads);
     b.batch = batch, b.size = size, b.steps = steps, b.warmup = warmup, b.profile = profile;
     b.width = width, b.rep_dim = rep_dim, b.channels = channels, b.clusters = k;
-    if (infer) {
-        if (best && !json)
-            printf("rcc bench --best --infer: inference has one mode (direct convolutions; Winograd is for training)\n");
-        return bench_infer(&b, json);
-    }
+    if (infer && !best)
+        return bench_infer(&b, json, NULL);
+    if (infer) /* --best --infer: f32 and bf16 (inference convolutions compute directly) */
+        return bench_infer_best(&b, json);
     if (!best)
         return bench_train(&b, json, threads, NULL);
     /* --best: every mode rcc offers, then the fastest */
-    const char *modes[2] = {"direct", "winograd"};
-    double rate[2] = {0, 0};
-    int n = rcc_conv_winograd_available() ? 2 : 1;
+    cli_mode m[3];
+    double rate[3] = {0, 0, 0};
+    int n = cli_modes(m, false), f = 0;
     for (int i = 0; i < n; i++) {
-        snprintf(b.conv, sizeof b.conv, "%s", modes[i]);
+        snprintf(b.conv, sizeof b.conv, "%s", m[i].conv);
+        snprintf(b.precision, sizeof b.precision, "%s", m[i].precision);
         int rc = bench_train(&b, json, threads, &rate[i]);
         if (rc)
             return rc;
+        f = rate[i] > rate[f] ? i : f;
     }
-    int f = n > 1 && rate[1] > rate[0];
+    int g = f == 0 && n > 1 ? 1 : 0; /* the runner-up, for the ratio */
+    for (int i = 0; i < n; i++)
+        g = i != f && rate[i] > rate[g] ? i : g;
     if (json)
-        printf("{\"impl\":\"rcc\",\"best\":\"%s\",\"pairs_per_s\":%.2f}\n", modes[f], rate[f]);
+        printf("{\"impl\":\"rcc\",\"best\":\"%s\",\"precision\":\"%s\",\"pairs_per_s\":%.2f}\n", m[f].conv,
+               m[f].precision, rate[f]);
     else if (n > 1)
-        printf("fastest: %s, %.1f pairs/s (%.2fx %s); rcc train --conv %s (or --conv best, which times both on the "
-               "run's own step)\n",
-               modes[f], rate[f], rate[f] / rate[1 - f], modes[1 - f], modes[f]);
+        printf("fastest: %s %s, %.1f pairs/s (%.2fx %s %s); rcc train --conv %s --precision %s (or --best, which "
+               "times every mode on the run's own step)\n",
+               m[f].conv, m[f].precision, rate[f], rate[f] / rate[g], m[g].conv, m[g].precision, m[f].conv,
+               m[f].precision);
     else
-        printf("fastest: direct (oneDNN has no Winograd kernels for this CPU)\n");
+        printf("fastest: direct f32 (oneDNN has no Winograd or bf16 kernels for this CPU)\n");
     return 0;
 }
 

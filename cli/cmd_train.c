@@ -70,7 +70,8 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
 }
 
 /* The string and seed flags into c, then the range checks. */
-static rcc_status finish_config(rcc_config *c, int seed, const char *backbone, const char *augment, const char *conv)
+static rcc_status finish_config(rcc_config *c, int seed, const char *backbone, const char *augment, const char *conv,
+                                const char *precision)
 {
     c->seed = (uint64_t)seed;
     if (backbone)
@@ -79,6 +80,8 @@ static rcc_status finish_config(rcc_config *c, int seed, const char *backbone, c
         snprintf(c->augment, sizeof c->augment, "%s", augment);
     if (conv)
         snprintf(c->conv, sizeof c->conv, "%s", conv);
+    if (precision)
+        snprintf(c->precision, sizeof c->precision, "%s", precision);
     return rcc_config_check(c);
 }
 
@@ -88,7 +91,7 @@ int cmd_train(int argc, char **argv)
 {
     rcc_config c;
     const char *preset = cli_find_preset(argc, argv), *out = NULL, *resume = NULL, *backbone = NULL, *augment = NULL,
-               *conv = NULL;
+               *conv = NULL, *precision = NULL;
     if (rcc_config_preset(&c, preset) != RCC_OK) {
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
         return 2;
@@ -96,7 +99,7 @@ int cmd_train(int argc, char **argv)
     cli_strs data = {0}, labels = {0};
     cli_load_flags lf = CLI_LOAD_DEFAULTS;
     int seed = (int)c.seed;
-    bool sync_bn = false, stream = false;
+    bool sync_bn = false, stream = false, best = false;
     rcc_stream_options so;
     rcc_stream_defaults(&so);
     const char *follow = NULL;
@@ -135,6 +138,8 @@ int cmd_train(int argc, char **argv)
         {"threads", 't', OPT_INT, &c.threads, "compute threads"},
         {"loader-threads", 0, OPT_INT, &c.loader_threads, "data preparation threads"},
         {"conv", 0, OPT_STR, &conv, "convolution kernels: direct (default), winograd (faster at 64x64; docs/performance.md), or best (time both on this run's step first, keep the faster)"},
+        {"precision", 0, OPT_STR, &precision, "backbone activations and convolution weights: f32 (default) or bf16 (about 1.8x faster where the CPU has AVX512-BF16; direct convolutions; docs/performance.md)"},
+        {"best", 0, OPT_FLAG, &best, "the fastest mode: time every convolution kernel and precision on this run's step first (a few seconds), keep the fastest"},
         {"eval-every", 0, OPT_INT, &c.eval_every, "epochs between evaluations when labels are given"},
         {"save-every", 0, OPT_INT, &c.save_every, "epochs between checkpoints"},
         {"self-label", 0, OPT_INT, &c.self_label_epochs, "epochs of self-labelling after the contrastive ones (0: none)"},
@@ -207,9 +212,14 @@ int cmd_train(int argc, char **argv)
         return 2;
     }
     bool conv_best = conv && strcmp(conv, "best") == 0;
+    if (best && (conv || precision)) {
+        fprintf(stderr, "rcc train: --best chooses the convolution kernels and the precision; not with --conv or "
+                        "--precision\n");
+        return 2;
+    }
     if (conv_best)
         conv = NULL; /* chosen once the step's shape is known */
-    rcc_status st = finish_config(&c, seed, backbone, augment, conv);
+    rcc_status st = finish_config(&c, seed, backbone, augment, conv, precision);
     if (st != RCC_OK) {
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
         return 2;
@@ -224,8 +234,8 @@ int cmd_train(int argc, char **argv)
         so.max_steps = max_steps;
         so.save_seconds = save_seconds;
         so.retry_seconds = retry_seconds;
-        if (conv_best && cli_pick_conv("train", &c, c.in_channels) != RCC_OK) {
-            fprintf(stderr, "rcc train: --conv best: %s\n", rcc_last_error());
+        if ((best || conv_best) && cli_pick_mode("train", &c, c.in_channels, best) != RCC_OK) {
+            fprintf(stderr, "rcc train: %s: %s\n", best ? "--best" : "--conv best", rcc_last_error());
             return 1;
         }
         return cli_train_stream(&c, &so, out, resume ? ckpt : NULL);
@@ -257,7 +267,7 @@ int cmd_train(int argc, char **argv)
             bool parsed = cli_parse("train", summary, opts, argc, argv) == 0;
             if (conv_best)
                 conv = NULL;
-            if (!parsed || finish_config(&c, seed, backbone, augment, conv) != RCC_OK) {
+            if (!parsed || finish_config(&c, seed, backbone, augment, conv, precision) != RCC_OK) {
                 fprintf(stderr, "rcc train: %s\n", rcc_last_error());
                 rcc_dataset_free(&d);
                 return 2;
@@ -280,19 +290,22 @@ int cmd_train(int argc, char **argv)
     int batches = d.n / c.batch;
     p.every = batches >= 10 ? batches / 10 : 1;
     dist->sync_bn = sync_bn;
-    if (conv_best && dist->size > 1) {
-        fprintf(stderr, "rcc train: --conv best times one process alone; under mpirun choose --conv direct or "
-                        "winograd\n");
+    if ((best || conv_best) && dist->size > 1) {
+        fprintf(stderr, "rcc train: %s times one process alone; under mpirun choose --conv and --precision\n",
+                best ? "--best" : "--conv best");
         rcc_dataset_free(&d);
         return 2;
     }
-    if (conv_best && cli_pick_conv("train", &c, d.c) != RCC_OK) {
-        fprintf(stderr, "rcc train: --conv best: %s\n", rcc_last_error());
+    if ((best || conv_best) && cli_pick_mode("train", &c, d.c, best) != RCC_OK) {
+        fprintf(stderr, "rcc train: %s: %s\n", best ? "--best" : "--conv best", rcc_last_error());
         rcc_dataset_free(&d);
         return 1;
     }
     if (root && strcmp(c.conv, "winograd") == 0)
         cli_note_winograd("train");
+    if (root && strcmp(c.precision, "bf16") == 0)
+        fprintf(stderr, "precision: bf16 activations and convolution weights in the backbone; weights, gradients, "
+                        "Adam, losses and heads in f32\n");
     if (dist->size > 1 && root)
         fprintf(stderr, "data-parallel: %d processes, %d images per view each, batch-norm statistics %s\n",
                 dist->size, c.batch / dist->size, sync_bn ? "over all processes" : "per process");

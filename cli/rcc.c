@@ -171,34 +171,59 @@ void cli_note_winograd(const char *cmd)
                 cmd);
 }
 
-rcc_status cli_pick_conv(const char *cmd, rcc_config *c, int channels)
+int cli_modes(cli_mode m[3], bool f32_only)
 {
-    if (!rcc_conv_winograd_available()) {
+    int n = 0;
+    m[n++] = (cli_mode){"direct", "f32"};
+    if (rcc_conv_winograd_available())
+        m[n++] = (cli_mode){"winograd", "f32"};
+    if (!f32_only && rcc_conv_bf16_available())
+        m[n++] = (cli_mode){"direct", "bf16"};
+    return n;
+}
+
+rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all)
+{
+    const char *flag = all ? "--best" : "--conv best";
+    if (!all && strcmp(c->precision, "bf16") == 0) { /* bf16 has one kind of kernels */
         snprintf(c->conv, sizeof c->conv, "direct");
-        fprintf(stderr, "rcc %s: --conv best: direct (oneDNN has no Winograd kernels for this CPU)\n", cmd);
+        fprintf(stderr, "rcc %s: --conv best: direct (bf16 convolutions compute directly)\n", cmd);
         return RCC_OK;
     }
-    rcc_bench_config b;
-    rcc_bench_config_default(&b);
-    b.batch = c->batch, b.size = c->image_size, b.width = c->width, b.rep_dim = c->rep_dim;
-    b.channels = channels > 0 ? channels : 1, b.clusters = c->clusters, b.steps = 2, b.warmup = 1;
-    snprintf(b.backbone, sizeof b.backbone, "%s", c->backbone);
-    rcc_set_threads(c->threads);
-    const char *algo[2] = {"direct", "winograd"};
-    double rate[2];
-    for (int i = 0; i < 2; i++) {
-        snprintf(b.conv, sizeof b.conv, "%s", algo[i]);
-        rcc_bench_result r;
-        rcc_status st = rcc_bench_train(&b, &r);
-        if (st != RCC_OK)
-            return st;
-        rate[i] = b.batch / r.median;
-        rcc_bench_result_free(&r);
+    cli_mode m[3];
+    int n = cli_modes(m, !all);
+    int best = 0;
+    if (n > 1) {
+        rcc_bench_config b;
+        rcc_bench_config_default(&b);
+        b.batch = c->batch, b.size = c->image_size, b.width = c->width, b.rep_dim = c->rep_dim;
+        b.channels = channels > 0 ? channels : 1, b.clusters = c->clusters, b.steps = 2, b.warmup = 1;
+        snprintf(b.backbone, sizeof b.backbone, "%s", c->backbone);
+        rcc_set_threads(c->threads);
+        double rate[3];
+        char said[256];
+        int len = 0;
+        for (int i = 0; i < n; i++) {
+            snprintf(b.conv, sizeof b.conv, "%s", m[i].conv);
+            snprintf(b.precision, sizeof b.precision, "%s", m[i].precision);
+            rcc_bench_result r;
+            rcc_status st = rcc_bench_train(&b, &r);
+            if (st != RCC_OK)
+                return st;
+            rate[i] = b.batch / r.median;
+            rcc_bench_result_free(&r);
+            best = rate[i] > rate[best] ? i : best;
+            len += snprintf(said + len, sizeof said - (size_t)len, "%s%s %s %.0f", i ? ", " : "", m[i].conv,
+                            m[i].precision, rate[i]);
+        }
+        fprintf(stderr, "rcc %s: %s: %s pairs/s on this step: %s %s\n", cmd, flag, said, m[best].conv,
+                m[best].precision);
+    } else {
+        fprintf(stderr, "rcc %s: %s: direct f32 (oneDNN has no Winograd%s kernels for this CPU)\n", cmd, flag,
+                all ? " or bf16" : "");
     }
-    int best = rate[1] > rate[0];
-    snprintf(c->conv, sizeof c->conv, "%s", algo[best]);
-    fprintf(stderr, "rcc %s: --conv best: direct %.0f pairs/s, winograd %.0f pairs/s on this step: %s\n", cmd, rate[0],
-            rate[1], algo[best]);
+    snprintf(c->conv, sizeof c->conv, "%s", m[best].conv);
+    snprintf(c->precision, sizeof c->precision, "%s", m[best].precision);
     return RCC_OK;
 }
 

@@ -71,11 +71,19 @@ if [ -d "$CIFAR/cat" ]; then
     "$RCC" predict --model "$tmp/srun" --data "$tmp/photos" > "$tmp/s.csv" 2>> "$tmp/s.err" &&
     [ "$(wc -l < "$tmp/s.csv")" = 100 ]; ok $? "--backbone resnet18-small trains, and its checkpoint predicts"
   "$RCC" train --data "$tmp/photos" --out "$tmp/crun" "${tiny[@]}" --batch 32 --clusters 2 --epochs 1 --conv best \
-    > /dev/null 2> "$tmp/c.err" && grep -q "^rcc train: --conv best: direct [0-9]* pairs/s, winograd [0-9]* pairs/s on this step: \(direct\|winograd\)$\|--conv best: direct (oneDNN has no Winograd" "$tmp/c.err"
+    > /dev/null 2> "$tmp/c.err" && grep -q "^rcc train: --conv best: direct f32 [0-9]*, winograd f32 [0-9]* pairs/s on this step: \(direct\|winograd\) f32$\|--conv best: direct f32 (oneDNN has no Winograd" "$tmp/c.err"
   ok $? "rcc train --conv best times both kernels on the run's step ($(grep -m1 "conv best" "$tmp/c.err"))"
-  chosen=$(grep -m1 -o "conv best.*: [a-z]*$" "$tmp/c.err" | sed 's/.*: //'); [ -n "$chosen" ] || chosen=direct
+  chosen=$(grep -m1 -o "conv best.*: [a-z]* f32$" "$tmp/c.err" | sed 's/.*: //; s/ f32//'); [ -n "$chosen" ] || chosen=direct
   grep -aq "conv\\\\\":\\\\\"$chosen" "$tmp/crun/checkpoint.safetensors" || { [ "$chosen" = direct ] && ! grep -aq 'conv\\":' "$tmp/crun/checkpoint.safetensors"; }
   ok $? "and the checkpoint records the choice ($chosen)"
+  "$RCC" train --data "$tmp/photos" --out "$tmp/brun" "${tiny[@]}" --batch 32 --clusters 2 --epochs 1 --best \
+    > /dev/null 2> "$tmp/b.err" && grep -q "^rcc train: --best: direct f32 [0-9]*\(, winograd f32 [0-9]*\)\?\(, direct bf16 [0-9]*\)\? pairs/s on this step: [a-z]* \(f32\|bf16\)$\|--best: direct f32 (oneDNN has no" "$tmp/b.err"
+  ok $? "rcc train --best times every mode on the run's step ($(grep -m1 -- "--best" "$tmp/b.err"))"
+  if grep -q "on this step: direct bf16$" "$tmp/b.err"; then
+    grep -aq 'precision\\":\\"bf16' "$tmp/brun/checkpoint.safetensors" && grep -q "^precision: bf16" "$tmp/b.err" &&
+      "$RCC" predict --model "$tmp/brun" --data "$tmp/photos" > "$tmp/b.csv" 2>> "$tmp/b.err" && [ "$(wc -l < "$tmp/b.csv")" = 100 ]
+    ok $? "a bf16 choice is said, recorded in the checkpoint, and the checkpoint predicts"
+  fi
   "$RCC" train --data "$tmp/photos" --out "$tmp/srun2" "${tiny[@]}" --backbone resnet19 --epochs 1 > /dev/null 2> "$tmp/s.err"
   [ $? = 2 ] && grep -q "backbone 'resnet19' is not known (known: resnet18, resnet18-small)" "$tmp/s.err"
   ok $? "an unknown backbone is refused, naming the known ones ($(tail -1 "$tmp/s.err"))"
@@ -117,14 +125,19 @@ ok $? "the checkpoint's configuration records conv winograd"
 ok $? "--resume with --conv direct continues ($(tail -1 "$tmp/wino2.err"))"
 "$RCC" train --data "$IMG" --out "$tmp/x" --conv fft > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "conv 'fft'" "$tmp/err"; ok $? "unknown --conv: exit 2 naming it"
+"$RCC" train --data "$IMG" --out "$tmp/x" --precision fp16 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "precision 'fp16' is not known (known: f32, bf16)" "$tmp/err"; ok $? "unknown --precision: exit 2 naming the known ones"
+"$RCC" train --data "$IMG" --out "$tmp/x" --best --conv direct > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "not with --conv or --precision" "$tmp/err"; ok $? "--best with --conv: exit 2"
 "$RCC" bench --conv fft --steps 1 > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "must be direct or winograd" "$tmp/err"; ok $? "rcc bench: unknown --conv: exit 2"
 "$RCC" bench --best --size 16 --width 4 --batch 8 --steps 1 --warmup 0 > "$tmp/best" 2> "$tmp/err"
 ok $? "rcc bench --best runs"
 n=$(grep -c "^rcc bench: resnet18 width 4" "$tmp/best")
-grep -qE "^fastest: (direct|winograd)" "$tmp/best" && { [ "$n" = 2 ] || grep -q "no Winograd kernels" "$tmp/best"; }
+modes=$(( 1 + $(grep -c "winograd convolutions" "$tmp/best") + $(grep -c "direct convolutions, bf16" "$tmp/best") ))
+grep -qE "^fastest: (direct|winograd) (f32|bf16)" "$tmp/best" && [ "$n" = "$modes" ] && [ "$n" -ge 2 ] || grep -q "no Winograd or bf16 kernels" "$tmp/best"
 ok $? "and times each mode, then names the fastest ($(tail -1 "$tmp/best"))"
-"$RCC" bench --best --json --size 16 --width 4 --batch 8 --steps 1 --warmup 0 | tail -1 | grep -qE '^\{"impl":"rcc","best":"(direct|winograd)","pairs_per_s":[0-9.]+\}$'
+"$RCC" bench --best --json --size 16 --width 4 --batch 8 --steps 1 --warmup 0 | tail -1 | grep -qE '^\{"impl":"rcc","best":"(direct|winograd)","precision":"(f32|bf16)","pairs_per_s":[0-9.]+\}$'
 ok $? "rcc bench --best --json: its last line names the fastest"
 "$RCC" bench --data "$IMG" --steps 2 --json > "$tmp/bdata" 2> "$tmp/err"
 grep -qE '^\{"impl":"rcc","mode":"data","preset":"cpu","images":10000,.*"held":"bytes","held_mb":7.8,.*"pairs_per_s":[0-9.]+\}$' "$tmp/bdata"

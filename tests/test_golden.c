@@ -336,6 +336,42 @@ static void grads_check(void)
     rcc_params_free(&ps);
 }
 
+/* Inference (running batch-norm statistics, as rcc predict and rcc serve run) in bf16 against f32 on
+ * the same trained parameters: h and the cluster probabilities near, and the same cluster for nearly
+ * every image. (h has 3 dimensions here: rounding before its normalisation turns it by up to 0.16.) */
+static void bf16_inference(rcc_params *ps, rcc_model_config mc, int n, const char *what)
+{
+    rcc_model e[2];
+    for (int k = 0; k < 2; k++) {
+        mc.bf16 = k == 1;
+        CHECK_OK(rcc_model_plan(&e[k], &mc, ps, n, 1, false));
+        CHECK_OK(rcc_model_commit(&e[k]));
+        size_t m = (size_t)n * mc.in_channels * mc.image_size * mc.image_size;
+        for (size_t i = 0; i < m; i++)
+            e[k].input.ptr[i] = (float)rcc_hash_uniform(rcc_fnv1a32("bf16.eval"), (uint32_t)i);
+        CHECK_OK(rcc_model_forward(&e[k]));
+    }
+    double dh = 0, dy = 0;
+    int same = 0;
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < mc.rep_dim; j++)
+            dh = fmax(dh, fabs(e[1].h.ptr[(size_t)i * mc.rep_dim + j] - e[0].h.ptr[(size_t)i * mc.rep_dim + j]));
+        const float *y0 = e[0].y.ptr + (size_t)i * mc.clusters, *y1 = e[1].y.ptr + (size_t)i * mc.clusters;
+        int a0 = 0, a1 = 0;
+        for (int j = 0; j < mc.clusters; j++) {
+            dy = fmax(dy, fabs(y1[j] - y0[j]));
+            a0 = y0[j] > y0[a0] ? j : a0;
+            a1 = y1[j] > y1[a1] ? j : a1;
+        }
+        same += a0 == a1;
+    }
+    printf("%s, inference: h within %.3g, probabilities within %.3g, same cluster %d of %d\n", what, dh, dy, same, n);
+    CHECK(dh <= 0.25 && dy <= 0.05 && same >= n - n / 8, "%s inference: h %.3g (0.25), p %.3g (0.05), same %d of %d",
+          what, dh, dy, same, n);
+    rcc_model_free(&e[0]);
+    rcc_model_free(&e[1]);
+}
+
 /* bf16 against f32: the same model, weights and images, batch-norm groups of `n` images. Per output
  * and per parameter gradient: the error relative to the f32 tensor's scale, and the cosine between
  * the two gradients. (Not against the PyTorch fixtures: at their 4 images per batch-norm group
@@ -386,6 +422,8 @@ static void bf16_vs_f32(int width, int S, int C, int n, bool small, double otol,
     CHECK(worst_h <= 0.4 * hs && dl <= otol, "%s: h %.3g (tolerance 0.4), loss %.3g (tolerance %g)", what,
           worst_h / hs, dl, otol);
     CHECK(worst_cos >= cos_min, "%s: gradient cosine %.4f for %s (at least %g)", what, worst_cos, worst_name, cos_min);
+    mc.bf16 = false;
+    bf16_inference(&t[0].ps, mc, n, what);
     rcc_trainer_free(&t[0]);
     rcc_trainer_free(&t[1]);
 }
