@@ -27,21 +27,13 @@ done
 mkdir -p "$WORK/run"
 cp "$RUN/checkpoint.safetensors" "$RUN/metrics.jsonl" "$WORK/run/"
 
-# the labels as text, one per line (an IDX label file: 8 header bytes, then one byte each)
-cat_idx() { case $1 in *.gz) zcat "$1" ;; *) cat "$1" ;; esac; }
-cat_idx "$LABELS" | tail -c +9 | od -An -tu1 -v | tr -s ' ' '\n' | sed '/^$/d' > "$WORK/labels"
-n=$(wc -l < "$WORK/labels") half=$(( $(wc -l < "$WORK/labels") / 2 ))
+. "$SRC/bench/idx_labels.sh"
+idx_labels "$LABELS" "$WORK/labels"
+n=$(wc -l < "$WORK/labels") half=$((n / 2))
 
-# score one predictions file (index,cluster,confidence lines) on a half: ACC NMI ARI
-score() { # pred first last
-  awk -F, -v a="$2" -v b="$3" 'NR > a && NR <= b { print $2 }' "$1" > "$WORK/p.csv"
-  awk -v a="$2" -v b="$3" 'NR > a && NR <= b' "$WORK/labels" > "$WORK/l.csv"
-  "$RCC" eval --pred "$WORK/p.csv" --labels "$WORK/l.csv" --json |
-    sed 's/.*"acc":\([-0-9.e]*\).*"nmi":\([-0-9.e]*\).*"ari":\([-0-9.e]*\).*/\1 \2 \3/'
-}
 report() { # name pred
-  read -r da dn dr <<< "$(score "$2" 0 "$half")"
-  read -r ha hn hr <<< "$(score "$2" "$half" "$n")"
+  read -r da dn dr <<< "$(score "$2" "$WORK/labels" 0 "$half")"
+  read -r ha hn hr <<< "$(score "$2" "$WORK/labels" "$half" "$n")"
   printf '%-8s dev ACC %.4f NMI %.4f ARI %.4f | holdout ACC %.4f NMI %.4f ARI %.4f\n' "$1" "$da" "$dn" "$dr" "$ha" \
     "$hn" "$hr"
 }

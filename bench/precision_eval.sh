@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# bench/precision_eval.sh — does a training precision keep the accuracy? Trains the same preset
+# once per seed and precision on IDX data (MNIST-test by default), predicts, and scores the clusters
+# on the "dev" half of the images (the first half by index), the "holdout" half (the rest) and all;
+# then the mean ± sd of each precision over the seeds. Not a test: minutes of training per run.
+# Usage: bench/precision_eval.sh [--seeds "1 2 3"] [--precisions "f32 bf16"] [--data IMAGES.idx]
+#                                [--labels LABELS.idx] [--build build] [--work DIR] [-- train flags]
+set -eu
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+DATADIR=${RCC_DATA:-$SRC/../shared/data}
+BUILD=$SRC/build SEEDS="1 2 3" PRECISIONS="f32 bf16" WORK=""
+DATA=$DATADIR/mnist/t10k-images-idx3-ubyte.gz LABELS=$DATADIR/mnist/t10k-labels-idx1-ubyte.gz
+while [ $# -gt 0 ]; do
+  case $1 in
+    --seeds) SEEDS=$2; shift 2 ;; --precisions) PRECISIONS=$2; shift 2 ;;
+    --data) DATA=$2; shift 2 ;; --labels) LABELS=$2; shift 2 ;;
+    --build) BUILD=$2; shift 2 ;; --work) WORK=$2; shift 2 ;;
+    --) shift; break ;;
+    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "precision_eval.sh: unknown argument $1 (train flags go after --)" >&2; exit 2 ;;
+  esac
+done
+RCC=$BUILD/rcc
+[ -x "$RCC" ] || { echo "precision_eval.sh: $RCC not built (make build)" >&2; exit 1; }
+for f in "$DATA" "$LABELS"; do
+  [ -f "$f" ] || { echo "precision_eval.sh: missing $f (set RCC_DATA or --data/--labels)" >&2; exit 2; }
+done
+[ -n "$WORK" ] || WORK=$(mktemp -d /tmp/rcc-precision-eval-XXXXXX)
+mkdir -p "$WORK"
+. "$SRC/bench/idx_labels.sh"
+idx_labels "$LABELS" "$WORK/labels"
+n=$(wc -l < "$WORK/labels") half=$((n / 2))
+echo "data: $DATA ($n images; dev: the first $half, holdout: the rest); seeds: $SEEDS; train flags: $*"
+echo "work folder: $WORK"
+printf '%-5s %4s %7s %7s %7s %7s %7s %7s\n' prec seed "time_s" dev holdout all nmi ari | tee "$WORK/results"
+for p in $PRECISIONS; do
+  for s in $SEEDS; do
+    run=$WORK/$p-seed$s
+    t0=$(date +%s.%N)
+    "$RCC" train --data "$DATA" --out "$run" --seed "$s" --precision "$p" "$@" > "$run.out" 2> "$run.err" ||
+      { tail -3 "$run.err" >&2; exit 1; }
+    t1=$(date +%s.%N)
+    "$RCC" predict --model "$run" --data "$DATA" > "$run.csv" 2> /dev/null
+    read -r da _ _ <<< "$(score "$run.csv" "$WORK/labels" 0 "$half")"
+    read -r ha _ _ <<< "$(score "$run.csv" "$WORK/labels" "$half" "$n")"
+    read -r aa an ar <<< "$(score "$run.csv" "$WORK/labels" 0 "$n")"
+    awk -v a="$t0" -v b="$t1" -v p="$p" -v s="$s" -v d="$da" -v h="$ha" -v x="$aa" -v m="$an" -v r="$ar" \
+      'BEGIN { printf "%-5s %4s %7.0f %7.4f %7.4f %7.4f %7.4f %7.4f\n", p, s, b - a, d, h, x, m, r }' |
+      tee -a "$WORK/results"
+  done
+done
+# mean ± sample sd per precision and column
+awk 'NR > 1 { k = $1; c[k]++; for (i = 3; i <= 8; i++) { s[k, i] += $i; q[k, i] += $i * $i } }
+     END { for (k in c) { printf "%-5s mean ± sd over %d seeds:", k, c[k]
+             for (i = 3; i <= 8; i++) { m = s[k, i] / c[k]; v = c[k] > 1 ? (q[k, i] - c[k] * m * m) / (c[k] - 1) : 0
+               printf (i == 3 ? " time %.0f±%.0f s" : " %.4f±%.4f"), m, sqrt(v > 0 ? v : 0) }
+             print "  (dev holdout all nmi ari)" } }' "$WORK/results"
