@@ -46,6 +46,14 @@ rcc_status cli_checkpoint_path(const char *model, char *buf, size_t n);
 /* With --conv winograd: says on stderr when this CPU has no Winograd kernels (computed directly). */
 void cli_note_winograd(const char *cmd);
 
+/* --precision of predict, embed, serve (and train): NULL (the training's) or f32 or bf16; false, having said
+ * why on stderr, for anything else or bf16 where this CPU has no bf16 convolutions. */
+bool cli_infer_precision_ok(const char *cmd, const char *precision);
+/* The help text of that option (one string for the three commands). */
+#define CLI_INFER_PRECISION_HELP                                                                         \
+    "of the forward passes: f32 or bf16 (default: the training's, f32 where the CPU has no bf16 "      \
+    "kernels; bf16 is faster for batches with AVX512-BF16, slower for one image; docs/performance.md)"
+
 /* A training mode rcc offers: convolution kernels and precision (rcc_config's conv, precision). */
 typedef struct {
     const char *conv, *precision;

@@ -3,6 +3,7 @@
  * and GFLOP/s (direct-convolution equivalent), optionally with a per-layer profile. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include "cli.h"
 #include "rcc_bench.h"
 
@@ -12,9 +13,15 @@ static int fail(rcc_status s)
     return 1;
 }
 
-/* Inference as `rcc predict` runs it: evaluation-mode network, one image (latency) and a batch
- * (throughput), median over repetitions. */
-/* One inference benchmark of b, printed; its result in *out if asked. */
+/* The process's peak resident memory so far, in MB (ru_maxrss is in KiB on Linux). */
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0.0;
+}
+
+/* One inference benchmark of b as `rcc predict` runs it (evaluation-mode network): one image
+ * (latency) and a batch (throughput), medians over repetitions; printed, its result in *out if asked. */
 static int bench_infer(const rcc_bench_config *b, bool json, rcc_bench_infer_result *out)
 {
     rcc_bench_infer_result r;
@@ -25,8 +32,8 @@ static int bench_infer(const rcc_bench_config *b, bool json, rcc_bench_infer_res
         *out = r;
     if (json) {
         printf("{\"impl\":\"rcc\",\"mode\":\"eval\",\"precision\":\"%s\",\"batch\":%d,\"size\":%d,"
-               "\"latency_ms\":%.3f,\"images_per_s\":%.1f}\n",
-               b->precision, b->batch, b->size, 1e3 * r.latency, b->batch / r.batch);
+               "\"latency_ms\":%.3f,\"images_per_s\":%.1f,\"peak_rss_mb\":%.1f}\n",
+               b->precision, b->batch, b->size, 1e3 * r.latency, b->batch / r.batch, peak_rss_mb());
     } else {
         printf("rcc bench --infer: %s width %d, rep_dim %d, %dx%d, evaluation mode, %s\n", b->backbone, b->width,
                b->rep_dim, b->size, b->size, b->precision);
@@ -60,7 +67,7 @@ static int bench_infer_best(const rcc_bench_config *bc, bool json)
                "was trained in\n",
                prec[one], 1e3 * r[one].latency, prec[many], b.batch / r[many].batch);
     else
-        printf("fastest: f32 (oneDNN has no bf16 kernels for this CPU)\n");
+        printf("fastest: f32 (this CPU has no bf16 convolutions)\n");
     return 0;
 }
 
@@ -164,7 +171,7 @@ int cmd_bench(int argc, char **argv)
     int batch = 0, size = 0, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
     bool profile = false, json = false, infer = false;
     bool best = false;
-    const char *conv = "direct", *backbone = "resnet18", *preset = NULL, *precision = "f32";
+    const char *conv = NULL, *backbone = "resnet18", *preset = NULL, *precision = NULL;
     cli_strs data = {0};
     const cli_opt opts[] = {
         {"batch", 'b', OPT_INT, &batch, "images per view (the step sees 2x this) [256; --data: the preset's]"},
@@ -177,8 +184,8 @@ int cmd_bench(int argc, char **argv)
         {"rep-dim", 0, OPT_INT, &rep_dim, "backbone output dimension"},
         {"channels", 0, OPT_INT, &channels, "image channels"},
         {"clusters", 'K', OPT_INT, &k, "number of clusters"},
-        {"conv", 0, OPT_STR, &conv, "convolution kernels: direct or winograd"},
-        {"precision", 0, OPT_STR, &precision, "activations and convolution weights: f32 or bf16 (direct kernels)"},
+        {"conv", 0, OPT_STR, &conv, "convolution kernels: direct (default) or winograd"},
+        {"precision", 0, OPT_STR, &precision, "activations and convolution weights: f32 (default) or bf16 (direct kernels)"},
         {"profile", 0, OPT_FLAG, &profile, "print a per-layer table of time and GFLOP/s"},
         {"best", 0, OPT_FLAG, &best, "time every mode rcc offers (direct and winograd f32, direct bf16; with --infer f32 and bf16) and name the fastest"},
         {"infer", 0, OPT_FLAG, &infer, "time inference instead: one-image latency and batch throughput"},
@@ -207,6 +214,13 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "rcc bench: --preset goes with --data (the step's shape is set by --size, --width, ...)\n");
         return 2;
     }
+    if (best && (conv || precision)) {
+        fprintf(stderr, "rcc bench: --best times every convolution kernel and precision; not with --conv or "
+                        "--precision\n");
+        return 2;
+    }
+    conv = conv ? conv : "direct";
+    precision = precision ? precision : "f32";
     batch = batch ? batch : 256;
     size = size ? size : 64;
     rcc_bench_config b;
@@ -281,8 +295,10 @@ static int bench_train(const rcc_bench_config *bc, bool json, int threads, doubl
         *rate = batch / med;
     if (json) {
         printf("{\"impl\":\"rcc\",\"conv\":\"%s\",\"precision\":\"%s\",\"batch\":%d,\"size\":%d,\"threads\":%d,"
-               "\"median_s\":%.6f,\"min_s\":%.6f,\"pairs_per_s\":%.2f,\"gflops\":%.1f,\"loss\":%.6f}\n",
-               conv, b.precision, batch, size, threads, med, res.min, batch / med, flops / med * 1e-9, res.loss);
+               "\"median_s\":%.6f,\"min_s\":%.6f,\"pairs_per_s\":%.2f,\"gflops\":%.1f,\"loss\":%.6f,"
+               "\"peak_rss_mb\":%.1f}\n",
+               conv, b.precision, batch, size, threads, med, res.min, batch / med, flops / med * 1e-9, res.loss,
+               peak_rss_mb());
     } else {
         printf("rcc bench: %s width %d, rep_dim %d, %d channel(s), %dx%d, batch %d pairs, %d threads, %s "
                "convolutions, %s\n",
@@ -291,7 +307,8 @@ static int bench_train(const rcc_bench_config *bc, bool json, int threads, doubl
                res.backbone_macs * 1e-6, flops * 1e-9);
         printf("  step time: median %.3f s, min %.3f s over %d steps (after %d warm-up)\n", med, res.min, steps,
                warmup);
-        printf("  throughput: %.1f pairs/s, %.1f GFLOP/s\n", batch / med, flops / med * 1e-9);
+        printf("  throughput: %.1f pairs/s, %.1f GFLOP/s; peak memory so far %.0f MB\n", batch / med,
+               flops / med * 1e-9, peak_rss_mb());
     }
     if (profile)
         print_profile(&res);

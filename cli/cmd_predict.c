@@ -16,12 +16,18 @@ static int fail(const char *cmd, rcc_status st)
     return 1;
 }
 
-/* Loads the network of --model and applies --threads (0: as trained). */
-static rcc_status open_net(const char *model, int threads, rcc_net **net)
+/* Loads the network of --model at --precision (NULL: as trained) and applies --threads (0: as trained). */
+static rcc_status open_net(const char *model, const char *precision, int threads, rcc_net **net)
 {
     char ck[RCC_PATH_MAX];
     CLI_TRY(cli_checkpoint_path(model, ck, sizeof ck));
-    CLI_TRY(rcc_net_load(net, ck));
+    CLI_TRY(rcc_net_load_precision(net, ck, precision));
+    rcc_config trained;
+    rcc_progress pr;
+    if (!precision && rcc_checkpoint_info(ck, &trained, &pr) == RCC_OK &&
+        strcmp(trained.precision, rcc_net_config(*net)->precision) != 0)
+        fprintf(stderr, "rcc: note: trained in %s, run in %s (this CPU has no %s convolutions)\n",
+                trained.precision, rcc_net_config(*net)->precision, trained.precision);
     rcc_set_threads(threads > 0 ? threads : rcc_net_config(*net)->threads);
     return RCC_OK;
 }
@@ -69,7 +75,7 @@ static int predict_stream(rcc_net *net)
 
 int cmd_predict(int argc, char **argv)
 {
-    const char *model = NULL, *out = NULL;
+    const char *model = NULL, *out = NULL, *precision = NULL;
     cli_strs data = {0};
     bool from_stdin = false;
     int threads = 0;
@@ -81,6 +87,7 @@ int cmd_predict(int argc, char **argv)
         {"stdin", 0, OPT_FLAG, &from_stdin, "read image paths from standard input, one per line, answering each"},
         {"out", 'o', OPT_STR, &out, "also write the clusters to this .npy file (int32)"},
         {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained)"},
+        {"precision", 0, OPT_STR, &precision, CLI_INFER_PRECISION_HELP},
         {0},
     };
     int r = cli_parse("predict",
@@ -92,8 +99,10 @@ int cmd_predict(int argc, char **argv)
         fprintf(stderr, "rcc predict: --model and --data (or --stdin) are required\n");
         return 2;
     }
+    if (!cli_infer_precision_ok("predict", precision))
+        return 2;
     rcc_net *net;
-    rcc_status st = open_net(model, threads, &net);
+    rcc_status st = open_net(model, precision, threads, &net);
     if (st != RCC_OK)
         return fail("predict", st);
     int rc = 0;
@@ -122,7 +131,7 @@ int cmd_predict(int argc, char **argv)
 
 int cmd_embed(int argc, char **argv)
 {
-    const char *model = NULL, *out = NULL;
+    const char *model = NULL, *out = NULL, *precision = NULL;
     cli_strs data = {0};
     int threads = 0;
     cli_load_flags lf = CLI_LOAD_DEFAULTS;
@@ -132,6 +141,7 @@ int cmd_embed(int argc, char **argv)
         CLI_LOAD_OPTS(lf),
         {"out", 'o', OPT_STR, &out, "output: .npy (float32 N x rep_dim) or .csv"},
         {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained)"},
+        {"precision", 0, OPT_STR, &precision, CLI_INFER_PRECISION_HELP},
         {0},
     };
     int r = cli_parse("embed", "Write the unit-sphere features h of images.", opts, argc, argv);
@@ -141,8 +151,10 @@ int cmd_embed(int argc, char **argv)
         fprintf(stderr, "rcc embed: --model, --data and --out are required\n");
         return 2;
     }
+    if (!cli_infer_precision_ok("embed", precision))
+        return 2;
     rcc_net *net;
-    rcc_status st = open_net(model, threads, &net);
+    rcc_status st = open_net(model, precision, threads, &net);
     if (st != RCC_OK)
         return fail("embed", st);
     int R = rcc_net_config(net)->rep_dim;

@@ -43,7 +43,7 @@ int cmd_serve(int argc, char **argv)
 {
     rcc_serve_options o;
     rcc_serve_defaults(&o);
-    const char *model = NULL, *listen = "127.0.0.1:8080", *token = NULL;
+    const char *model = NULL, *listen = "127.0.0.1:8080", *token = NULL, *precision = NULL;
     int threads = 0, max_body_kib = (int)(o.max_body >> 10);
     float max_wait = (float)o.max_wait_ms, drain = 10;
     const cli_opt opts[] = {
@@ -60,6 +60,7 @@ int cmd_serve(int argc, char **argv)
         {"poll-ms", 0, OPT_INT, &o.poll_ms, "how often the checkpoint is checked for a new one (0: never; default 500)"},
         {"drain", 0, OPT_FLOAT, &drain, "seconds SIGTERM waits for requests in flight (default 10)"},
         {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained)"},
+        {"precision", 0, OPT_STR, &precision, CLI_INFER_PRECISION_HELP},
         {0},
     };
     int r = cli_parse("serve",
@@ -78,6 +79,8 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "rcc serve: --listen wants HOST:PORT (e.g. 127.0.0.1:8080), got '%s'\n", listen);
         return 2;
     }
+    if (!cli_infer_precision_ok("serve", precision))
+        return 2;
     if (max_body_kib < 1) {
         fprintf(stderr, "rcc serve: --max-body-kib must be at least 1\n");
         return 2;
@@ -91,6 +94,7 @@ int cmd_serve(int argc, char **argv)
     o.host = host;
     o.port = port;
     o.token = token;
+    o.precision = precision;
     o.max_wait_ms = max_wait;
     o.max_body = (size_t)max_body_kib << 10;
     o.on_log = log_line;

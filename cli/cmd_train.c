@@ -212,6 +212,7 @@ int cmd_train(int argc, char **argv)
         return 2;
     }
     bool conv_best = conv && strcmp(conv, "best") == 0;
+    const char *pick = best ? "--best" : conv_best ? "--conv best" : NULL; /* a mode timed before training */
     if (best && (conv || precision)) {
         fprintf(stderr, "rcc train: --best chooses the convolution kernels and the precision; not with --conv or "
                         "--precision\n");
@@ -224,6 +225,8 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
         return 2;
     }
+    if (precision && !cli_infer_precision_ok("train", precision))
+        return 2; /* bf16 where the CPU has none: said before any data is read */
     if (follow || stream) {
         if (max_steps < 0) {
             fprintf(stderr, "rcc train: --max-steps must be >= 0\n");
@@ -234,8 +237,8 @@ int cmd_train(int argc, char **argv)
         so.max_steps = max_steps;
         so.save_seconds = save_seconds;
         so.retry_seconds = retry_seconds;
-        if ((best || conv_best) && cli_pick_mode("train", &c, c.in_channels, best) != RCC_OK) {
-            fprintf(stderr, "rcc train: %s: %s\n", best ? "--best" : "--conv best", rcc_last_error());
+        if (pick && cli_pick_mode("train", &c, c.in_channels, best) != RCC_OK) {
+            fprintf(stderr, "rcc train: %s: %s\n", pick, rcc_last_error());
             return 1;
         }
         return cli_train_stream(&c, &so, out, resume ? ckpt : NULL);
@@ -290,14 +293,14 @@ int cmd_train(int argc, char **argv)
     int batches = d.n / c.batch;
     p.every = batches >= 10 ? batches / 10 : 1;
     dist->sync_bn = sync_bn;
-    if ((best || conv_best) && dist->size > 1) {
+    if (pick && dist->size > 1) {
         fprintf(stderr, "rcc train: %s times one process alone; under mpirun choose --conv and --precision\n",
-                best ? "--best" : "--conv best");
+                pick);
         rcc_dataset_free(&d);
         return 2;
     }
-    if ((best || conv_best) && cli_pick_mode("train", &c, d.c, best) != RCC_OK) {
-        fprintf(stderr, "rcc train: %s: %s\n", best ? "--best" : "--conv best", rcc_last_error());
+    if (pick && cli_pick_mode("train", &c, d.c, best) != RCC_OK) {
+        fprintf(stderr, "rcc train: %s: %s\n", pick, rcc_last_error());
         rcc_dataset_free(&d);
         return 1;
     }

@@ -171,6 +171,24 @@ void cli_note_winograd(const char *cmd)
                 cmd);
 }
 
+bool cli_infer_precision_ok(const char *cmd, const char *precision)
+{
+    if (!precision || strcmp(precision, "f32") == 0)
+        return true;
+    if (strcmp(precision, "bf16") != 0) {
+        fprintf(stderr, "rcc %s: --precision is f32 or bf16, not '%s'\n", cmd, precision);
+        return false;
+    }
+    if (!rcc_conv_bf16_available()) {
+        fprintf(stderr,
+                "rcc %s: --precision bf16: this CPU has no bf16 convolutions (AVX512-BF16 needed; "
+                "docs/performance.md)\n",
+                cmd);
+        return false;
+    }
+    return true;
+}
+
 int cli_modes(cli_mode m[3], bool f32_only)
 {
     int n = 0;

@@ -42,8 +42,9 @@ int rcc_get_threads(void);
 /* Whether oneDNN has Winograd convolution kernels on this CPU (fp32: AVX-512); without them,
  * conv "winograd" computes every convolution directly. */
 bool rcc_conv_winograd_available(void);
-/* Whether oneDNN has bf16 convolution kernels (not reference ones) on this CPU, which
- * rcc_config.precision "bf16" needs (AVX-512; fast with AVX512-BF16). */
+/* Whether this CPU computes bf16 convolutions (AVX512-BF16, and oneDNN has kernels for it), which
+ * rcc_config.precision "bf16" needs. oneDNN's emulation on other AVX-512 CPUs is slower than f32
+ * and not counted, unless the environment has RCC_BF16_EMULATED=1 (to check bf16 numerics there). */
 bool rcc_conv_bf16_available(void);
 /* Seconds on a monotonic clock (for timing). */
 double rcc_now(void);
@@ -199,6 +200,13 @@ const char *rcc_metrics_term_key(int t);
 typedef struct rcc_net rcc_net;
 
 rcc_status rcc_net_load(rcc_net **net, const char *checkpoint_path);
+/* rcc_net_load with the precision of the passes: "f32", "bf16" (RCC_ERR_ARG where
+ * !rcc_conv_bf16_available()), or NULL / "" for the training's, f32 where the CPU has no bf16
+ * convolutions (rcc_net_load's choice). bf16 computes every convolution directly. Either precision runs
+ * any checkpoint (the parameters are stored in f32); rcc_net_config(net)->precision names the one
+ * in use. bf16 is faster for batches on CPUs with AVX512-BF16, slower for one image
+ * (docs/performance.md). */
+rcc_status rcc_net_load_precision(rcc_net **net, const char *checkpoint_path, const char *precision);
 void rcc_net_free(rcc_net *net);
 /* The configuration the network was trained with. */
 const rcc_config *rcc_net_config(const rcc_net *net);

@@ -27,6 +27,8 @@ typedef struct {
     int max_connections;     /* connections at once (default 128) */
     int poll_ms;             /* how often the checkpoint file is looked at (default 500; 0: never) */
     int threads;             /* compute threads (default 0: the training run's, from the checkpoint) */
+    const char *precision;   /* of the forward passes: "f32", "bf16", or NULL (default) for the training's,
+                              * f32 where the CPU has no bf16 convolutions (rcc_net_load_precision) */
     /* Lines for a log (a reload, a refused checkpoint): called from the server's threads, one
      * call at a time. NULL: silent. */
     void (*on_log)(const char *line, void *user);

@@ -181,7 +181,7 @@ rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_pa
     m->bn_sync = train && bn_sync && bn_sync->size > 1 ? bn_sync : NULL;
     RCC_TRY(rcc_model_config_check(cfg));
     if (cfg->bf16 && !rcc_conv_bf16_available())
-        return rcc_fail(RCC_ERR_ARG, "precision bf16: oneDNN has no bf16 kernels for this CPU (AVX-512 needed); "
+        return rcc_fail(RCC_ERR_ARG, "precision bf16: this CPU has no bf16 convolutions (AVX512-BF16 needed; docs/performance.md); "
                                      "use f32");
     if (batch < 1 || (train && (groups < 1 || groups > RCC_MAX_GROUPS || batch % groups)))
         return rcc_fail(RCC_ERR_ARG, "batch %d cannot be split in %d groups", batch, groups);

@@ -134,9 +134,52 @@ ok $? "--resume with --conv direct continues ($(tail -1 "$tmp/wino2.err"))"
 "$RCC" bench --best --size 16 --width 4 --batch 8 --steps 1 --warmup 0 > "$tmp/best" 2> "$tmp/err"
 ok $? "rcc bench --best runs"
 n=$(grep -c "^rcc bench: resnet18 width 4" "$tmp/best")
-modes=$(( 1 + $(grep -c "winograd convolutions" "$tmp/best") + $(grep -c "direct convolutions, bf16" "$tmp/best") ))
-grep -qE "^fastest: (direct|winograd) (f32|bf16)" "$tmp/best" && [ "$n" = "$modes" ] && [ "$n" -ge 2 ] || grep -q "no Winograd or bf16 kernels" "$tmp/best"
-ok $? "and times each mode, then names the fastest ($(tail -1 "$tmp/best"))"
+# the modes this CPU should have, from /proc/cpuinfo, not from rcc: oneDNN 2.6's Winograd kernels
+# need AVX-512 with BW, VL and DQ (its avx512_core); rcc's bf16 needs AVX512-BF16 besides
+avx512=0 native_bf16=0
+grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && grep -qw avx512dq /proc/cpuinfo && avx512=1
+[ $avx512 = 1 ] && grep -qw avx512_bf16 /proc/cpuinfo && native_bf16=1
+modes=$((1 + avx512 + native_bf16))
+[ "$n" = "$modes" ] && grep -c "winograd convolutions\|direct convolutions, bf16" "$tmp/best" | grep -qx $((modes - 1)) &&
+  { grep -qE "^fastest: (direct|winograd) (f32|bf16), [0-9.]+ pairs/s" "$tmp/best" || { [ $modes = 1 ] && grep -q "no Winograd or bf16 kernels" "$tmp/best"; }; }
+ok $? "and times the $modes mode(s) this CPU has, then names the fastest ($(tail -1 "$tmp/best"))"
+"$RCC" bench --best --precision bf16 --steps 1 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "not with --conv or --precision" "$tmp/err"; ok $? "rcc bench --best with --precision: exit 2"
+grep -q '"peak_rss_mb":[0-9.]*}$' <("$RCC" bench --size 16 --width 4 --batch 8 --steps 1 --warmup 0 --json)
+ok $? "rcc bench --json reports the peak memory"
+
+# bf16 without AVX512-BF16 is refused (oneDNN's emulation is slower than f32, and wrong for some
+# shapes); RCC_BF16_EMULATED=1 allows it, to check bf16 numerics on other AVX-512 CPUs
+if [ $avx512 = 1 ] && [ $native_bf16 = 0 ]; then
+  "$RCC" train "${wino[@]}" --out "$tmp/bf" --epochs 1 --precision bf16 > /dev/null 2> "$tmp/bf.err"
+  [ $? = 2 ] && grep -q "this CPU has no bf16 convolutions (AVX512-BF16 needed" "$tmp/bf.err"
+  ok $? "rcc train --precision bf16 without AVX512-BF16: exit 2, saying why"
+fi
+# Inference precision: a bf16-trained model predicts in bf16 where the CPU has bf16 convolutions, in
+# f32 (saying so) where it has none (ONEDNN_MAX_CPU_ISA=AVX2 hides them); --precision chooses
+"$RCC" predict --model "$tmp/wino" --data "$IMG" --precision f16 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "precision is f32 or bf16, not 'f16'" "$tmp/err"; ok $? "rcc predict: unknown --precision: exit 2"
+if [ $avx512 = 1 ]; then
+  [ $native_bf16 = 1 ] || export RCC_BF16_EMULATED=1
+  # 32x32: oneDNN's emulation gets the weight gradient of layer4's 1x1 maps (16x16 images) wrong
+  "$RCC" train "${wino[@]}" --size 32 --out "$tmp/bf" --epochs 1 --precision bf16 > /dev/null 2> "$tmp/bf.err"
+  ok $? "rcc train --precision bf16 exits 0 ($(tail -1 "$tmp/bf.err"))"
+  "$RCC" predict --model "$tmp/bf" --data "$IMG" > "$tmp/bf.csv" 2> "$tmp/err" && ! grep -q "note: trained in" "$tmp/err"
+  ok $? "its checkpoint predicts in bf16, quietly"
+  "$RCC" predict --model "$tmp/bf" --data "$IMG" --precision f32 > "$tmp/bf32.csv" 2> "$tmp/err"
+  agree=$(paste -d, "$tmp/bf.csv" "$tmp/bf32.csv" | awk -F, '$2 == $5 { a++ } END { print a + 0 }')
+  [ "$(wc -l < "$tmp/bf32.csv")" = 10000 ] && [ "$agree" -ge 9000 ]
+  ok $? "and with --precision f32 (the same cluster for $agree of 10000 images)"
+  ONEDNN_MAX_CPU_ISA=AVX2 "$RCC" predict --model "$tmp/bf" --data "$IMG" > "$tmp/bfcpu.csv" 2> "$tmp/err" &&
+    grep -q "note: trained in bf16, run in f32 (this CPU has no bf16 convolutions)" "$tmp/err" &&
+    [ "$(wc -l < "$tmp/bfcpu.csv")" = 10000 ]
+  ok $? "a bf16 checkpoint on a CPU without bf16 convolutions predicts in f32, saying so"
+  ONEDNN_MAX_CPU_ISA=AVX2 "$RCC" embed --model "$tmp/bf" --data "$IMG" --out "$tmp/bf.npy" --precision bf16 2> "$tmp/err"
+  [ $? = 2 ] && grep -q "this CPU has no bf16 convolutions" "$tmp/err"; ok $? "and refuses --precision bf16 there: exit 2"
+  unset RCC_BF16_EMULATED
+else
+  echo "test_cli: bf16 inference part skipped: this CPU has no AVX-512 (BW, VL, DQ)"
+fi
 "$RCC" bench --best --json --size 16 --width 4 --batch 8 --steps 1 --warmup 0 | tail -1 | grep -qE '^\{"impl":"rcc","best":"(direct|winograd)","precision":"(f32|bf16)","pairs_per_s":[0-9.]+\}$'
 ok $? "rcc bench --best --json: its last line names the fastest"
 "$RCC" bench --data "$IMG" --steps 2 --json > "$tmp/bdata" 2> "$tmp/err"

@@ -6,6 +6,7 @@
  * oneDNN has none for the shape (channel counts that are not multiples of 16, …). */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "ops.h"
 
@@ -253,8 +254,23 @@ static void probe_winograd(void)
 
 static bool g_bf16_available;
 
+/* bf16 where the CPU computes it: AVX512-BF16 (oneDNN's avx512_core_bf16, as ONEDNN_MAX_CPU_ISA
+ * leaves it). On other AVX-512 CPUs oneDNN 2.6 emulates bf16: 1.7-5x slower than f32 there, and its
+ * emulated backward-weights kernel writes NaN into the weight gradient of a convolution whose input is
+ * smaller than its kernel (1x1 maps at layer4 of 16x16 images; docs/performance.md). Environment
+ * RCC_BF16_EMULATED=1 allows the emulation anyway, to check bf16 numerics on such a CPU. */
+static bool bf16_native_or_allowed(void)
+{
+    const char *e = getenv("RCC_BF16_EMULATED");
+    if (e && strcmp(e, "1") == 0)
+        return true;
+    return (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+}
+
 static void probe_bf16(void)
 {
+    if (!bf16_native_or_allowed())
+        return;
     int64_t sd[4] = {2, 16, 8, 8}, wd[4] = {16, 16, 3, 3};
     dnnl_memory_desc_t s_any = rcc_md_any_dt(4, sd, dnnl_bf16), w_any = rcc_md_any_dt(4, wd, dnnl_bf16),
                        d_any = rcc_md_any_dt(4, sd, dnnl_bf16);

@@ -6,6 +6,7 @@
  * images runs on plans near n (a server's batches vary in size; padding 5 images to 64 cost the
  * time of 64). A wrapped one, which always sees whole data sets, has the first two only. Everything that assigns images — evaluation during training, `rcc predict`,
  * `rcc embed`, `rcc reproduce`, a C program — goes through rcc_net_assign or rcc_net_assign_data. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "checkpoint.h"
@@ -57,7 +58,33 @@ static rcc_status net_plan(rcc_net *n, int batch, bool ladder, bool allocate)
     return st;
 }
 
-rcc_status rcc_net_load(rcc_net **out, const char *path)
+/* The precision of a loaded network's passes into n->cfg (what rcc_net_config names): the one
+ * asked for, or with none the training's where this CPU has bf16 convolutions and f32 elsewhere. bf16
+ * computes every convolution directly (oneDNN has no bf16 Winograd). */
+static rcc_status net_precision(rcc_net *n, const char *precision)
+{
+    bool bf16;
+    if (precision && precision[0]) {
+        rcc_status st = rcc_precision_bf16(precision, &bf16);
+        if (st != RCC_OK)
+            return st;
+        if (bf16 && !rcc_conv_bf16_available())
+            return rcc_fail(RCC_ERR_ARG, "precision bf16: this CPU has no bf16 convolutions (AVX512-BF16 needed; docs/performance.md); "
+                                         "use f32");
+    } else if (rcc_precision_bf16(n->cfg.precision, &bf16) != RCC_OK) {
+        bf16 = false; /* a checkpoint's configuration was checked when it was read */
+    } else if (bf16 && !rcc_conv_bf16_available()) {
+        bf16 = false;
+    }
+    snprintf(n->cfg.precision, sizeof n->cfg.precision, "%s", bf16 ? "bf16" : "f32");
+    if (bf16)
+        snprintf(n->cfg.conv, sizeof n->cfg.conv, "direct");
+    return RCC_OK;
+}
+
+rcc_status rcc_net_load(rcc_net **out, const char *path) { return rcc_net_load_precision(out, path, NULL); }
+
+rcc_status rcc_net_load_precision(rcc_net **out, const char *path, const char *precision)
 {
     *out = NULL;
     rcc_net *n = calloc(1, sizeof *n);
@@ -67,6 +94,12 @@ rcc_status rcc_net_load(rcc_net **out, const char *path)
     rcc_progress pr;
     rcc_status st = rcc_checkpoint_open(path, &f, &n->cfg, &pr);
     if (st != RCC_OK) {
+        free(n);
+        return st;
+    }
+    st = net_precision(n, precision);
+    if (st != RCC_OK) {
+        rcc_st_close(&f);
         free(n);
         return st;
     }

@@ -202,7 +202,7 @@ static void *batcher_main(void *arg)
     rcc_server *s = arg;
     rcc_set_threads(s->threads);
     serve_model *first_model = NULL;
-    rcc_status st = serve_model_load(s->path, 0, 0, &first_model);
+    rcc_status st = serve_model_load(s->path, s->precision, 0, 0, &first_model);
     pthread_mutex_lock(&s->mu);
     s->model = first_model;
     s->start_st = st;
@@ -273,7 +273,7 @@ static void *reload_main(void *arg)
 {
     reload_job *r = arg;
     rcc_set_threads(r->s->threads);
-    r->st = serve_model_load(r->s->path, r->s->c, r->s->s, &r->m);
+    r->st = serve_model_load(r->s->path, r->s->precision, r->s->c, r->s->s, &r->m);
     if (r->st != RCC_OK)
         snprintf(r->why, sizeof r->why, "%s", rcc_last_error());
     return NULL;

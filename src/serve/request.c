@@ -129,6 +129,7 @@ static cJSON *model_json(const serve_model *m, bool with_config)
         cJSON_AddNumberToObject(o, "image_size", m->s);
         cJSON_AddNumberToObject(o, "clusters", m->k);
         cJSON_AddNumberToObject(o, "rep_dim", m->r);
+        cJSON_AddStringToObject(o, "precision", rcc_net_config(m->net)->precision);
         cJSON *cfg = cJSON_Parse(m->config_json);
         if (cfg)
             cJSON_AddItemToObject(o, "config", cfg);
@@ -309,6 +310,9 @@ rcc_status serve_server_create(rcc_server **out, const rcc_serve_options *o)
     s->o.checkpoint = s->path;
     s->o.token = s->token;
     s->o.host = NULL; /* not kept: only used while binding */
+    if (o->precision)
+        snprintf(s->precision, sizeof s->precision, "%.15s", o->precision);
+    s->o.precision = s->precision;
     serve_metrics_init(&s->metrics);
     serve_core_init(s);
     rcc_status st = s->path && (!o->token || s->token) ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "server");

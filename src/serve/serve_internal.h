@@ -35,7 +35,7 @@ typedef struct {
 /* Loads, reads and validates the checkpoint at path (a trial forward pass must give finite
  * numbers). want_c, want_s > 0: the input shape the server answers with. On failure the reason is
  * in rcc_last_error(). */
-rcc_status serve_model_load(const char *path, int want_c, int want_s, serve_model **out);
+rcc_status serve_model_load(const char *path, const char *precision, int want_c, int want_s, serve_model **out);
 void serve_model_free(serve_model *m);
 /* The identity of path now (false when it cannot be stat'ed). */
 bool serve_file_identity(const char *path, serve_file_id *id);
@@ -114,6 +114,7 @@ struct rcc_server {
     int arriving;          /* requests being received or decoded: the batcher waits for them */
     serve_client *clients; /* the open connections */
     int threads;           /* compute threads of the batcher and of every model load */
+    char precision[16];    /* of every model load: "f32", "bf16", or "" for the training's */
     bool started;          /* the batcher has loaded the first model (or failed: start_st) */
     rcc_status start_st;
     char start_err[512];
