@@ -63,8 +63,8 @@ static int bench_infer_best(const rcc_bench_config *bc, bool json)
                "\"images_per_s\":%.1f}\n",
                prec[one], 1e3 * r[one].latency, prec[many], b.batch / r[many].batch);
     else if (n > 1)
-        printf("fastest: one image %s (%.3f ms), batch %s (%.1f images/s); a checkpoint infers in the precision it "
-               "was trained in\n",
+        printf("fastest: one image %s (%.3f ms), batch %s (%.1f images/s); rcc predict, embed and serve take "
+               "--precision (default: the training's)\n",
                prec[one], 1e3 * r[one].latency, prec[many], b.batch / r[many].batch);
     else
         printf("fastest: f32 (this CPU has no bf16 convolutions)\n");
