@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "rcc.h"
+#include "rcc_bench.h"
 #include "rcc_data.h"
 #include "rcc_run.h"
 
@@ -62,6 +63,14 @@ typedef struct {
 /* The modes this CPU runs, in m: direct f32 always; winograd f32 when oneDNN has Winograd kernels
  * here; direct bf16 when it has bf16 ones (and !f32_only). Returns how many (1-3). */
 int cli_modes(cli_mode m[3], bool f32_only);
+
+/* One timing of b's step for cli_time_modes: its pairs/s in *rate. */
+typedef rcc_status (*cli_time_fn)(const rcc_bench_config *b, double *rate, void *user);
+/* Times the n modes of m on b's step, setting b->conv and b->precision to each in turn: rate[i] in
+ * pairs/s, by run (NULL: rcc_bench_train, quietly). Returns the fastest's index, or -1 when a timing
+ * failed (its status in *st). */
+int cli_time_modes(rcc_bench_config *b, const cli_mode *m, int n, double *rate, cli_time_fn run, void *user,
+                   rcc_status *st);
 
 /* --best (all) and --conv best (!all: the convolution kernels at c's precision): times a short
  * run of each mode on c's own step with random images (rcc_bench_train: 2 steps after 1), keeps

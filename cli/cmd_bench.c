@@ -166,6 +166,18 @@ static int bench_data(const cli_strs *data, const char *preset, int batch, int s
     return 0;
 }
 
+typedef struct {
+    bool json;
+    int threads;
+} bench_print;
+
+/* cli_time_modes's timing for --best: each mode printed as a lone `rcc bench` would print it. */
+static rcc_status time_printed(const rcc_bench_config *b, double *rate, void *user)
+{
+    const bench_print *p = user;
+    return bench_train(b, p->json, p->threads, rate) ? RCC_ERR_BACKEND : RCC_OK;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     int batch = 0, size = 0, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
@@ -253,15 +265,12 @@ int cmd_bench(int argc, char **argv)
     /* --best: every mode rcc offers, then the fastest */
     cli_mode m[3];
     double rate[3] = {0, 0, 0};
-    int n = cli_modes(m, false), f = 0;
-    for (int i = 0; i < n; i++) {
-        snprintf(b.conv, sizeof b.conv, "%s", m[i].conv);
-        snprintf(b.precision, sizeof b.precision, "%s", m[i].precision);
-        int rc = bench_train(&b, json, threads, &rate[i]);
-        if (rc)
-            return rc;
-        f = rate[i] > rate[f] ? i : f;
-    }
+    int n = cli_modes(m, false);
+    bench_print pr = {json, threads};
+    rcc_status st;
+    int f = cli_time_modes(&b, m, n, rate, time_printed, &pr, &st);
+    if (f < 0)
+        return 1; /* said by bench_train */
     int g = f == 0 && n > 1 ? 1 : 0; /* the runner-up, for the ratio */
     for (int i = 0; i < n; i++)
         g = i != f && rate[i] > rate[g] ? i : g;

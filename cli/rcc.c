@@ -200,6 +200,31 @@ int cli_modes(cli_mode m[3], bool f32_only)
     return n;
 }
 
+static rcc_status time_quietly(const rcc_bench_config *b, double *rate, void *user)
+{
+    (void)user;
+    rcc_bench_result r;
+    CLI_TRY(rcc_bench_train(b, &r));
+    *rate = b->batch / r.median;
+    rcc_bench_result_free(&r);
+    return RCC_OK;
+}
+
+int cli_time_modes(rcc_bench_config *b, const cli_mode *m, int n, double *rate, cli_time_fn run, void *user,
+                   rcc_status *st)
+{
+    int best = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(b->conv, sizeof b->conv, "%s", m[i].conv);
+        snprintf(b->precision, sizeof b->precision, "%s", m[i].precision);
+        *st = (run ? run : time_quietly)(b, &rate[i], user);
+        if (*st != RCC_OK)
+            return -1;
+        best = rate[i] > rate[best] ? i : best;
+    }
+    return best;
+}
+
 rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all)
 {
     const char *flag = all ? "--best" : "--conv best";
@@ -219,21 +244,15 @@ rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all)
         snprintf(b.backbone, sizeof b.backbone, "%s", c->backbone);
         rcc_set_threads(c->threads);
         double rate[3];
+        rcc_status st;
+        best = cli_time_modes(&b, m, n, rate, NULL, NULL, &st);
+        if (best < 0)
+            return st;
         char said[256];
         int len = 0;
-        for (int i = 0; i < n; i++) {
-            snprintf(b.conv, sizeof b.conv, "%s", m[i].conv);
-            snprintf(b.precision, sizeof b.precision, "%s", m[i].precision);
-            rcc_bench_result r;
-            rcc_status st = rcc_bench_train(&b, &r);
-            if (st != RCC_OK)
-                return st;
-            rate[i] = b.batch / r.median;
-            rcc_bench_result_free(&r);
-            best = rate[i] > rate[best] ? i : best;
+        for (int i = 0; i < n; i++)
             len += snprintf(said + len, sizeof said - (size_t)len, "%s%s %s %.0f", i ? ", " : "", m[i].conv,
                             m[i].precision, rate[i]);
-        }
         fprintf(stderr, "rcc %s: %s: %s pairs/s on this step: %s %s\n", cmd, flag, said, m[best].conv,
                 m[best].precision);
     } else {
