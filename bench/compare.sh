@@ -9,7 +9,7 @@
 # anew each step) and channels_last; its fp32 step on glibc's malloc is timed too, for reference
 # (GLIBC=0 skips it).
 # Usage: bench/compare.sh [path/to/rcc] [rounds]
-#   environment: BATCH, STEPS, WARMUP, THREADS; the shape: SIZE (64), WIDTH (64), CHANNELS (1),
+#   environment: BATCH, STEPS, WARMUP, THREADS, GLIBC (1); the shape: SIZE (64), WIDTH (64), CHANNELS (1),
 #   REP_DIM (3) — the paper's step by default; the photo preset's is SIZE=32 WIDTH=32 CHANNELS=3 REP_DIM=128
 set -euo pipefail
 RCC=${1:-build/rcc}
@@ -31,9 +31,15 @@ else
   echo "warning: tcmalloc not found (scripts/setup-deps.sh bench installs libgoogle-perftools4): PyTorch runs on glibc's malloc, far below its best" >&2
 fi
 # rcc's bf16 mode where this CPU computes bf16 (AVX512-BF16): a one-step probe of a tiny network
-BF16=0
-"$RCC" bench --precision bf16 --size 8 --width 4 --batch 2 --steps 1 --warmup 0 > /dev/null 2>&1 && BF16=1
-[ $BF16 = 1 ] || echo "rcc bf16: not on this CPU (no AVX512-BF16); rcc runs f32 only"
+[ -x "$RCC" ] || { echo "compare.sh: $RCC is not built (make build)" >&2; exit 1; }
+BF16=0 probe=$(mktemp)
+if "$RCC" bench --precision bf16 --size 8 --width 4 --batch 2 --steps 1 --warmup 0 > /dev/null 2> "$probe"; then
+  BF16=1
+  [ "${RCC_BF16_EMULATED:-}" != 1 ] || echo "warning: RCC_BF16_EMULATED=1: rcc_bf16 may be oneDNN's emulation (slow)" >&2
+else
+  echo "rcc bf16: not on this CPU, rcc runs f32 only ($(tail -1 "$probe"))"
+fi
+rm -f "$probe"
 grep -m1 "model name" /proc/cpuinfo || true
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Summary of bench/compare.sh: lines "NAME JSON" (rcc bench --json, bench_torch.py --json), NAME
-train_* rows (rcc_f32, rcc_winograd, rcc_bf16, torch_fp32, torch_bf16, torch_glibc_fp32) or
-infer_* rows. Prints each row's rounds and median, then the table of ratios (medians of the runs)."""
+"""Summary of bench/compare.sh: lines "NAME JSON" (rcc bench --json, bench_torch.py --json); NAME is
+a training row (rcc_f32, rcc_winograd, rcc_bf16, torch_fp32, torch_bf16, torch_glibc_fp32) or an
+inference row (infer_ + the same names). Prints each row's rounds and median, then the table of
+ratios of the medians; a row that is missing is a dash."""
 
 import json
 import statistics
@@ -37,38 +38,49 @@ def main():
         print(f"  {n:24s} {med(rows, n, lat_key[n]):7.2f} ms  {med(rows, n, 'images_per_s'):7.0f} images/s"
               f"  ({', '.join(f'{x:.0f}' for x in v)})")
 
-    def fastest(prefix, names, key, low=False):
-        c = [(med(rows, n, key if key != "lat" else lat_key[n]), n) for n in names if n.startswith(prefix)]
+    def best(names, key, low=False):
+        """(median, name) of the best of the rows named that exist, or (None, None)."""
+        c = [(med(rows, n, key(n) if callable(key) else key), n) for n in names if n in rows]
         c = [x for x in c if x[0] is not None]
         return (min if low else max)(c) if c else (None, None)
 
-    rcc_t, rcc_tn = fastest("rcc_", train, "pairs_per_s")
-    tor_t, tor_tn = fastest("torch_fp32", train, "pairs_per_s")
-    tb = max([(med(rows, n, "pairs_per_s"), n) for n in ("torch_fp32", "torch_bf16") if n in rows])
-    rb_i, rb_in = fastest("infer_rcc", infer, "images_per_s")
-    tb_i, tb_in = max([(med(rows, n, "images_per_s"), n) for n in ("infer_torch_fp32", "infer_torch_bf16")
-                       if n in rows])
-    rl, rln = fastest("infer_rcc", infer, "lat", low=True)
-    tl, tln = min([(med(rows, n, lat_key[n]), n) for n in ("infer_torch_fp32", "infer_torch_bf16") if n in rows])
-    glibc = med(rows, "torch_glibc_fp32", "pairs_per_s")
-    glibc_i = med(rows, "infer_torch_glibc_fp32", "images_per_s")
+    def num(v, fmt):
+        return "–" if v is None else format(v, fmt)
+
+    def ratio(a, b):
+        return "–" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
+
+    lat = lambda n: lat_key[n]  # noqa: E731
+    rcc_modes = [n for n in train if n.startswith("rcc_")]
     rf = med(rows, "rcc_f32", "pairs_per_s")
+    tf = med(rows, "torch_fp32", "pairs_per_s")
+    glibc = med(rows, "torch_glibc_fp32", "pairs_per_s")
+    rt, rtn = best(rcc_modes, "pairs_per_s")
+    tt, ttn = best(["torch_fp32", "torch_bf16"], "pairs_per_s")
+    ri, rin = best([n for n in infer if n.startswith("infer_rcc")], "images_per_s")
+    ti, tin = best(["infer_torch_fp32", "infer_torch_bf16"], "images_per_s")
+    gi = med(rows, "infer_torch_glibc_fp32", "images_per_s")
+    rl, rln = best([n for n in infer if n.startswith("infer_rcc")], lat, low=True)
+    tl, tln = best(["infer_torch_fp32", "infer_torch_bf16"], lat, low=True)
+    name = lambda n: "" if n is None else f" ({n.replace('infer_', '')})"  # noqa: E731
+    batch = rows[rin][0].get("batch", "") if rin else ""
     print()
-    print("| | rcc | PyTorch, glibc malloc | PyTorch + tcmalloc | rcc / PyTorch + tcmalloc |")
+    tc = any(d.get("allocator") == "tcmalloc" for d in rows.get("torch_fp32", []))
+    peer = "PyTorch + tcmalloc" if tc else "PyTorch (tcmalloc not found: glibc)"
+    print(f"| | rcc | PyTorch, glibc malloc | {peer} | rcc / {peer} |")
     print("|---|---|---|---|---|")
-    g = f"{glibc:.1f}" if glibc else "–"
-    print(f"| fp32 step, pairs/s | {rf:.1f} | {g} | {tor_t:.1f} | **{rf / tor_t:.2f}×** |")
-    print(f"| fastest mode, pairs/s | {rcc_t:.1f} ({rcc_tn}) | – | {tb[0]:.1f} ({tb[1]}) | **{rcc_t / tb[0]:.2f}×** |")
-    gi = f"{glibc_i:.0f}" if glibc_i else "–"
-    print(f"| batch-{rows[rb_in][0].get('batch', '')} inference, images/s | {rb_i:.0f} ({rb_in[6:]}) | {gi} | "
-          f"{tb_i:.0f} ({tb_in[6:]}) | **{rb_i / tb_i:.2f}×** |")
-    print(f"| one-image latency, ms | {rl:.2f} ({rln[6:]}) | – | {tl:.2f} ({tln[6:]}) | **{rl / tl:.2f}×** (lower is better) |")
-    rm = med(rows, rcc_tn, "peak_rss_mb")
-    tm = med(rows, "torch_bf16", "peak_rss_mb")
-    tmf = med(rows, "torch_fp32", "peak_rss_mb")
-    tfm = med(rows, tb[1], "peak_rss_mb")
-    print(f"| peak RSS of the fastest mode, MB | {rm:.0f} ({rcc_tn}) | – | {tfm:.0f} ({tb[1]}; fp32 {tmf:.0f}, "
-          f"bf16 {tm:.0f}) | **{rm / tm:.2f}×** PyTorch bf16's, {rm / tfm:.2f}× its fastest mode's |")
+    print(f"| fp32 step, pairs/s | {num(rf, '.1f')} | {num(glibc, '.1f')} | {num(tf, '.1f')} | **{ratio(rf, tf)}** |")
+    print(f"| fastest mode, pairs/s | {num(rt, '.1f')}{name(rtn)} | – | {num(tt, '.1f')}{name(ttn)} | "
+          f"**{ratio(rt, tt)}** |")
+    print(f"| batch-{batch} inference, images/s | {num(ri, '.0f')}{name(rin)} | {num(gi, '.0f')} | "
+          f"{num(ti, '.0f')}{name(tin)} | **{ratio(ri, ti)}** |")
+    print(f"| one-image latency, ms | {num(rl, '.2f')}{name(rln)} | – | {num(tl, '.2f')}{name(tln)} | "
+          f"**{ratio(rl, tl)}** (lower is better) |")
+    rm = med(rows, rtn, "peak_rss_mb") if rtn else None
+    tbm = med(rows, "torch_bf16", "peak_rss_mb")
+    tfm = med(rows, ttn, "peak_rss_mb") if ttn else None
+    print(f"| peak RSS of the fastest mode, MB | {num(rm, '.0f')}{name(rtn)} | – | {num(tfm, '.0f')}{name(ttn)}; "
+          f"bf16 {num(tbm, '.0f')} | **{ratio(rm, tbm)}** PyTorch bf16's, {ratio(rm, tfm)} its fastest mode's |")
 
 
 if __name__ == "__main__":

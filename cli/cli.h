@@ -52,8 +52,8 @@ void cli_note_winograd(const char *cmd);
 bool cli_infer_precision_ok(const char *cmd, const char *precision);
 /* The help text of that option (one string for the three commands). */
 #define CLI_INFER_PRECISION_HELP                                                                         \
-    "of the forward passes: f32 or bf16 (default: the training's, f32 where the CPU has no bf16 "      \
-    "kernels; bf16 is faster for batches with AVX512-BF16, slower for one image; docs/performance.md)"
+    "of the forward passes: f32 or bf16 (default: the training's, f32 where the CPU has no AVX512-BF16; " \
+    "bf16 is faster for batches, slower for one image; docs/performance.md)"
 
 /* A training mode rcc offers: convolution kernels and precision (rcc_config's conv, precision). */
 typedef struct {

@@ -17,7 +17,7 @@ static int fail(const char *cmd, rcc_status st)
 }
 
 /* Loads the network of --model at --precision (NULL: as trained) and applies --threads (0: as trained). */
-static rcc_status open_net(const char *model, const char *precision, int threads, rcc_net **net)
+static rcc_status open_net(const char *cmd, const char *model, const char *precision, int threads, rcc_net **net)
 {
     char ck[RCC_PATH_MAX];
     CLI_TRY(cli_checkpoint_path(model, ck, sizeof ck));
@@ -26,7 +26,7 @@ static rcc_status open_net(const char *model, const char *precision, int threads
     rcc_progress pr;
     if (!precision && rcc_checkpoint_info(ck, &trained, &pr) == RCC_OK &&
         strcmp(trained.precision, rcc_net_config(*net)->precision) != 0)
-        fprintf(stderr, "rcc: note: trained in %s, run in %s (this CPU has no %s convolutions)\n",
+        fprintf(stderr, "rcc %s: note: trained in %s, run in %s (this CPU has no %s convolutions)\n", cmd,
                 trained.precision, rcc_net_config(*net)->precision, trained.precision);
     rcc_set_threads(threads > 0 ? threads : rcc_net_config(*net)->threads);
     return RCC_OK;
@@ -102,7 +102,7 @@ int cmd_predict(int argc, char **argv)
     if (!cli_infer_precision_ok("predict", precision))
         return 2;
     rcc_net *net;
-    rcc_status st = open_net(model, precision, threads, &net);
+    rcc_status st = open_net("predict", model, precision, threads, &net);
     if (st != RCC_OK)
         return fail("predict", st);
     int rc = 0;
@@ -154,7 +154,7 @@ int cmd_embed(int argc, char **argv)
     if (!cli_infer_precision_ok("embed", precision))
         return 2;
     rcc_net *net;
-    rcc_status st = open_net(model, precision, threads, &net);
+    rcc_status st = open_net("embed", model, precision, threads, &net);
     if (st != RCC_OK)
         return fail("embed", st);
     int R = rcc_net_config(net)->rep_dim;

@@ -138,7 +138,7 @@ int cmd_train(int argc, char **argv)
         {"threads", 't', OPT_INT, &c.threads, "compute threads"},
         {"loader-threads", 0, OPT_INT, &c.loader_threads, "data preparation threads"},
         {"conv", 0, OPT_STR, &conv, "convolution kernels: direct (default), winograd (faster at 64x64; docs/performance.md), or best (time both on this run's step first, keep the faster)"},
-        {"precision", 0, OPT_STR, &precision, "backbone activations and convolution weights: f32 (default) or bf16 (about 1.8x faster where the CPU has AVX512-BF16; direct convolutions; docs/performance.md)"},
+        {"precision", 0, OPT_STR, &precision, "backbone activations and convolution weights: f32 (default) or bf16 (about 1.8x faster; only where the CPU has AVX512-BF16; direct convolutions; docs/performance.md)"},
         {"best", 0, OPT_FLAG, &best, "the fastest mode: time every convolution kernel and precision on this run's step first (a few seconds), keep the fastest"},
         {"eval-every", 0, OPT_INT, &c.eval_every, "epochs between evaluations when labels are given"},
         {"save-every", 0, OPT_INT, &c.save_every, "epochs between checkpoints"},

@@ -106,7 +106,8 @@ typedef struct {
                          * convolutions by Winograd F(4×4,3×3): faster, rounding differs; docs/performance.md) */
     char precision[16]; /* the backbone's activations and convolution weights: "f32" (default) or "bf16"
                          * (f32 master weights, Adam, batch-norm statistics, heads and losses; faster
-                         * on CPUs with AVX512-BF16; one process only; not with conv "winograd") */
+                         * where the CPU has AVX512-BF16, and only there (rcc_conv_bf16_available); one
+                         * process only; not with conv "winograd") */
 } rcc_config;
 
 /* Fills c with a named preset: "paper" (SPEC.md exactly) or "cpu" (the default: fast on a CPU). */
@@ -208,7 +209,8 @@ rcc_status rcc_net_load(rcc_net **net, const char *checkpoint_path);
  * (docs/performance.md). */
 rcc_status rcc_net_load_precision(rcc_net **net, const char *checkpoint_path, const char *precision);
 void rcc_net_free(rcc_net *net);
-/* The configuration the network was trained with. */
+/* The configuration the network was trained with, but for its precision and conv: the ones its
+ * passes use (rcc_net_load_precision; rcc_checkpoint_info reads the training's). */
 const rcc_config *rcc_net_config(const rcc_net *net);
 /* The images of the largest forward pass (more are done in several). */
 int rcc_net_batch(const rcc_net *net);

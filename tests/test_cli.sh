@@ -5,6 +5,7 @@
 # Usage: test_cli.sh RCC_BINARY SHARED_DATA_DIR
 set -u
 RCC=$1
+unset ONEDNN_MAX_CPU_ISA RCC_BF16_EMULATED # what this CPU offers is what is tested
 DATA=${RCC_DATA:-$2/mnist}
 IMG=$DATA/t10k-images-idx3-ubyte.gz
 if [ ! -f "$IMG" ]; then
@@ -168,8 +169,8 @@ if [ $avx512 = 1 ]; then
   ok $? "its checkpoint predicts in bf16, quietly"
   "$RCC" predict --model "$tmp/bf" --data "$IMG" --precision f32 > "$tmp/bf32.csv" 2> "$tmp/err"
   agree=$(paste -d, "$tmp/bf.csv" "$tmp/bf32.csv" | awk -F, '$2 == $5 { a++ } END { print a + 0 }')
-  [ "$(wc -l < "$tmp/bf32.csv")" = 10000 ] && [ "$agree" -ge 9000 ]
-  ok $? "and with --precision f32 (the same cluster for $agree of 10000 images)"
+  [ "$(wc -l < "$tmp/bf32.csv")" = 10000 ] && [ "$agree" -ge 8000 ] && ! cmp -s "$tmp/bf.csv" "$tmp/bf32.csv"
+  ok $? "and with --precision f32, differently rounded (the same cluster for $agree of 10000 images)"
   ONEDNN_MAX_CPU_ISA=AVX2 "$RCC" predict --model "$tmp/bf" --data "$IMG" > "$tmp/bfcpu.csv" 2> "$tmp/err" &&
     grep -q "note: trained in bf16, run in f32 (this CPU has no bf16 convolutions)" "$tmp/err" &&
     [ "$(wc -l < "$tmp/bfcpu.csv")" = 10000 ]

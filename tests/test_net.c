@@ -197,6 +197,36 @@ int main(void)
     CHECK(c1 == cl[0] && fabsf(h1[0] - h[0]) < 1e-5f && fabsf(h1[1] - h[1]) < 1e-5f && fabsf(h1[2] - h[2]) < 1e-5f,
           "one image alone answers as in a batch");
 
+    /* the precision of the passes: "" is the training's (f32 here), f32 gives the same answers, an
+     * unknown one is refused (nothing leaks: the ASan run), bf16 where the CPU has it rounds */
+    rcc_net *pn = NULL;
+    CHECK_OK(rcc_net_load_precision(&pn, ckpt, ""));
+    CHECK(pn && strcmp(rcc_net_config(pn)->precision, "f32") == 0, "precision \"\": the training's (f32)");
+    rcc_net_free(pn);
+    pn = NULL;
+    CHECK_OK(rcc_net_load_precision(&pn, ckpt, "f32"));
+    if (pn) {
+        CHECK_OK(rcc_net_assign(pn, views, d.n, cl2, NULL, h2, NULL));
+        CHECK(memcmp(cl2, cl, sizeof(int) * 150) == 0 && max_diff(h2, h, 450) < 1e-5, "precision f32: the same answers");
+        rcc_net_free(pn);
+    }
+    pn = NULL;
+    CHECK(rcc_net_load_precision(&pn, ckpt, "fp8") == RCC_ERR_ARG && !pn && strstr(rcc_last_error(), "fp8"),
+          "an unknown precision is refused, naming it (%s)", rcc_last_error());
+    if (rcc_conv_bf16_available()) {
+        CHECK_OK(rcc_net_load_precision(&pn, ckpt, "bf16"));
+        if (pn) {
+            CHECK(strcmp(rcc_net_config(pn)->precision, "bf16") == 0, "precision bf16: said by rcc_net_config");
+            CHECK_OK(rcc_net_assign(pn, views, d.n, cl2, NULL, h2, NULL));
+            CHECK(max_diff(h2, h, 450) > 0 && max_diff(h2, h, 450) < 0.3, "precision bf16: h rounded, within %.3g",
+                  max_diff(h2, h, 450));
+            rcc_net_free(pn);
+        }
+    } else {
+        CHECK(rcc_net_load_precision(&pn, ckpt, "bf16") == RCC_ERR_ARG && !pn,
+              "precision bf16 where the CPU has none: refused");
+    }
+
     /* the wrong number of channels is refused with both numbers */
     rcc_dataset rgb = d;
     rgb.c = 3, rgb.n = 50;

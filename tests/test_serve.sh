@@ -55,13 +55,13 @@ req() { curl -s -m 10 -o "$tmp/body" -w '%{http_code}' "$@"; }
 U() { echo "http://127.0.0.1:$port$1"; }
 
 start; ok $? "rcc serve starts on an ephemeral loopback port"
-"$RCC" serve --model "$tmp/run" --listen 127.0.0.1:0 --precision f16 > /dev/null 2> "$tmp/err"
+timeout 10 "$RCC" serve --model "$tmp/run" --listen 127.0.0.1:0 --precision f16 > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "precision is f32 or bf16, not 'f16'" "$tmp/err"; ok $? "rcc serve: unknown --precision: exit 2"
 
 # ---- the endpoints
 [ "$(req "$(U /healthz)")" = 200 ] && grep -q '"status":"ok"' "$tmp/body"; ok $? "GET /healthz (no token needed)"
 [ "$(req "${A[@]}" "$(U /v1/model)")" = 200 ] && grep -q '"step":' "$tmp/body" && grep -q '"digest":"fnv1a64:' "$tmp/body" \
-  && grep -q '"config":{' "$tmp/body" && grep -q '"loaded_at":"' "$tmp/body" && grep -q '"precision":"f32"' "$tmp/body"
+  && grep -q '"config":{' "$tmp/body" && grep -q '"loaded_at":"' "$tmp/body" && grep -q '"rep_dim":[0-9]*,"precision":"f32"' "$tmp/body"
 ok $? "GET /v1/model: step, digest, config, load time, the precision in use"
 digest1=$(grep -o '"digest":"fnv1a64:[0-9a-f]*"' "$tmp/body")
 [ "$(req "${A[@]}" -H 'Content-Type: image/png' --data-binary @"$tmp/d0.png" "$(U /v1/assign)")" = 200 ]

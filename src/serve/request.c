@@ -301,6 +301,8 @@ rcc_status serve_server_create(rcc_server **out, const rcc_serve_options *o)
         o->timeout_s < 1 || o->max_connections < 1 || o->poll_ms < 0)
         return rcc_fail(RCC_ERR_ARG, "rcc_serve: a limit is out of range (batch, images, body, side and "
                                      "connections >= 1, timeout >= 1 s, wait and poll >= 0)");
+    if (o->precision && o->precision[0] && strcmp(o->precision, "f32") != 0 && strcmp(o->precision, "bf16") != 0)
+        return rcc_fail(RCC_ERR_ARG, "rcc_serve: precision is f32 or bf16, not '%.32s'", o->precision);
     rcc_server *s = calloc(1, sizeof *s);
     if (!s)
         return rcc_fail(RCC_ERR_NOMEM, "server");
@@ -311,7 +313,7 @@ rcc_status serve_server_create(rcc_server **out, const rcc_serve_options *o)
     s->o.token = s->token;
     s->o.host = NULL; /* not kept: only used while binding */
     if (o->precision)
-        snprintf(s->precision, sizeof s->precision, "%.15s", o->precision);
+        snprintf(s->precision, sizeof s->precision, "%s", o->precision);
     s->o.precision = s->precision;
     serve_metrics_init(&s->metrics);
     serve_core_init(s);
