@@ -33,7 +33,7 @@ fi
 # rcc's bf16 mode where this CPU computes bf16 (AVX512-BF16): a one-step probe of a tiny network
 [ -x "$RCC" ] || { echo "compare.sh: $RCC is not built (make build)" >&2; exit 1; }
 BF16=0 probe=$(mktemp)
-if "$RCC" bench --precision bf16 --size 8 --width 4 --batch 2 --steps 1 --warmup 0 > /dev/null 2> "$probe"; then
+if "$RCC" bench --precision bf16 --size 16 --width 4 --batch 2 --steps 1 --warmup 0 > /dev/null 2> "$probe"; then
   BF16=1
   [ "${RCC_BF16_EMULATED:-}" != 1 ] || echo "warning: RCC_BF16_EMULATED=1: rcc_bf16 may be oneDNN's emulation (slow)" >&2
 else
