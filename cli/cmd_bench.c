@@ -205,7 +205,7 @@ int cmd_bench(int argc, char **argv)
                                          "training loader alone (--steps batches)"},
         {"preset", 'p', OPT_STR, &preset, "with --data: the preset whose augmentations, size and batch to use "
                                           "[as rcc train picks from the data]"},
-        {"json", 0, OPT_FLAG, &json, "print one JSON line instead of text"},
+        {"json", 0, OPT_FLAG, &json, "print one JSON line instead of text (peak_rss_mb: the process's peak so far, so with --best it includes the modes before)"},
         {0},
     };
     int r = cli_parse("bench",
