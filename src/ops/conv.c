@@ -255,9 +255,9 @@ static void probe_winograd(void)
 static bool g_bf16_available;
 
 /* bf16 where the CPU computes it: AVX512-BF16 (oneDNN's avx512_core_bf16, as ONEDNN_MAX_CPU_ISA
- * leaves it). On other AVX-512 CPUs oneDNN 2.6 emulates bf16: 1.7-5x slower than f32 there, and its
- * emulated backward-weights kernel writes NaN into the weight gradient of a convolution whose input is
- * smaller than its kernel (1x1 maps at layer4 of 16x16 images; docs/performance.md). Environment
+ * leaves it). On other AVX-512 CPUs oneDNN 2.6 emulates bf16: 1.7-2.1x slower than f32 there, and its
+ * emulated backward-weights kernel writes NaN into the weight gradient of the stride-2 convolution of
+ * stage 4 on a 1x1 input (16x16 images; docs/performance.md). Environment
  * RCC_BF16_EMULATED=1 allows the emulation anyway, to check bf16 numerics on such a CPU. */
 static bool bf16_native_or_allowed(void)
 {

@@ -63,19 +63,10 @@ static rcc_status net_plan(rcc_net *n, int batch, bool ladder, bool allocate)
  * computes every convolution directly (oneDNN has no bf16 Winograd). */
 static rcc_status net_precision(rcc_net *n, const char *precision)
 {
-    bool bf16;
-    if (precision && precision[0]) {
-        rcc_status st = rcc_precision_bf16(precision, &bf16);
-        if (st != RCC_OK)
-            return st;
-        if (bf16 && !rcc_conv_bf16_available())
-            return rcc_fail(RCC_ERR_ARG, "precision bf16: this CPU has no bf16 convolutions (AVX512-BF16 needed; docs/performance.md); "
-                                         "use f32");
-    } else if (rcc_precision_bf16(n->cfg.precision, &bf16) != RCC_OK) {
-        bf16 = false; /* a checkpoint's configuration was checked when it was read */
-    } else if (bf16 && !rcc_conv_bf16_available()) {
-        bf16 = false;
-    }
+    bool asked = precision && precision[0], bf16;
+    RCC_TRY(rcc_precision_bf16(asked ? precision : n->cfg.precision, &bf16));
+    if (!asked && bf16 && !rcc_conv_bf16_available())
+        bf16 = false; /* asked for, bf16 there is refused by rcc_model_plan */
     snprintf(n->cfg.precision, sizeof n->cfg.precision, "%s", bf16 ? "bf16" : "f32");
     if (bf16)
         snprintf(n->cfg.conv, sizeof n->cfg.conv, "direct");
