@@ -49,7 +49,7 @@ int cmd_eval(int argc, char **argv)
         return 1;
     }
     int status = 1;
-    int64_t *sizes = NULL, *table = NULL;
+    int64_t *sizes = NULL, *table = NULL, *class_sizes = NULL, *sorted = NULL;
     int *map = NULL;
     int k = rcc_label_range(p.cluster, p.n);
     if (p.k_soft > k)
@@ -83,6 +83,14 @@ int cmd_eval(int argc, char **argv)
     }
     int c = 0;
     double acc = NAN, nmi = NAN, ari = NAN;
+    rcc_size_profile prof;
+    if (!labels) { /* the clusters' own profile: sorted sizes and their imbalance */
+        sorted = malloc((size_t)k * sizeof *sorted);
+        if (!sorted || rcc_size_profile_compare(sizes, k, sizes, k, &prof, sorted, NULL) != RCC_OK) {
+            fprintf(stderr, "rcc eval: %s\n", sorted ? rcc_last_error() : "out of memory");
+            goto done;
+        }
+    }
     if (labels) {
         c = rcc_label_range(labels, nl);
         if (c < 1 || c > 100000) {
@@ -94,6 +102,19 @@ int cmd_eval(int argc, char **argv)
         if (!table || !map || rcc_contingency(p.cluster, labels, p.n, k, c, table) != RCC_OK ||
             rcc_cluster_acc(table, k, c, &acc, map) != RCC_OK) {
             fprintf(stderr, "rcc eval: %s\n", table && map ? rcc_last_error() : "out of memory");
+            goto done;
+        }
+        class_sizes = calloc((size_t)c, sizeof *class_sizes);
+        sorted = malloc(2 * (size_t)(k > c ? k : c) * sizeof *sorted);
+        if (!class_sizes || !sorted) {
+            fprintf(stderr, "rcc eval: out of memory\n");
+            goto done;
+        }
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < c; j++)
+                class_sizes[j] += table[(size_t)i * c + j];
+        if (rcc_size_profile_compare(sizes, k, class_sizes, c, &prof, sorted, sorted + (k > c ? k : c)) != RCC_OK) {
+            fprintf(stderr, "rcc eval: %s\n", rcc_last_error());
             goto done;
         }
         nmi = rcc_nmi(table, k, c);
@@ -115,7 +136,17 @@ int cmd_eval(int argc, char **argv)
         cli_json_num(o, "size_entropy_norm", as.size_entropy_norm);
         cli_json_num(o, "mean_confidence", as.mean_confidence);
         cli_json_num(o, "mean_soft_entropy", as.mean_soft_entropy);
+        cJSON *ss = cJSON_AddArrayToObject(o, "sizes_sorted");
+        for (int i = 0; i < prof.parts; i++)
+            cJSON_AddItemToArray(ss, cJSON_CreateNumber((double)sorted[i]));
+        cli_json_num(o, "imbalance", prof.ratio_pred);
         if (labels) {
+            cJSON *cs = cJSON_AddArrayToObject(o, "class_sizes_sorted");
+            for (int i = 0; i < prof.parts; i++)
+                cJSON_AddItemToArray(cs, cJSON_CreateNumber((double)sorted[prof.parts + i]));
+            cli_json_num(o, "class_imbalance", prof.ratio_true);
+            cli_json_num(o, "size_tv", prof.tv);
+            cli_json_num(o, "size_kl", prof.kl);
             cJSON_AddNumberToObject(o, "classes", c);
             cli_json_num(o, "acc", acc);
             cli_json_num(o, "nmi", nmi);
@@ -147,6 +178,19 @@ int cmd_eval(int argc, char **argv)
         printf("  cluster sizes:");
         for (int i = 0; i < k; i++)
             printf(" %d:%lld", i, (long long)sizes[i]);
+        printf("\n  sizes, largest first: clusters");
+        for (int i = 0; i < prof.parts; i++)
+            printf(" %lld", (long long)sorted[i]);
+        if (labels) {
+            printf("\n                        classes ");
+            for (int i = 0; i < prof.parts; i++)
+                printf(" %lld", (long long)sorted[prof.parts + i]);
+            printf("\n  largest/smallest: clusters %.1f, classes %.1f; sorted shares apart by TV %.3f, "
+                   "KL(classes||clusters) %.3f nats",
+                   prof.ratio_pred, prof.ratio_true, prof.tv, prof.kl);
+        } else {
+            printf("\n  largest/smallest: %.1f", prof.ratio_pred);
+        }
         printf("\n  size entropy %.4f nats (%.3f of log K)", as.size_entropy, as.size_entropy_norm);
         if (isfinite(as.mean_confidence))
             printf("; mean confidence %.4f", as.mean_confidence);
@@ -158,7 +202,7 @@ int cmd_eval(int argc, char **argv)
     }
     status = 0;
 done:
-    free(sizes), free(table), free(map), free(labels);
+    free(sizes), free(table), free(map), free(labels), free(class_sizes), free(sorted);
     rcc_predictions_free(&p);
     return status;
 }

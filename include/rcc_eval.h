@@ -69,6 +69,24 @@ typedef struct {
 rcc_status rcc_assign_stats_compute(const int *pred, size_t n, int k, const float *soft, const float *confidence,
                                     int64_t *sizes, rcc_assign_stats *st);
 
+/* How the sizes of a clustering compare with the sizes of the true classes, whatever the names:
+ * both are sorted largest first and compared rank by rank (a profile of k sizes against one of c,
+ * the shorter padded with empty parts). For data sets whose classes are not of equal size (a
+ * long tail), a clustering that forces equal sizes shows here as a flat profile against a
+ * falling one (docs/evaluation.md). */
+typedef struct {
+    int parts;            /* max(k, c): the length of both profiles */
+    double ratio_pred;    /* largest / smallest non-empty cluster (1 when balanced) */
+    double ratio_true;    /* the same of the classes */
+    double tv;            /* total variation ½ Σ_r |p_(r) − q_(r)| of the sorted shares, in [0, 1] */
+    double kl;            /* KL(classes ‖ clusters) of the sorted shares, nats; the cluster shares
+                           * smoothed by half a point each so that an empty rank stays finite */
+} rcc_size_profile;
+
+/* sorted_pred / sorted_true (may be NULL; max(k, c) entries each) receive the sorted sizes. */
+rcc_status rcc_size_profile_compare(const int64_t *pred_sizes, int k, const int64_t *true_sizes, int c,
+                                    rcc_size_profile *out, int64_t *sorted_pred, int64_t *sorted_true);
+
 /* ================================================================ k-means */
 
 typedef enum {

@@ -196,6 +196,33 @@ static void test_assign_stats(void)
     CHECK(rcc_assign_stats_compute(badp, 2, 3, NULL, NULL, sizes, &st) == RCC_ERR_ARG, "out-of-range id rejected");
 }
 
+
+/* Sorted size profiles: a flat clustering against a long tail, by hand. */
+static void test_size_profile(void)
+{
+    int64_t flat[4] = {25, 25, 25, 25}, tail[4] = {10, 40, 20, 30}, same[4] = {30, 10, 40, 20}, sp[5], st[5];
+    rcc_size_profile p;
+    CHECK_OK(rcc_size_profile_compare(same, 4, tail, 4, &p, sp, st));
+    CHECK(p.parts == 4 && p.tv == 0 && sp[0] == 40 && sp[3] == 10 && st[0] == 40 && st[3] == 10, "same profile");
+    CHECK(p.ratio_pred == 4 && p.ratio_true == 4, "ratios %g %g", p.ratio_pred, p.ratio_true);
+    CHECK(p.kl >= 0 && p.kl < 1e-3, "KL of equal profiles only from the smoothing: %g", p.kl);
+    CHECK_OK(rcc_size_profile_compare(flat, 4, tail, 4, &p, NULL, NULL));
+    /* shares .25 each against .4 .3 .2 .1: TV = (.15 + .05 + .05 + .15)/2 */
+    CHECK(fabs(p.tv - 0.2) < 1e-12 && p.ratio_pred == 1, "flat vs tail: TV %g", p.tv);
+    double kl = 0, q[4] = {.4, .3, .2, .1};
+    for (int r = 0; r < 4; r++)
+        kl += q[r] * log(q[r] / (25.5 / 102.0));
+    CHECK(fabs(p.kl - kl) < 1e-12, "KL %g, by hand %g", p.kl, kl);
+    /* K = 5 against C = 4: the classes' profile padded with an empty rank */
+    int64_t five[5] = {20, 0, 20, 20, 40};
+    CHECK_OK(rcc_size_profile_compare(five, 5, tail, 4, &p, sp, st));
+    CHECK(p.parts == 5 && st[4] == 0 && sp[4] == 0 && p.ratio_pred == 2 && fabs(p.tv - 0.1) < 1e-12,
+          "K 5 vs C 4: parts %d TV %g ratio %g", p.parts, p.tv, p.ratio_pred);
+    int64_t neg[2] = {3, -1}, zero[2] = {0, 0};
+    CHECK(rcc_size_profile_compare(neg, 2, tail, 4, &p, NULL, NULL) == RCC_ERR_ARG, "negative size refused");
+    CHECK(rcc_size_profile_compare(zero, 2, tail, 4, &p, NULL, NULL) == RCC_ERR_ARG, "no points refused");
+}
+
 /* ---------------------------------------------------------------- silhouette, CH, k-means */
 
 static void test_cluster_fixture(void)
@@ -1273,6 +1300,7 @@ int main(void)
     test_metrics_fixture();
     test_hungarian();
     test_assign_stats();
+    test_size_profile();
     test_cluster_fixture();
     test_kmeans_fixture();
     test_kmeans_properties();

@@ -355,3 +355,71 @@ rcc_status rcc_assign_stats_compute(const int *pred, size_t n, int k, const floa
     }
     return RCC_OK;
 }
+
+static int cmp_desc_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x < y) - (x > y);
+}
+
+/* Largest over smallest non-zero entry of a sorted (largest first) profile; NaN when all are 0. */
+static double profile_ratio(const int64_t *sorted, int m)
+{
+    int last = m - 1;
+    while (last >= 0 && sorted[last] == 0)
+        last--;
+    return last < 0 ? NAN : (double)sorted[0] / (double)sorted[last];
+}
+
+rcc_status rcc_size_profile_compare(const int64_t *pred_sizes, int k, const int64_t *true_sizes, int c,
+                                    rcc_size_profile *out, int64_t *sorted_pred, int64_t *sorted_true)
+{
+    memset(out, 0, sizeof *out);
+    if (k < 1 || c < 1)
+        return rcc_fail(RCC_ERR_ARG, "size profile: need k >= 1 and c >= 1 (got %d, %d)", k, c);
+    int m = k > c ? k : c;
+    int64_t *p = calloc((size_t)m, sizeof *p), *q = calloc((size_t)m, sizeof *q);
+    if (!p || !q) {
+        free(p), free(q);
+        return rcc_fail(RCC_ERR_NOMEM, "size profile");
+    }
+    int64_t np = 0, nq = 0;
+    for (int i = 0; i < k; i++) {
+        if (pred_sizes[i] < 0) {
+            free(p), free(q);
+            return rcc_fail(RCC_ERR_ARG, "size profile: negative cluster size at %d", i);
+        }
+        p[i] = pred_sizes[i], np += p[i];
+    }
+    for (int i = 0; i < c; i++) {
+        if (true_sizes[i] < 0) {
+            free(p), free(q);
+            return rcc_fail(RCC_ERR_ARG, "size profile: negative class size at %d", i);
+        }
+        q[i] = true_sizes[i], nq += q[i];
+    }
+    if (np == 0 || nq == 0) {
+        free(p), free(q);
+        return rcc_fail(RCC_ERR_ARG, "size profile: no points");
+    }
+    qsort(p, (size_t)m, sizeof *p, cmp_desc_i64);
+    qsort(q, (size_t)m, sizeof *q, cmp_desc_i64);
+    out->parts = m;
+    out->ratio_pred = profile_ratio(p, m);
+    out->ratio_true = profile_ratio(q, m);
+    double tv = 0, kl = 0, smooth = (double)np + 0.5 * m;
+    for (int r = 0; r < m; r++) {
+        double ps = (double)p[r] / (double)np, qs = (double)q[r] / (double)nq;
+        tv += fabs(ps - qs);
+        if (q[r] > 0)
+            kl += qs * log(qs / (((double)p[r] + 0.5) / smooth));
+    }
+    out->tv = 0.5 * tv;
+    out->kl = kl;
+    if (sorted_pred)
+        memcpy(sorted_pred, p, (size_t)m * sizeof *p);
+    if (sorted_true)
+        memcpy(sorted_true, q, (size_t)m * sizeof *q);
+    free(p), free(q);
+    return RCC_OK;
+}
