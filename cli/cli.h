@@ -128,6 +128,7 @@ void cli_json_num(cJSON *o, const char *key, double v);
 
 int cmd_bench(int argc, char **argv);
 int cmd_views(int argc, char **argv);
+int cmd_subset(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_embed(int argc, char **argv);

@@ -87,6 +87,27 @@ rcc_status rcc_dataset_load_opts(rcc_dataset *d, const char *const *paths, int n
                                  const char *const *label_paths, const rcc_load_options *opt,
                                  rcc_data_report *report);
 
+/* ---------------------------------------------------------------- subsets (the long-tail benchmark) */
+
+/* The class sizes of a long tail (docs/data.md): the C classes are put in an order drawn from seed
+ * (order[r] = the class at rank r; may be NULL), and the class at rank r keeps
+ *   n_r = floor(n_max · ratio^(−r/(C−1)))   (at least 1),
+ * so the largest keeps n_max and the smallest n_max / ratio. n_max <= 0 means the smallest class's
+ * size (counts[c] images in class c); RCC_ERR_ARG when a class cannot give its share, ratio < 1, or
+ * a class is empty. sizes[c] receives class c's share. */
+rcc_status rcc_long_tail_sizes(const int *counts, int classes, double ratio, int n_max, uint64_t seed, int *order,
+                               int *sizes);
+/* Which images of a labelled set (labels[n] in 0..classes−1) a long-tailed subset keeps: each class
+ * its share (rcc_long_tail_sizes), drawn at random from seed without replacement. *index (malloc'ed,
+ * *count entries) lists them in the data set's order. The same arguments give the same subset. */
+rcc_status rcc_long_tail_select(const int *labels, int n, int classes, double ratio, int n_max, uint64_t seed,
+                                int **index, int *count);
+/* A new data set of images index[0..count) of d (pixels as d holds them, labels and names kept). */
+rcc_status rcc_dataset_subset(const rcc_dataset *d, const int *index, int count, rcc_dataset *out);
+/* A gray data set held as bytes, as gzip-compressed IDX files: images (magic 0x803, N×H×W) and,
+ * unless labels_path is NULL, its labels (0x801; labels must be 0..255). */
+rcc_status rcc_dataset_write_idx(const rcc_dataset *d, const char *images_path, const char *labels_path);
+
 /* ---------------------------------------------------------------- augmentation */
 
 typedef struct {
