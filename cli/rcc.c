@@ -25,6 +25,7 @@ static const subcommand commands[] = {
     {"plot", cmd_plot, "PNG pictures: sphere, kselect, curves, confusion"},
     {"views", cmd_views, "write a PNG grid of images and their augmented views"},
     {"reproduce", cmd_reproduce, "the paper's experiments (CC vs RCC, K = 5 elbow) with a report"},
+    {"report", cmd_report, "an HTML page of the clusters: sizes, typical and least typical images, outliers"},
     {"serve", cmd_serve, "clustering as an HTTP service: batching, hot model reload, metrics"},
     {"bench", cmd_bench, "time one training step (and compare with PyTorch via bench/compare.sh)"},
 };
