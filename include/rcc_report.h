@@ -76,6 +76,31 @@ rcc_status rcc_report_write(rcc_net *net, const rcc_dataset *d, const rcc_report
  * piece of text that reaches its HTML through this function. */
 size_t rcc_html_escape(char *dst, size_t cap, const char *s);
 
+/* ---------------------------------------------------------------- sorting into folders */
+
+typedef enum {
+    RCC_SORT_LINK,    /* hard links; copies when the folder is on another file system (or links are refused) */
+    RCC_SORT_SYMLINK, /* symlinks to the originals' absolute paths */
+    RCC_SORT_COPY     /* copies */
+} rcc_sort_mode;
+
+typedef struct {
+    int linked, symlinked, copied; /* images with a file of their own */
+    int written;                   /* images without one (IDX, .npy), written as PNG named by index */
+    int renamed;                   /* of all these, entries that took a suffix because the name was taken */
+    bool fell_back;                /* hard links were asked for and copies made instead */
+} rcc_sort_summary;
+
+/* Puts image i of d into dir/cluster-NN/ (NN: cluster[i], zero-padded to at least two digits and
+ * to the digits K - 1 needs; dir and the K folders are created when missing). An image whose
+ * name (d->names) is a file is linked, symlinked or copied under its own base name; any other
+ * (IDX, .npy: no file of its own) is written as a PNG named by its index (0042.png). Nothing
+ * existing is replaced or moved: a name already taken gets a suffix before its extension
+ * (name-1.png, name-2.png ...). When hard links fail across file systems the rest are copied
+ * and on_note (may be NULL) is called once to say so. A cluster folder that is a symlink is refused. */
+rcc_status rcc_sort_into(const char *dir, const rcc_dataset *d, const int *cluster, int k, rcc_sort_mode mode,
+                         rcc_sort_summary *sum, void (*on_note)(const char *note, void *user), void *user);
+
 #ifdef __cplusplus
 }
 #endif

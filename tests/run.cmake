@@ -31,3 +31,10 @@ if(TARGET rcc_serve)
            $<TARGET_FILE:serve_png> ${RCC_SHARED_DATA})
   set_tests_properties(test_stream_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 endif()
+# rcc report and rcc predict --sort-into (docs/report.md): the page parsed, hostile names escaped,
+# nothing written outside --out; sorting by links or copies with the originals untouched.
+if(TARGET rcc_report)
+  add_test(NAME test_report COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_report.sh $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA}
+           ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+endif()
