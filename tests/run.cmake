@@ -38,3 +38,10 @@ if(TARGET rcc_report)
            ${CMAKE_SOURCE_DIR})
   set_tests_properties(test_report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 endif()
+# A real browser (chromium headless through python3-selenium) on the report from disk and on the
+# page of rcc serve: upload through the page, hostile names, nothing executed; screenshots kept.
+if(TARGET rcc_report AND TARGET rcc_serve)
+  add_test(NAME test_browser COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_browser.sh $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA}
+           ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+endif()
