@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 #include <time.h>
+#include "rcc_plot.h"
 #include "report_internal.h"
 
 static const char STYLE[] =
@@ -36,7 +37,38 @@ static const char STYLE[] =
     "table{border-collapse:collapse;background:#fff}td,th{padding:3px 8px;border:1px solid #dde1e6;text-align:right}"
     "th{background:#eef1f4}td.l,th.l{text-align:left}.note{color:#5b6675}";
 
-static void hue(FILE *f, int cl) { fprintf(f, "hsl(%d,62%%,48%%)", (int)fmod(cl * 137.508, 360.0)); }
+/* The cluster's colour in the pictures (the sphere), so that a card and its points match. */
+static void hue(FILE *f, int cl)
+{
+    double c[3];
+    rcc_plot_color(cl, c);
+    fprintf(f, "rgb(%d,%d,%d)", (int)lround(c[0] * 255), (int)lround(c[1] * 255), (int)lround(c[2] * 255));
+}
+
+/* The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) >= v: a chart's top. */
+static double nice_top(double v)
+{
+    if (v <= 4)
+        return 4;
+    double p = pow(10, floor(log10(v)));
+    const double steps[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
+    for (int i = 0; i < 10; i++)
+        if (steps[i] * p >= v)
+            return steps[i] * p;
+    return 10 * p;
+}
+
+/* How a thumbnail is captioned: the last two parts of its path (a class folder and the file). */
+static const char *short_name(const char *name)
+{
+    const char *last = strrchr(name, '/');
+    if (!last)
+        return name;
+    const char *prev = last;
+    while (prev > name && prev[-1] != '/')
+        prev--;
+    return prev;
+}
 
 /* A thumbnail: the image beside the page, titled with its name (or index) and confidence. */
 static void thumb(FILE *f, const report_data *rd, int i)
@@ -44,8 +76,7 @@ static void thumb(FILE *f, const report_data *rd, int i)
     const char *name = rd->d->names ? rd->d->names[i] : NULL;
     char idx[32];
     snprintf(idx, sizeof idx, "image %d", i);
-    const char *base = name ? strrchr(name, '/') : NULL;
-    base = base ? base + 1 : name ? name : idx;
+    const char *base = name ? short_name(name) : idx;
     fprintf(f, "<figure class=\"t\"><img src=\"thumbs/%d.png\" loading=\"lazy\" alt=\"", i);
     html_text(f, name ? name : idx);
     fputs("\" title=\"", f);
@@ -68,9 +99,10 @@ static void thumbs_row(FILE *f, const report_data *rd, const char *title, const 
 /* Cluster sizes as bars, each linking to its card. */
 static void size_chart(FILE *f, const report_data *rd)
 {
-    int64_t top = 1;
+    int64_t most = 1;
     for (int cl = 0; cl < rd->k; cl++)
-        top = rd->sizes[cl] > top ? rd->sizes[cl] : top;
+        most = rd->sizes[cl] > most ? rd->sizes[cl] : most;
+    double top = nice_top((double)most);
     int W = 640, H = 220, L = 50, B = 24, T = 8;
     double bw = (double)(W - L - 10) / rd->k;
     fprintf(f, "<svg viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" aria-label=\"cluster sizes\">", W, H);
@@ -78,11 +110,11 @@ static void size_chart(FILE *f, const report_data *rd)
         double y = T + (H - T - B) * (1 - g / 4.0);
         fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e6ea\"/>"
                    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%lld</text>",
-                L, W - 10, y, y, L - 4, y + 4, (long long)llround((double)top * g / 4.0));
+                L, W - 10, y, y, L - 4, y + 4, (long long)llround(top * g / 4.0));
     }
     int every = rd->k <= 30 ? 1 : (rd->k + 29) / 30;
     for (int cl = 0; cl < rd->k; cl++) {
-        double h = (double)(H - T - B) * (double)rd->sizes[cl] / (double)top, x = L + cl * bw;
+        double h = (double)(H - T - B) * (double)rd->sizes[cl] / top, x = L + cl * bw;
         fprintf(f, "<a href=\"#cluster-%d\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"", cl,
                 x + bw * 0.1, H - B - h, bw * 0.8, h);
         hue(f, cl);
@@ -96,9 +128,10 @@ static void size_chart(FILE *f, const report_data *rd)
 /* The confidence of every image in twentieths of [0, 1], with chance (1/K) marked. */
 static void confidence_chart(FILE *f, const report_data *rd)
 {
-    int top = 1;
+    int most = 1;
     for (int b = 0; b < 20; b++)
-        top = rd->conf_hist[b] > top ? rd->conf_hist[b] : top;
+        most = rd->conf_hist[b] > most ? rd->conf_hist[b] : most;
+    double top = nice_top(most);
     int W = 640, H = 220, L = 50, B = 24, T = 8;
     double bw = (W - L - 10) / 20.0;
     fprintf(f, "<svg viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" aria-label=\"confidence histogram\">", W, H);
@@ -213,6 +246,12 @@ static void scores(FILE *f, const report_data *rd)
         fputs("<div class=\"pics\"><figure><img src=\"confusion.png\" alt=\"confusion matrix\"><figcaption>Rows: "
               "classes; columns: clusters in the order of their best match; colour: the share of the class."
               "</figcaption></figure></div>", f);
+    fputs("<p class=\"note\">Classes: ", f);
+    for (int j = 0; j < rd->c; j++) {
+        fprintf(f, "%s%d&nbsp;=&nbsp;", j ? ", " : "", j);
+        html_text(f, rd->class_names[j]);
+    }
+    fputs("</p>", f);
     fputs("<table><tr><th>cluster</th><th>images</th><th class=\"l\">majority class</th><th>its share</th></tr>", f);
     for (int cl = 0; cl < rd->k; cl++) {
         fprintf(f, "<tr><td><a href=\"#cluster-%d\">%d</a></td><td>%lld</td><td class=\"l\">", cl, cl,

@@ -27,7 +27,9 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  function hue(c) { return 'hsl(' + Math.round((c * 137.508) % 360) + ',62%,48%)'; }
+  // the colours librcc_plot gives clusters in the pictures (Matplotlib's tab10), golden-angle hues beyond
+  const TAB10 = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+  function hue(c) { return c < 10 ? TAB10[c] : 'hsl(' + Math.round((c * 137.50776) % 360) + ',65%,' + (Math.floor(c / 10) % 2 ? 45 : 58) + '%)'; }
 
   class TokenNeeded extends Error {}
   async function api(path, opts) {
