@@ -2,7 +2,8 @@
  * HTML page a person opens from disk (`rcc report`, docs/report.md). The page shows the cluster
  * sizes and the confidence distribution, a card per cluster with its most and least typical
  * images and a random sample, the outliers over the whole set, the run's pictures (librcc_plot)
- * and, with labels, the scores, the confusion matrix and each cluster's majority class. A library
+ * and, with labels, the scores, the confusion matrix and each cluster's majority class; and the
+ * images of a data set sorted into a folder per cluster (`rcc predict --sort-into`). A library
  * of its own on librcc_plot and librcc; link with -lrcc_report -lrcc_plot -lrcc. Like rcc.h: no
  * call prints or exits; every call returns an rcc_status (rcc_last_error() says what failed). */
 #ifndef RCC_REPORT_H

@@ -31,7 +31,8 @@ static const char STYLE[] =
     "figure.t img{width:64px;height:64px;object-fit:contain;image-rendering:pixelated;background:#e9ecf0;"
     "border-radius:3px;display:block;margin:0 auto}"
     "figcaption{font-size:10px;color:#5b6675;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
-    "figcaption .n{display:block;overflow:hidden;text-overflow:ellipsis}"
+    "figcaption .n{display:block;white-space:normal;word-break:break-all;line-height:1.2;max-height:2.4em;"
+    "overflow:hidden}"
     ".pics figure{background:#fff;border-radius:6px;padding:10px;margin:0 0 14px;box-shadow:0 1px 2px #0002}"
     ".pics img{max-width:100%;height:auto}.pics figcaption{white-space:normal;font-size:12px}"
     "table{border-collapse:collapse;background:#fff}td,th{padding:3px 8px;border:1px solid #dde1e6;text-align:right}"
@@ -48,8 +49,8 @@ static void hue(FILE *f, int cl)
 /* The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) >= v: a chart's top. */
 static double nice_top(double v)
 {
-    if (v <= 4)
-        return 4;
+    if (v <= 40) /* small counts: whole numbers at every quarter */
+        return 4 * ceil(v / 4);
     double p = pow(10, floor(log10(v)));
     const double steps[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
     for (int i = 0; i < 10; i++)
@@ -199,8 +200,8 @@ static void cards(FILE *f, const report_data *rd)
     for (int cl = 0; cl < rd->k; cl++) {
         fprintf(f, "<article class=\"card\" id=\"cluster-%d\" style=\"--c:", cl);
         hue(f, cl);
-        fprintf(f, "\"><h3>Cluster %d</h3><p class=\"meta\">%lld images (%.1f %%)", cl, (long long)rd->sizes[cl],
-                100.0 * (double)rd->sizes[cl] / rd->n);
+        fprintf(f, "\"><h3>Cluster %d</h3><p class=\"meta\">%lld image%s (%.1f %%)", cl, (long long)rd->sizes[cl],
+                rd->sizes[cl] == 1 ? "" : "s", 100.0 * (double)rd->sizes[cl] / rd->n);
         if (rd->sizes[cl])
             fprintf(f, " &middot; mean confidence %.3f", rd->mean_conf[cl]);
         if (rd->labelled && rd->majority[cl] >= 0) {

@@ -116,7 +116,7 @@ static rcc_status gather(report_data *rd)
         rd->sizes[rd->cluster[i]]++;
         rd->mean_conf[rd->cluster[i]] += rd->conf[i];
         total += rd->conf[i];
-        int b = (int)(rd->conf[i] * 20);
+        int b = rd->conf[i] >= 0 && rd->conf[i] <= 1 ? (int)(rd->conf[i] * 20) : 0; /* NaN never cast */
         rd->conf_hist[b < 0 ? 0 : b > 19 ? 19 : b]++;
     }
     rd->mean_confidence = n ? total / n : NAN;

@@ -3,7 +3,7 @@
  * the counters, each cluster's images since the model was loaded and its example thumbnails),
  * the thumbnails by id, and a followed run's drift records. The examples are two bounded rings per
  * cluster — the most recent images and the most confident ones — of small PNG thumbnails made on
- * the request's own thread after its answer, so the batcher never waits for them. */
+ * the request's own thread once the batcher has answered it, so the batcher never waits for them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,7 @@ extern const size_t serve_asset_index_html_len, serve_asset_app_js_len, serve_as
 enum {
     RING = 6,          /* recent and most confident examples kept per cluster */
     THUMB_SIDE = 64,   /* thumbnails fit 64×64 pixels: at most ~12 KiB of PNG each */
-    MAX_CLUSTERS = 4096, /* beyond this the examples are not kept (counts still are) */
+    MAX_CLUSTERS = 4096, /* a model with more clusters gets no examples or counts on the page */
 };
 #define RECENT_EVERY_S 0.25 /* a cluster's recent ring takes an image at most this often */
 #define DRIFT_MAX_BYTES ((long long)256 << 20) /* a larger metrics.jsonl is not read for the chart */
