@@ -28,9 +28,11 @@ build-asan: deps
 test: test-fast test-asan test-fuzz
 
 test-fast: build
+	@scripts/setup-deps.sh build browser
 	@cd $(BUILD) && ctest --output-on-failure
 
 test-asan: build-asan
+	@scripts/setup-deps.sh build browser
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		ctest --output-on-failure

@@ -9,6 +9,7 @@
 #include "rcc_eval.h"
 #include "rcc.h"
 #include "rcc_data.h"
+#include "rcc_report.h"
 
 static int fail(const char *cmd, rcc_status st)
 {
@@ -73,11 +74,29 @@ static int predict_stream(rcc_net *net)
     return bad ? 1 : 0;
 }
 
+static void sort_note(const char *note, void *user)
+{
+    (void)user;
+    fprintf(stderr, "rcc predict: note: %s\n", note);
+}
+
+/* --sort-into: the images into DIR/cluster-NN/ (librcc_report's rcc_sort_into); a line on stderr. */
+static rcc_status sort_into(const char *dir, const rcc_dataset *d, const int *cl, int k, bool symlink, bool copy)
+{
+    rcc_sort_summary sum;
+    rcc_sort_mode mode = symlink ? RCC_SORT_SYMLINK : copy ? RCC_SORT_COPY : RCC_SORT_LINK;
+    CLI_TRY(rcc_sort_into(dir, d, cl, k, mode, &sum, sort_note, NULL));
+    fprintf(stderr, "rcc predict: sorted %d images into %s/cluster-*/: %d linked, %d symlinked, %d copied, %d written "
+                    "as PNG; %d renamed to avoid a clash\n",
+            d->n, dir, sum.linked, sum.symlinked, sum.copied, sum.written, sum.renamed);
+    return RCC_OK;
+}
+
 int cmd_predict(int argc, char **argv)
 {
-    const char *model = NULL, *out = NULL, *precision = NULL;
+    const char *model = NULL, *out = NULL, *precision = NULL, *sort_dir = NULL;
     cli_strs data = {0};
-    bool from_stdin = false;
+    bool from_stdin = false, link = false, symlink = false, copy = false;
     int threads = 0;
     cli_load_flags lf = CLI_LOAD_DEFAULTS;
     const cli_opt opts[] = {
@@ -86,6 +105,11 @@ int cmd_predict(int argc, char **argv)
         CLI_LOAD_OPTS(lf),
         {"stdin", 0, OPT_FLAG, &from_stdin, "read image paths from standard input, one per line, answering each"},
         {"out", 'o', OPT_STR, &out, "also write the clusters to this .npy file (int32)"},
+        {"sort-into", 0, OPT_STR, &sort_dir, "also put each image into DIR/cluster-NN/ (originals untouched; a name "
+                                             "taken gets a suffix; images without a file, IDX/.npy, written as PNG)"},
+        {"link", 0, OPT_FLAG, &link, "--sort-into makes hard links (the default; copies across file systems)"},
+        {"symlink", 0, OPT_FLAG, &symlink, "--sort-into makes symlinks to the originals"},
+        {"copy", 0, OPT_FLAG, &copy, "--sort-into copies the files"},
         {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained)"},
         {"precision", 0, OPT_STR, &precision, CLI_INFER_PRECISION_HELP},
         {0},
@@ -101,6 +125,10 @@ int cmd_predict(int argc, char **argv)
     }
     if (!cli_infer_precision_ok("predict", precision))
         return 2;
+    if ((link + symlink + copy > 1) || ((link || symlink || copy) && !sort_dir) || (sort_dir && from_stdin)) {
+        fprintf(stderr, "rcc predict: --sort-into DIR goes with --data, and with one of --link, --symlink, --copy\n");
+        return 2;
+    }
     rcc_net *net;
     rcc_status st = open_net("predict", model, precision, threads, &net);
     if (st != RCC_OK)
@@ -120,6 +148,8 @@ int cmd_predict(int argc, char **argv)
             st = rcc_net_assign_data(net, &d, cl, NULL, NULL, NULL, print_row, &d);
         if (st == RCC_OK && out)
             st = rcc_npy_write_i32(out, cl, (size_t)d.n);
+        if (st == RCC_OK && sort_dir)
+            st = sort_into(sort_dir, &d, cl, rcc_net_config(net)->clusters, symlink, copy);
         rc = st == RCC_OK ? 0 : fail("predict", st);
         free(cl);
         if (d.pix || d.u8 || d.n)

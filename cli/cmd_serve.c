@@ -64,8 +64,8 @@ int cmd_serve(int argc, char **argv)
         {0},
     };
     int r = cli_parse("serve",
-                      "Serve a model over HTTP: POST /v1/assign, POST /v1/embed, GET /v1/model, /healthz, /metrics "
-                      "(docs/serving.md).",
+                      "Serve a model over HTTP: POST /v1/assign, POST /v1/embed, GET /v1/model, /healthz, /metrics, "
+                      "and a web page at / (the live clusters, upload an image, a followed run's drift; docs/serving.md).",
                       opts, argc, argv);
     if (r)
         return r > 0 ? 0 : 2;

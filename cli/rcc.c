@@ -26,6 +26,7 @@ static const subcommand commands[] = {
     {"views", cmd_views, "write a PNG grid of images and their augmented views"},
     {"subset", cmd_subset, "a long-tailed subset of a labelled data set (the imbalance benchmark)"},
     {"reproduce", cmd_reproduce, "the paper's experiments (CC vs RCC, K = 5 elbow) with a report"},
+    {"report", cmd_report, "an HTML page of the clusters: sizes, typical and least typical images, outliers"},
     {"serve", cmd_serve, "clustering as an HTTP service: batching, hot model reload, metrics"},
     {"bench", cmd_bench, "time one training step (and compare with PyTorch via bench/compare.sh)"},
 };

@@ -145,6 +145,20 @@ void rcc_eval_view(const rcc_dataset *d, int index, int s, float *out);
 rcc_status rcc_image_view_decode(const void *bytes, size_t len, int channels, int size, int max_side,
                                  const char *name, float *out);
 
+/* ---------------------------------------------------------------- images out */
+
+/* Image `index` of d as an 8-bit PNG (gray or RGB, as d) in memory (*png malloc'ed, *len bytes),
+ * scaled down with the antialiased load-time resize to fit max_side pixels (never enlarged;
+ * <= 0: at its size). For thumbnails (`rcc report`) and for images without a file of their own
+ * (`rcc predict --sort-into` of IDX or .npy data). */
+rcc_status rcc_dataset_image_png(const rcc_dataset *d, int index, int max_side, unsigned char **png, size_t *len);
+
+/* A PNG or JPEG held in memory as a PNG thumbnail fitting max_side (as above), in its own channels.
+ * An image with a side above max_decode_side (<= 0: the data module's limit) is refused from its
+ * header (RCC_ERR_FORMAT, as for anything that does not decode). Thread-safe. */
+rcc_status rcc_image_thumbnail_png(const void *bytes, size_t len, int max_decode_side, int max_side,
+                                   unsigned char **png, size_t *png_len);
+
 /* ---------------------------------------------------------------- inference over a data set */
 
 /* Called for each image, in data-set order, as soon as its answer is known: its index, cluster,

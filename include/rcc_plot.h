@@ -54,6 +54,10 @@ rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const ch
  * their Hungarian match, colour = fraction of the class, counts written in the cells. */
 rcc_status rcc_plot_confusion(const char *path, const int64_t *table, int k, int c, const char *title);
 
+/* The colour the pictures give class or cluster i (Matplotlib's tab10, then golden-angle hues), as
+ * red, green, blue in [0, 1]: for pages that show the clusters beside the pictures (rcc_report.h). */
+void rcc_plot_color(int i, double rgb[3]);
+
 /* ------------------------------------------------------------------ a grid of images */
 
 /* Fills img (channels planes of size×size floats, values in [0, 1]; others are clamped) with the

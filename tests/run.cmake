@@ -33,3 +33,24 @@ if(TARGET rcc_serve)
 endif()
 add_test(NAME test_longtail COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_longtail.sh $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA})
 set_tests_properties(test_longtail PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+# rcc report and rcc predict --sort-into (docs/report.md): the page parsed, hostile names escaped,
+# nothing written outside --out; sorting by links or copies with the originals untouched.
+if(TARGET rcc_report)
+  add_test(NAME test_report COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_report.sh $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA}
+           ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+endif()
+# A real browser (chromium headless through python3-selenium) on the report from disk and on the
+# page of rcc serve: upload through the page, hostile names, nothing executed; screenshots kept.
+if(TARGET rcc_report AND TARGET rcc_serve)
+  add_test(NAME test_browser COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_browser.sh $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA}
+           ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+endif()
+if(TARGET rcc_report)
+  add_executable(test_report_unit test_report_unit.c testutil.c)
+  target_include_directories(test_report_unit PRIVATE ${CMAKE_SOURCE_DIR}/src)
+  target_compile_definitions(test_report_unit PRIVATE _POSIX_C_SOURCE=200809L)
+  target_link_libraries(test_report_unit PRIVATE rcc_report PkgConfig::RCC_DEPS)
+  add_test(NAME test_report_unit COMMAND test_report_unit)
+endif()

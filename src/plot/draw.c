@@ -30,6 +30,12 @@ rcc_rgb rcc_draw_color(int i)
     return o;
 }
 
+void rcc_plot_color(int i, double rgb[3])
+{
+    rcc_rgb c = rcc_draw_color(i);
+    rgb[0] = c.r, rgb[1] = c.g, rgb[2] = c.b;
+}
+
 void rcc_draw_set_rgb(cairo_t *cr, rcc_rgb c, double alpha) { cairo_set_source_rgba(cr, c.r, c.g, c.b, alpha); }
 
 double rcc_draw_text(cairo_t *cr, double x, double y, const char *s, double size, bool bold, double ha, double va,

@@ -76,6 +76,39 @@ static enum MHD_Result part_data(void *cls, enum MHD_ValueKind kind, const char 
     return size == 0 || chunk_add(&q->parts[q->nparts - 1], data, size) ? MHD_YES : MHD_NO;
 }
 
+/* Every answer: the page's policy (its script is /app.js, images come from the server or are the
+ * user's own as blob:/data: URLs, nothing else is loaded, nothing may frame it), no type sniffing. */
+static void safe_headers(struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; "
+                            "form-action 'none'; frame-ancestors 'none'");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+}
+
+static enum MHD_Result send_bytes(struct MHD_Connection *c, http_req *q, int status, serve_bytes *b)
+{
+    q->responded = true;
+    serve_metrics_request(&q->s->metrics, q->r.ep, status, serve_now() - q->t0);
+    if (!b->data)
+        return MHD_NO; /* out of memory: the connection is closed */
+    struct MHD_Response *r = b->owned ? MHD_create_response_from_buffer(b->len, b->owned, MHD_RESPMEM_MUST_FREE)
+                                      : MHD_create_response_from_buffer(b->len, (void *)b->data, MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(b->owned);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, b->type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    safe_headers(r);
+    if (status == 401)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result send_answer(struct MHD_Connection *c, http_req *q, int status, char *body, const char *type)
 {
     q->responded = true;
@@ -88,6 +121,7 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, http_req *q, int st
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    safe_headers(r);
     if (status == 401)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
@@ -171,6 +205,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_error(c, q, 413, "the body is larger than the server's limit (--max-body-kib)");
     if (q->bad)
         return send_error(c, q, 400, "the multipart/form-data body does not parse");
+    if (q->r.ep == EP_PAGE) {
+        serve_bytes b;
+        int status;
+        serve_page_answer(s, url, &status, &b);
+        return send_bytes(c, q, status, &b);
+    }
     int nimg = 0;
     const void **data = NULL;
     size_t *lens = NULL;
@@ -320,6 +360,7 @@ void rcc_serve_stop(rcc_server *s, double drain_s)
     serve_model_free(s->pending);
     serve_metrics_destroy(&s->metrics);
     serve_core_destroy(s);
+    serve_page_free(s->page);
     free(s->path);
     free(s->token);
     free(s);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "serve_internal.h"
 
-const char *const serve_endpoint_names[EP_COUNT] = {"assign", "embed", "model", "healthz", "metrics", "other"};
+const char *const serve_endpoint_names[EP_COUNT] = {"assign", "embed", "model", "healthz", "metrics", "page", "other"};
 
 static const int codes[SERVE_CODES] = {200, 400, 401, 404, 405, 408, 413, 415, 422, 500, 503, 0};
 static const double lat_le[SERVE_LAT_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,

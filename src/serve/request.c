@@ -72,8 +72,10 @@ serve_route serve_precheck(rcc_server *s, const char *method, const char *url, c
         r.ep = EP_HEALTHZ;
     else if (strcmp(url, "/metrics") == 0)
         r.ep = EP_METRICS;
+    else if (serve_page_route(url))
+        r.ep = EP_PAGE;
     /* /healthz says only that the server is up, so probes need no token */
-    if (s->token && r.ep != EP_HEALTHZ) {
+    if (s->token && r.ep != EP_HEALTHZ && !(r.ep == EP_PAGE && serve_page_public(url))) {
         const char *bearer = "Bearer ";
         if (!authorization || strncasecmp(authorization, bearer, 7) != 0 || !same_secret(authorization + 7, s->token)) {
             r.status = 401;
@@ -83,7 +85,8 @@ serve_route serve_precheck(rcc_server *s, const char *method, const char *url, c
     }
     if (r.ep == EP_OTHER) {
         r.status = 404;
-        r.message = "no such endpoint (POST /v1/assign, POST /v1/embed, GET /v1/model, GET /healthz, GET /metrics)";
+        r.message = "no such endpoint (POST /v1/assign, POST /v1/embed, GET /v1/model, GET /healthz, GET /metrics, "
+                    "GET / for the page)";
         return r;
     }
     if (strcmp(method, post ? "POST" : "GET") != 0 && !(!post && strcmp(method, "HEAD") == 0)) {
@@ -228,6 +231,8 @@ static char *answer_images(rcc_server *s, bool assign, const void *const *data, 
     } else {
         *status = 200;
         text = print_or_null(job_json(&job, assign));
+        if (assign)
+            serve_page_record(s, data, len, nimg, &job);
     }
     serve_job_release(&job);
     return text;
@@ -240,6 +245,9 @@ rcc_status serve_answer(rcc_server *s, serve_endpoint ep, const void *const *dat
     *body = NULL;
     if (ep == EP_ASSIGN || ep == EP_EMBED) {
         *body = answer_images(s, ep == EP_ASSIGN, data, len, nimg, status);
+    } else if (ep == EP_PAGE) { /* answered by the HTTP side (http.c), whose answers may be binary */
+        *status = 404;
+        *body = serve_error_json(404, "the page is served over HTTP only");
     } else if (ep == EP_HEALTHZ) {
         *status = 200;
         *body = strdup("{\"status\":\"ok\"}");
@@ -317,7 +325,8 @@ rcc_status serve_server_create(rcc_server **out, const rcc_serve_options *o)
     s->o.precision = s->precision;
     serve_metrics_init(&s->metrics);
     serve_core_init(s);
-    rcc_status st = s->path && (!o->token || s->token) ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "server");
+    s->page = serve_page_create();
+    rcc_status st = s->path && (!o->token || s->token) && s->page ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "server");
     rcc_config cfg;
     rcc_progress pr;
     if (st == RCC_OK && o->threads <= 0)

@@ -44,7 +44,7 @@ bool serve_file_id_equal(const serve_file_id *a, const serve_file_id *b);
 
 /* ---------------------------------------------------------------- metrics */
 
-typedef enum { EP_ASSIGN, EP_EMBED, EP_MODEL, EP_HEALTHZ, EP_METRICS, EP_OTHER, EP_COUNT } serve_endpoint;
+typedef enum { EP_ASSIGN, EP_EMBED, EP_MODEL, EP_HEALTHZ, EP_METRICS, EP_PAGE, EP_OTHER, EP_COUNT } serve_endpoint;
 extern const char *const serve_endpoint_names[EP_COUNT];
 
 #define SERVE_CODES 12
@@ -100,6 +100,8 @@ typedef struct serve_client {
 /* A client counts as sending while busy or for this long after its last answer. */
 #define SERVE_CLIENT_WINDOW_S 0.05
 
+typedef struct serve_page serve_page;
+
 struct rcc_server {
     rcc_serve_options o;
     char *path;            /* the checkpoint file */
@@ -135,6 +137,7 @@ struct rcc_server {
     struct MHD_Daemon *daemon;
     int port;
     int active;            /* HTTP requests begun and not completed (under mu) */
+    serve_page *page;      /* the web page's examples and drift cache (page.c) */
 };
 
 /* The locks (init, destroy); starting and stopping the batcher and watcher threads. Every
@@ -187,5 +190,26 @@ rcc_status serve_answer(rcc_server *s, serve_endpoint ep, const void *const *dat
 void serve_arriving(rcc_server *s, int delta);
 /* A server with its model loaded and its threads running, without HTTP (rcc_serve_start adds it). */
 rcc_status serve_server_create(rcc_server **out, const rcc_serve_options *o);
+
+/* ---------------------------------------------------------------- the web page (page.c) */
+
+/* An answer's bytes: static (owned NULL) or malloc'ed (owned, freed by the sender). */
+typedef struct {
+    const void *data;
+    size_t len;
+    void *owned;
+    const char *type;
+} serve_bytes;
+
+serve_page *serve_page_create(void);
+void serve_page_free(serve_page *p);
+/* The page's own files (/, /app.js, /app.css): served without the token, they tell nothing. */
+bool serve_page_public(const char *url);
+/* Every URL of the page: its files, GET /v1/page, /v1/drift, /v1/examples/ID. */
+bool serve_page_route(const char *url);
+/* After a job's answer: counts its images per cluster and keeps thumbnails for the examples. */
+void serve_page_record(rcc_server *s, const void *const *data, const size_t *len, int n, const serve_job *job);
+/* The answer to a GET of a page URL. */
+void serve_page_answer(rcc_server *s, const char *url, int *status, serve_bytes *out);
 
 #endif
