@@ -37,6 +37,7 @@ cp "$CK" "$tmp/good.safetensors"
 
 # Starts the server (extra flags in "$@"); sets pid and port. Fails the test if it does not listen.
 start() {
+  : > "$tmp/serve.out" # emptied here: the background shell's own truncation may come after the first look
   "$RCC" serve --model "$tmp/run" --listen 127.0.0.1:0 --token s3cret --poll-ms 100 --timeout 2 \
     --max-body-kib 64 --threads 1 "$@" > "$tmp/serve.out" 2> "$tmp/serve.err" &
   pid=$!
