@@ -180,7 +180,7 @@ static rcc_status time_printed(const rcc_bench_config *b, double *rate, void *us
 
 int cmd_bench(int argc, char **argv)
 {
-    int batch = 0, size = 0, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
+    int batch = 0, size = 0, steps = 10, warmup = 3, threads = rcc_get_threads(), width = 64, rep_dim = 3, channels = 1, k = 10;
     bool profile = false, json = false, infer = false;
     bool best = false;
     const char *conv = NULL, *backbone = "resnet18", *preset = NULL, *precision = NULL;
@@ -254,6 +254,7 @@ int cmd_bench(int argc, char **argv)
         return 2;
     }
     rcc_set_threads(threads);
+    b.threads = threads;
     b.batch = batch, b.size = size, b.steps = steps, b.warmup = warmup, b.profile = profile;
     b.width = width, b.rep_dim = rep_dim, b.channels = channels, b.clusters = k;
     if (infer && !best)

@@ -76,8 +76,8 @@ static rcc_status score_one(const plan *p, run_result *r)
     char ckpt[RCC_PATH_MAX], path[RCC_PATH_MAX];
     CLI_TRY(cli_checkpoint_path(r->dir, ckpt, sizeof ckpt));
     rcc_net *net;
-    CLI_TRY(rcc_net_load(&net, ckpt));
     rcc_set_threads(p->base.threads); /* this invocation's, not the ones it was trained with */
+    CLI_TRY(rcc_net_load(&net, ckpt));
     const rcc_dataset *d = p->data;
     size_t n = (size_t)d->n;
     rcc_score_config sc;

@@ -242,7 +242,7 @@ rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all)
         b.batch = c->batch, b.size = c->image_size, b.width = c->width, b.rep_dim = c->rep_dim;
         b.channels = channels > 0 ? channels : 1, b.clusters = c->clusters, b.steps = 2, b.warmup = 1;
         snprintf(b.backbone, sizeof b.backbone, "%s", c->backbone);
-        rcc_set_threads(c->threads);
+        b.threads = c->threads;
         double rate[3];
         rcc_status st;
         best = cli_time_modes(&b, m, n, rate, NULL, NULL, &st);

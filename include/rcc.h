@@ -35,10 +35,24 @@ const char *rcc_last_error(void);
 /* "0.1.0" */
 const char *rcc_version(void);
 
-/* Number of threads used by the compute kernels (OpenMP and oneDNN). Also makes every compute
- * thread flush denormal floats to zero (they slow training down tenfold). */
+/* Threads. Every call that computes (a training run or step, a network's passes, scoring, k-means,
+ * the benchmarks) sets its thread count and floating-point mode on the threads it runs on, only
+ * while it runs, and restores them before it returns: the calling thread's OpenMP thread count
+ * (omp_get_max_threads) and its MXCSR, and the MXCSR of the OpenMP workers it used, which flush
+ * denormal floats to zero meanwhile (denormals slow training down tenfold). A host's own threads,
+ * OpenMP settings and numerics are as it left them. Training and rcc_training_* use
+ * rcc_config.threads; networks, scoring, k-means, the probe and the benchmarks a count of their
+ * own (rcc_net_set_threads, rcc_bench_config.threads) or else this library default. */
+
+/* The library default thread count of later contexts (<= 0: back to rcc_threads_available()).
+ * A setting of librcc only: it changes neither OpenMP's settings nor the process's. */
 void rcc_set_threads(int threads);
+/* The library default: rcc_set_threads' count, or rcc_threads_available() (found once). The
+ * presets' rcc_config.threads is this. */
 int rcc_get_threads(void);
+/* The CPUs this process may use: those of its affinity mask (sched_getaffinity), at most its
+ * cgroup v2 CPU quota (cpu.max: ceil(quota / period)) where one is set; at least 1. */
+int rcc_threads_available(void);
 /* Whether oneDNN has Winograd convolution kernels on this CPU (fp32: AVX-512); without them,
  * conv "winograd" computes every convolution directly. */
 bool rcc_conv_winograd_available(void);
@@ -98,7 +112,7 @@ typedef struct {
     float self_label_threshold; /* confidence over which a cluster becomes a target (0.99) */
     float self_label_lr;        /* the stage's constant Adam learning rate (1e-4) */
     /* running */
-    int threads;        /* compute threads */
+    int threads;        /* compute threads (the presets': rcc_get_threads()) */
     int loader_threads; /* data threads */
     int eval_every;     /* epochs between evaluations (when labels exist); 0 = only at the end */
     int save_every;     /* epochs between checkpoints; 0 = only at the end */
@@ -195,9 +209,9 @@ const char *rcc_metrics_term_key(int t);
 /* A trained network loaded from a checkpoint, ready to embed images and assign clusters. Loading
  * plans its forward passes for one image and for rcc_net_batch images; a pass over n images in
  * between runs on plans for powers of two near n (each made on its first use, so that first pass
- * takes longer), costing about n images, not a full batch. Loading leaves the
- * process's thread count alone: set it with rcc_set_threads (the training run's is
- * rcc_net_config(net)->threads). rcc_net_assign_data (rcc_data.h) runs it over a data set. */
+ * takes longer), costing about n images, not a full batch. A network computes with
+ * rcc_get_threads() threads as of its loading, or rcc_net_set_threads' (the training run's count
+ * is rcc_net_config(net)->threads). rcc_net_assign_data (rcc_data.h) runs it over a data set. */
 typedef struct rcc_net rcc_net;
 
 rcc_status rcc_net_load(rcc_net **net, const char *checkpoint_path);
@@ -214,6 +228,11 @@ void rcc_net_free(rcc_net *net);
 const rcc_config *rcc_net_config(const rcc_net *net);
 /* The images of the largest forward pass (more are done in several). */
 int rcc_net_batch(const rcc_net *net);
+/* The threads of its passes (<= 0: rcc_get_threads()). oneDNN fits its kernels to the count when
+ * they are planned, so a change plans the passes again (the cost of a load without the reading):
+ * set it right after loading. */
+rcc_status rcc_net_set_threads(rcc_net *net, int threads);
+int rcc_net_threads(const rcc_net *net);
 /* n images, C×S×S each (C, S of the configuration), values in [0, 1]. Any output may be NULL:
  * cluster[n] (argmax of the cluster head), confidence[n] (its probability), h[n×rep_dim]
  * (the unit-sphere features), probs[n×K]. Thread-compatible: one call at a time per net. */

@@ -1,7 +1,7 @@
 /* rcc_bench.h — public API of librcc: timing the engine, as `rcc bench` reports it. One full
  * training step of the model (two views, forward, all losses, backward, Adam) or inference (one
  * image, and a batch) on random images; medians over repetitions, optionally with a profile by
- * operation and by layer. Threads: rcc_set_threads before the call. */
+ * operation and by layer. */
 #ifndef RCC_BENCH_PUBLIC_H
 #define RCC_BENCH_PUBLIC_H
 
@@ -23,10 +23,11 @@ typedef struct {
     bool profile;  /* training: time every primitive (each then waits for completion) */
     char backbone[16]; /* "resnet18" or "resnet18-small" (rcc_config's backbone) */
     char precision[16]; /* "f32" or "bf16" (rcc_config's precision) */
+    int threads;   /* compute threads (0: rcc_get_threads()) */
 } rcc_bench_config;
 
 /* The paper's step: batch 256, 64×64, 10 steps after 3, width 64, rep_dim 3, 1 channel, K 10, direct,
- * resnet18. */
+ * resnet18, f32, the default threads. */
 void rcc_bench_config_default(rcc_bench_config *b);
 
 /* Time spent by one kind of operation, or by one layer, over the timed steps. */

@@ -169,7 +169,6 @@ rcc_status rcc_arena_commit(rcc_arena *a)
 {
     if (a->committed)
         return RCC_OK;
-    rcc_set_threads(rcc_get_threads()); /* also flushes denormals on every compute thread */
     if (!rcc_dnn_engine())
         return rcc_fail(RCC_ERR_BACKEND, "oneDNN: cannot create a CPU engine");
     if (a->bytes) {

@@ -393,12 +393,11 @@ static void test_kmeans_properties(void)
     float c1[21], c2[21];
     int *a1 = malloc(n * sizeof *a1), *a2 = malloc(n * sizeof *a2);
     rcc_kmeans_result r1, r2;
-    int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
+    rcc_set_threads(1); /* the library default, which rcc_kmeans computes with */
     CHECK_OK(rcc_kmeans(x, n, 3, &kc, c1, a1, &r1));
-    omp_set_num_threads(2);
+    rcc_set_threads(2);
     CHECK_OK(rcc_kmeans(x, n, 3, &kc, c2, a2, &r2));
-    omp_set_num_threads(saved);
+    rcc_set_threads(0);
     CHECK(r1.objective == r2.objective && !memcmp(c1, c2, sizeof c1) && !memcmp(a1, a2, n * sizeof *a1),
           "k-means differs between 1 and 2 threads (%.17g vs %.17g)", r1.objective, r2.objective);
 

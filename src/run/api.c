@@ -3,6 +3,7 @@
 #include <string.h>
 #include "config.h"
 #include "run.h"
+#include "../compute.h"
 #include "../train.h"
 
 rcc_status rcc_train(const rcc_config *c, const char *const *sources, int nsources, const char *const *labels,
@@ -35,9 +36,11 @@ rcc_status rcc_training_create(rcc_training **out, const rcc_config *c, int chan
     rcc_config_loss(&t->cfg, &lc);
     rcc_config_adam(&t->cfg, &ac);
     rcc_status st = rcc_config_check(&t->cfg);
-    if (st == RCC_OK) {
-        rcc_set_threads(t->cfg.threads);
+    if (st == RCC_OK) { /* planned for the threads it will run with */
+        rcc_compute_saved saved;
+        rcc_compute_enter(t->cfg.threads, &saved);
         st = rcc_trainer_create(&t->tr, &mc, &lc, &ac, t->cfg.batch, RCC_INIT_DEFAULT, t->cfg.seed);
+        rcc_compute_leave(&saved);
     }
     if (st != RCC_OK) {
         rcc_training_free(t);
@@ -53,7 +56,11 @@ rcc_status rcc_training_step(rcc_training *t, const float *views, double losses[
     /* the schedule needs the run's length; a step-by-step caller sets lr in the config */
     t->tr.acfg.lr = t->cfg.lr;
     rcc_loss_terms lt;
-    RCC_TRY(rcc_trainer_step(&t->tr, &lt, true));
+    rcc_compute_saved saved;
+    rcc_compute_enter(t->cfg.threads, &saved);
+    rcc_status st = rcc_trainer_step(&t->tr, &lt, true);
+    rcc_compute_leave(&saved);
+    RCC_TRY(st);
     if (losses) {
         losses[0] = lt.ins;
         losses[1] = lt.clu_nce;

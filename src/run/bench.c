@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "../compute.h"
 #include "../model.h"
 #include "../rng.h"
 #include "../train.h"
@@ -76,7 +77,28 @@ static rcc_status copy_prof(const rcc_prof_entry *e, int n, rcc_prof_entry **out
     return RCC_OK;
 }
 
+static rcc_status bench_train(const rcc_bench_config *b, rcc_bench_result *r);
+static rcc_status bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r);
+
 rcc_status rcc_bench_train(const rcc_bench_config *b, rcc_bench_result *r)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(b->threads, &saved);
+    rcc_status st = bench_train(b, r);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(b->threads, &saved);
+    rcc_status st = bench_infer(b, r);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+static rcc_status bench_train(const rcc_bench_config *b, rcc_bench_result *r)
 {
     memset(r, 0, sizeof *r);
     rcc_model_config mc;
@@ -139,7 +161,7 @@ void rcc_bench_result_free(rcc_bench_result *r)
     memset(r, 0, sizeof *r);
 }
 
-rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r)
+static rcc_status bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r)
 {
     memset(r, 0, sizeof *r);
     rcc_model_config mc;

@@ -77,7 +77,7 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
     c->weight_decay = 0;
     c->batch = 256;
     c->seed = 1;
-    c->threads = 2;
+    c->threads = rcc_get_threads();
     c->loader_threads = 1;
     snprintf(c->conv, sizeof c->conv, "direct");
     snprintf(c->precision, sizeof c->precision, "f32");

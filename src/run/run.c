@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "rcc_eval.h"
+#include "../compute.h"
 #include "../dist.h"
 #include "../train.h"
 #include "config.h"
@@ -282,8 +283,8 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
     return RCC_OK;
 }
 
-rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, const char *out_dir, const char *resume_from,
-                         const rcc_run_hooks *hooks)
+static rcc_status run_train(const rcc_config *cfg_in, const rcc_dataset *data, const char *out_dir,
+                            const char *resume_from, const rcc_run_hooks *hooks)
 {
     run_state s;
     memset(&s, 0, sizeof s);
@@ -328,7 +329,6 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     rcc_config_model(c, &mc);
     rcc_config_loss(c, &lc);
     rcc_config_adam(c, &ac);
-    rcc_set_threads(c->threads);
     rcc_aug_config aug;
     rcc_status st = rcc_config_augment(c, &aug);
     if (st == RCC_OK)
@@ -379,5 +379,15 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     free(s.idx);
     free(s.pred);
     free(s.sizes);
+    return st;
+}
+
+rcc_status rcc_run_train(const rcc_config *cfg, const rcc_dataset *data, const char *out_dir, const char *resume_from,
+                         const rcc_run_hooks *hooks)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(cfg->threads, &saved);
+    rcc_status st = run_train(cfg, data, out_dir, resume_from, hooks);
+    rcc_compute_leave(&saved);
     return st;
 }

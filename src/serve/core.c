@@ -200,9 +200,8 @@ static void run_batch(rcc_server *s, serve_model *m, serve_job *jobs, int n)
 static void *batcher_main(void *arg)
 {
     rcc_server *s = arg;
-    rcc_set_threads(s->threads);
     serve_model *first_model = NULL;
-    rcc_status st = serve_model_load(s->path, s->precision, 0, 0, &first_model);
+    rcc_status st = serve_model_load(s->path, s->precision, s->threads, 0, 0, &first_model);
     pthread_mutex_lock(&s->mu);
     s->model = first_model;
     s->start_st = st;
@@ -276,8 +275,7 @@ typedef struct {
 static void *reload_main(void *arg)
 {
     reload_job *r = arg;
-    rcc_set_threads(r->s->threads);
-    r->st = serve_model_load(r->s->path, r->s->precision, r->s->c, r->s->s, &r->m);
+    r->st = serve_model_load(r->s->path, r->s->precision, r->s->threads, r->s->c, r->s->s, &r->m);
     if (r->st != RCC_OK)
         snprintf(r->why, sizeof r->why, "%s", rcc_last_error());
     return NULL;
