@@ -57,7 +57,8 @@ bool cli_infer_precision_ok(const char *cmd, const char *precision);
 
 /* A training mode rcc offers: convolution kernels and precision (rcc_config's conv, precision). */
 typedef struct {
-    const char *conv, *precision;
+    rcc_conv_kind conv;
+    rcc_precision precision;
 } cli_mode;
 
 /* The modes this CPU runs, in m: direct f32 always; winograd f32 when oneDNN has Winograd kernels

@@ -26,9 +26,10 @@ static rcc_status open_net(const char *cmd, const char *model, const char *preci
     CLI_TRY(rcc_checkpoint_info(ck, &trained, &pr));
     rcc_set_threads(threads > 0 ? threads : trained.threads); /* before loading: the network plans for it */
     CLI_TRY(rcc_net_load_precision(net, ck, precision));
-    if (!precision && strcmp(trained.precision, rcc_net_config(*net)->precision) != 0)
+    if (!precision && trained.precision != rcc_net_config(*net)->precision)
         fprintf(stderr, "rcc %s: note: trained in %s, run in %s (this CPU has no %s convolutions)\n", cmd,
-                trained.precision, rcc_net_config(*net)->precision, trained.precision);
+                rcc_precision_name(trained.precision), rcc_precision_name(rcc_net_config(*net)->precision),
+                rcc_precision_name(trained.precision));
     return RCC_OK;
 }
 

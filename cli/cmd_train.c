@@ -69,19 +69,19 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
                 e->empty, 100 * e->largest);
 }
 
-/* The string and seed flags into c, then the range checks. */
+/* The named and seed flags into c, then the range checks. */
 static rcc_status finish_config(rcc_config *c, int seed, const char *backbone, const char *augment, const char *conv,
                                 const char *precision)
 {
     c->seed = (uint64_t)seed;
     if (backbone)
-        snprintf(c->backbone, sizeof c->backbone, "%s", backbone);
+        CLI_TRY(rcc_backbone_parse(backbone, &c->backbone));
     if (augment)
-        snprintf(c->augment, sizeof c->augment, "%s", augment);
+        CLI_TRY(rcc_augment_preset_parse(augment, &c->augment));
     if (conv)
-        snprintf(c->conv, sizeof c->conv, "%s", conv);
+        CLI_TRY(rcc_conv_kind_parse(conv, &c->conv));
     if (precision)
-        snprintf(c->precision, sizeof c->precision, "%s", precision);
+        CLI_TRY(rcc_precision_parse(precision, &c->precision));
     return rcc_config_check(c);
 }
 
@@ -304,9 +304,9 @@ int cmd_train(int argc, char **argv)
         rcc_dataset_free(&d);
         return 1;
     }
-    if (root && strcmp(c.conv, "winograd") == 0)
+    if (root && c.conv == RCC_CONV_WINOGRAD)
         cli_note_winograd("train");
-    if (root && strcmp(c.precision, "bf16") == 0)
+    if (root && c.precision == RCC_PRECISION_BF16)
         fprintf(stderr, "precision: bf16 activations and convolution weights in the backbone; weights, gradients, "
                         "Adam, losses and heads in f32\n");
     if (dist->size > 1 && root)

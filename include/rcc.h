@@ -57,7 +57,7 @@ int rcc_threads_available(void);
  * conv "winograd" computes every convolution directly. */
 bool rcc_conv_winograd_available(void);
 /* Whether this CPU computes bf16 convolutions (AVX512-BF16, and oneDNN has kernels for it), which
- * rcc_config.precision "bf16" needs. oneDNN's emulation on other AVX-512 CPUs is slower than f32
+ * rcc_config.precision bf16 needs. oneDNN's emulation on other AVX-512 CPUs is slower than f32
  * and not counted, unless the environment has RCC_BF16_EMULATED=1 (to check bf16 numerics there). */
 bool rcc_conv_bf16_available(void);
 /* Seconds on a monotonic clock (for timing). */
@@ -80,10 +80,42 @@ rcc_status rcc_fail(rcc_status status, const char *fmt, ...);
 
 /* ------------------------------------------------------------------ configuration */
 
-/* Every hyper-parameter of a run (SPEC.md §1–4 and the engineering around them). */
+/* The choices of a configuration that have names. Each has one table of them: rcc_X_name gives a
+ * value's name (NULL when out of range), rcc_X_parse the value of a name (RCC_ERR_ARG naming the
+ * known ones otherwise). Checkpoints, flags and JSON use the names. */
+typedef enum {
+    RCC_BACKBONE_RESNET18,       /* "resnet18" (docs/method.md §1): 7×7 stride-2 stem and a max-pool */
+    RCC_BACKBONE_RESNET18_SMALL, /* "resnet18-small": 3×3 stride-1 stem, no max-pool (small images) */
+} rcc_backbone;
+typedef enum {
+    RCC_AUGMENT_PAPER, /* "paper": docs/method.md §3 exactly */
+    RCC_AUGMENT_CPU,   /* "cpu": gray digits (larger crops, lighter blur, small rotations) */
+    RCC_AUGMENT_PHOTO, /* "photo": colour photos (CC's CIFAR-10 ones: flips, no blur) */
+    RCC_AUGMENT_NONE,  /* "none": every view is the evaluation view */
+} rcc_augment_preset;
+typedef enum {
+    RCC_CONV_DIRECT,   /* "direct": oneDNN's direct kernels (the reference numbers) */
+    RCC_CONV_WINOGRAD, /* "winograd": training's 3×3 stride-1 convolutions by Winograd F(4×4,3×3) where
+                        * oneDNN has it (faster, rounding differs; docs/performance.md); direct elsewhere */
+} rcc_conv_kind;
+typedef enum {
+    RCC_PRECISION_F32,  /* "f32" */
+    RCC_PRECISION_BF16, /* "bf16": the backbone's activations and convolution weights */
+} rcc_precision;
+
+const char *rcc_backbone_name(rcc_backbone b);
+rcc_status rcc_backbone_parse(const char *name, rcc_backbone *b);
+const char *rcc_augment_preset_name(rcc_augment_preset a);
+rcc_status rcc_augment_preset_parse(const char *name, rcc_augment_preset *a);
+const char *rcc_conv_kind_name(rcc_conv_kind k);
+rcc_status rcc_conv_kind_parse(const char *name, rcc_conv_kind *k);
+const char *rcc_precision_name(rcc_precision p);
+rcc_status rcc_precision_parse(const char *name, rcc_precision *p);
+
+/* Every hyper-parameter of a run (docs/method.md §1–4 and the engineering around them). */
 typedef struct {
     /* model */
-    char backbone[16]; /* "resnet18" (SPEC.md §1), or "resnet18-small": 3×3 stride-1 stem, no max-pool */
+    rcc_backbone backbone;
     int in_channels;   /* 0: taken from the data */
     int image_size;    /* S: images are resized to S×S */
     int width;         /* channels of the first stage (64 for ResNet-18) */
@@ -100,7 +132,7 @@ typedef struct {
     int batch;          /* images per view per step */
     int epochs;
     uint64_t seed;
-    char augment[16];   /* augmentation preset: "paper", "cpu", "none" */
+    rcc_augment_preset augment; /* the augmentations (rcc_aug_preset) */
     float crop_area_min;  /* overrides of the preset when >= 0: smallest crop area fraction, */
     float jitter_prob;    /*   colour-jitter probability, */
     float blur_prob;      /*   blur probability, */
@@ -116,15 +148,15 @@ typedef struct {
     int loader_threads; /* data threads */
     int eval_every;     /* epochs between evaluations (when labels exist); 0 = only at the end */
     int save_every;     /* epochs between checkpoints; 0 = only at the end */
-    char conv[16];      /* convolution kernels: "direct" (default) or "winograd" (3×3 stride-1
-                         * convolutions by Winograd F(4×4,3×3): faster, rounding differs; docs/performance.md) */
-    char precision[16]; /* the backbone's activations and convolution weights: "f32" (default) or "bf16"
-                         * (f32 master weights, Adam, batch-norm statistics, heads and losses; faster
-                         * where the CPU has AVX512-BF16, and only there (rcc_conv_bf16_available); one
-                         * process only; not with conv "winograd") */
+    rcc_conv_kind conv; /* convolution kernels (default direct) */
+    rcc_precision precision; /* the backbone's activations and convolution weights (default f32); bf16:
+                              * f32 master weights, Adam, batch-norm statistics, heads and losses; faster
+                              * where the CPU has AVX512-BF16, and only there (rcc_conv_bf16_available);
+                              * one process only; not with conv winograd */
 } rcc_config;
 
-/* Fills c with a named preset: "paper" (SPEC.md exactly) or "cpu" (the default: fast on a CPU). */
+/* Fills c with a named preset: "paper" (docs/method.md exactly), "cpu" (the default for gray images:
+ * fast on a CPU) or "photo" (the default for colour photos); the README's table says what each is. */
 rcc_status rcc_config_preset(rcc_config *c, const char *name);
 /* Checks ranges; the error names the field. */
 rcc_status rcc_config_check(const rcc_config *c);

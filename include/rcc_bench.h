@@ -19,10 +19,10 @@ typedef struct {
     int steps;     /* timed repetitions (inference: the batch; the single image runs 20× this) */
     int warmup;    /* untimed repetitions first */
     int width, rep_dim, channels, clusters;
-    char conv[16]; /* "direct" or "winograd" */
+    rcc_conv_kind conv;
     bool profile;  /* training: time every primitive (each then waits for completion) */
-    char backbone[16]; /* "resnet18" or "resnet18-small" (rcc_config's backbone) */
-    char precision[16]; /* "f32" or "bf16" (rcc_config's precision) */
+    rcc_backbone backbone;
+    rcc_precision precision;
     int threads;   /* compute threads (0: rcc_get_threads()) */
 } rcc_bench_config;
 

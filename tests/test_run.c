@@ -433,26 +433,154 @@ static void config_seed(void)
     }
 }
 
-/* conv: "direct" by default (also for checkpoints written before the field existed), "winograd"
+/* conv: direct by default (also for checkpoints written before the field existed), winograd
  * round-trips, anything else is refused by name. */
 static void config_conv(void)
 {
     rcc_config c;
     rcc_config_preset(&c, "paper");
-    CHECK(strcmp(c.conv, "direct") == 0, "conv defaults to direct (%s)", c.conv);
+    CHECK(c.conv == RCC_CONV_DIRECT, "conv defaults to direct (%d)", (int)c.conv);
     CHECK_OK(rcc_config_from_json(&c, "{\"seed\":\"3\"}"));
-    CHECK(strcmp(c.conv, "direct") == 0, "a configuration without conv keeps direct");
-    snprintf(c.conv, sizeof c.conv, "winograd");
+    CHECK(c.conv == RCC_CONV_DIRECT, "a configuration without conv keeps direct");
+    c.conv = RCC_CONV_WINOGRAD;
     char *j = rcc_config_to_json(&c);
     rcc_config d;
     rcc_config_preset(&d, "paper");
-    CHECK(j && rcc_config_from_json(&d, j) == RCC_OK && strcmp(d.conv, "winograd") == 0, "conv winograd round-trips");
+    CHECK(j && rcc_config_from_json(&d, j) == RCC_OK && d.conv == RCC_CONV_WINOGRAD, "conv winograd round-trips");
     free(j);
     rcc_model_config mc;
     rcc_config_model(&d, &mc);
     CHECK(mc.conv_algo == RCC_CONV_WINOGRAD, "conv winograd reaches the model");
     rcc_status st = rcc_config_from_json(&d, "{\"conv\":\"fft\"}");
-    CHECK(st != RCC_OK && strstr(rcc_last_error(), "fft"), "conv fft refused (%s)", rcc_last_error());
+    CHECK(st != RCC_OK && strstr(rcc_last_error(), "fft") && strstr(rcc_last_error(), "known: direct, winograd"),
+          "conv fft refused, naming the known ones (%s)", rcc_last_error());
+}
+
+/* Every "key":value pair of was is in now, in the same order (now may hold keys added since). */
+static bool json_pairs_in_order(const char *was, const char *now)
+{
+    const char *p = was + 1, *at = now;
+    while (*p && *p != '}') {
+        size_t len = strcspn(p, ",}");
+        char pair[256];
+        if (len + 3 > sizeof pair)
+            return false;
+        snprintf(pair, sizeof pair, "%.*s", (int)len, p);
+        const char *f = strstr(at, pair);
+        while (f && !((f[-1] == '{' || f[-1] == ',') && (f[len] == ',' || f[len] == '}')))
+            f = strstr(f + 1, pair);
+        if (!f)
+            return false;
+        at = f + len;
+        p += len + (p[len] == ',');
+    }
+    return true;
+}
+
+/* The named choices: each name parses to its value and back; an unknown one is refused with the
+ * table's names; JSON that rcc wrote before they were enums reads, and is written again with the
+ * same pairs in the same order (the checkpoint of a whole run is compared byte for byte by hand:
+ * the same `rcc train` gives the same file). */
+static void config_names(void)
+{
+    static const struct {
+        const char *name;
+        int value;
+        int kind; /* 0 backbone, 1 augment, 2 conv, 3 precision */
+    } named[] = {{"resnet18", RCC_BACKBONE_RESNET18, 0},  {"resnet18-small", RCC_BACKBONE_RESNET18_SMALL, 0},
+                 {"paper", RCC_AUGMENT_PAPER, 1},         {"cpu", RCC_AUGMENT_CPU, 1},
+                 {"photo", RCC_AUGMENT_PHOTO, 1},         {"none", RCC_AUGMENT_NONE, 1},
+                 {"direct", RCC_CONV_DIRECT, 2},          {"winograd", RCC_CONV_WINOGRAD, 2},
+                 {"f32", RCC_PRECISION_F32, 3},           {"bf16", RCC_PRECISION_BF16, 3}};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        const char *back = NULL;
+        int v = -1;
+        rcc_backbone b;
+        rcc_augment_preset a;
+        rcc_conv_kind k;
+        rcc_precision p;
+        switch (named[i].kind) {
+        case 0:
+            v = rcc_backbone_parse(named[i].name, &b) == RCC_OK ? (int)b : -1;
+            back = rcc_backbone_name((rcc_backbone)named[i].value);
+            break;
+        case 1:
+            v = rcc_augment_preset_parse(named[i].name, &a) == RCC_OK ? (int)a : -1;
+            back = rcc_augment_preset_name((rcc_augment_preset)named[i].value);
+            break;
+        case 2:
+            v = rcc_conv_kind_parse(named[i].name, &k) == RCC_OK ? (int)k : -1;
+            back = rcc_conv_kind_name((rcc_conv_kind)named[i].value);
+            break;
+        default:
+            v = rcc_precision_parse(named[i].name, &p) == RCC_OK ? (int)p : -1;
+            back = rcc_precision_name((rcc_precision)named[i].value);
+        }
+        CHECK(v == named[i].value && back && strcmp(back, named[i].name) == 0, "%s: value %d and back ('%s')",
+              named[i].name, v, back ? back : "(null)");
+    }
+    rcc_augment_preset a;
+    CHECK(rcc_augment_preset_parse("blurry", &a) == RCC_ERR_ARG &&
+              strstr(rcc_last_error(), "augmentation preset 'blurry' is not known (known: paper, cpu, photo, none)"),
+          "an unknown augmentation preset is refused, naming the known ones (%s)", rcc_last_error());
+    CHECK(rcc_backbone_name((rcc_backbone)7) == NULL && rcc_precision_name((rcc_precision)-1) == NULL,
+          "a value out of range has no name");
+    rcc_config c;
+    rcc_config_preset(&c, "cpu");
+    c.backbone = (rcc_backbone)9;
+    CHECK(rcc_config_check(&c) == RCC_ERR_ARG && strstr(rcc_last_error(), "backbone 9"),
+          "rcc_config_check refuses a backbone out of range (%s)", rcc_last_error());
+
+    /* written by rcc before the choices were enums: the presets paper, cpu, photo (threads 2);
+     * photo with resnet18-small, 3 channels and bf16; cpu with winograd and augment none */
+    static const char *const before[] = {
+        "{\"backbone\":\"resnet18\",\"in_channels\":0,\"image_size\":64,\"width\":64,\"rep_dim\":3,\"feature_"
+        "dim\":128,\"clusters\":10,\"hidden\":512,\"lambda\":0.949999988,\"tau_i\":0.5,\"tau_c\":1,\"t\":2,\""
+        "lr\":0.000300000014,\"beta1\":0.899999976,\"beta2\":0.999000013,\"adam_eps\":9.99999994e-09,\"weight"
+        "_decay\":0,\"warmup_epochs\":0,\"cosine\":0,\"batch\":256,\"epochs\":200,\"seed\":\"1\",\"augment\":"
+        "\"paper\",\"crop_area_min\":-1,\"jitter_prob\":-1,\"blur_prob\":-1,\"rotate_deg\":-1,\"self_label_ep"
+        "ochs\":0,\"self_label_threshold\":0.99000001,\"self_label_lr\":9.99999975e-05,\"threads\":2,\"loader"
+        "_threads\":1,\"eval_every\":10,\"save_every\":10}",
+        "{\"backbone\":\"resnet18\",\"in_channels\":0,\"image_size\":32,\"width\":64,\"rep_dim\":3,\"feature_"
+        "dim\":128,\"clusters\":10,\"hidden\":512,\"lambda\":0.949999988,\"tau_i\":0.5,\"tau_c\":1,\"t\":2,\""
+        "lr\":0.00100000005,\"beta1\":0.899999976,\"beta2\":0.999000013,\"adam_eps\":9.99999994e-09,\"weight_"
+        "decay\":0,\"warmup_epochs\":1,\"cosine\":1,\"batch\":256,\"epochs\":40,\"seed\":\"1\",\"augment\":\""
+        "cpu\",\"crop_area_min\":-1,\"jitter_prob\":-1,\"blur_prob\":-1,\"rotate_deg\":-1,\"self_label_epochs"
+        "\":0,\"self_label_threshold\":0.99000001,\"self_label_lr\":9.99999975e-05,\"threads\":2,\"loader_thr"
+        "eads\":1,\"eval_every\":5,\"save_every\":5}",
+        "{\"backbone\":\"resnet18\",\"in_channels\":0,\"image_size\":32,\"width\":32,\"rep_dim\":128,\"featur"
+        "e_dim\":128,\"clusters\":10,\"hidden\":512,\"lambda\":0.949999988,\"tau_i\":0.5,\"tau_c\":1,\"t\":2,"
+        "\"lr\":0.00100000005,\"beta1\":0.899999976,\"beta2\":0.999000013,\"adam_eps\":9.99999994e-09,\"weigh"
+        "t_decay\":0,\"warmup_epochs\":1,\"cosine\":1,\"batch\":256,\"epochs\":80,\"seed\":\"1\",\"augment\":"
+        "\"photo\",\"crop_area_min\":-1,\"jitter_prob\":-1,\"blur_prob\":-1,\"rotate_deg\":-1,\"self_label_ep"
+        "ochs\":0,\"self_label_threshold\":0.99000001,\"self_label_lr\":9.99999975e-05,\"threads\":2,\"loader"
+        "_threads\":1,\"eval_every\":5,\"save_every\":5}",
+        "{\"backbone\":\"resnet18-small\",\"in_channels\":3,\"image_size\":32,\"width\":32,\"rep_dim\":128,\""
+        "feature_dim\":128,\"clusters\":10,\"hidden\":512,\"lambda\":0.949999988,\"tau_i\":0.5,\"tau_c\":1,\""
+        "t\":2,\"lr\":0.00100000005,\"beta1\":0.899999976,\"beta2\":0.999000013,\"adam_eps\":9.99999994e-09,\""
+        "weight_decay\":0,\"warmup_epochs\":1,\"cosine\":1,\"batch\":256,\"epochs\":80,\"seed\":\"1\",\"augme"
+        "nt\":\"photo\",\"crop_area_min\":-1,\"jitter_prob\":-1,\"blur_prob\":-1,\"rotate_deg\":-1,\"self_lab"
+        "el_epochs\":0,\"self_label_threshold\":0.99000001,\"self_label_lr\":9.99999975e-05,\"threads\":2,\"l"
+        "oader_threads\":1,\"eval_every\":5,\"save_every\":5,\"precision\":\"bf16\"}",
+        "{\"backbone\":\"resnet18\",\"in_channels\":0,\"image_size\":32,\"width\":64,\"rep_dim\":3,\"feature_"
+        "dim\":128,\"clusters\":10,\"hidden\":512,\"lambda\":0.949999988,\"tau_i\":0.5,\"tau_c\":1,\"t\":2,\""
+        "lr\":0.00100000005,\"beta1\":0.899999976,\"beta2\":0.999000013,\"adam_eps\":9.99999994e-09,\"weight_"
+        "decay\":0,\"warmup_epochs\":1,\"cosine\":1,\"batch\":256,\"epochs\":40,\"seed\":\"1\",\"augment\":\""
+        "none\",\"crop_area_min\":-1,\"jitter_prob\":-1,\"blur_prob\":-1,\"rotate_deg\":-1,\"self_label_epoch"
+        "s\":0,\"self_label_threshold\":0.99000001,\"self_label_lr\":9.99999975e-05,\"threads\":2,\"loader_th"
+        "reads\":1,\"eval_every\":5,\"save_every\":5,\"conv\":\"winograd\"}"};
+    for (size_t i = 0; i < sizeof before / sizeof *before; i++) {
+        rcc_config_preset(&c, "paper");
+        CHECK_OK(rcc_config_from_json(&c, before[i]));
+        char *now = rcc_config_to_json(&c);
+        CHECK(now && json_pairs_in_order(before[i], now), "JSON %zu written again as before\n  was %s\n  now %s", i,
+              before[i], now ? now : "(null)");
+        free(now);
+    }
+    CHECK(c.conv == RCC_CONV_WINOGRAD && c.augment == RCC_AUGMENT_NONE, "conv winograd, augment none read");
+    rcc_config_from_json(&c, before[3]);
+    CHECK(c.backbone == RCC_BACKBONE_RESNET18_SMALL && c.precision == RCC_PRECISION_BF16 && c.augment == RCC_AUGMENT_PHOTO,
+          "resnet18-small, bf16, photo read");
 }
 
 /* Largest |a − b| relative to the largest |a| of the same tensor, over all parameters; *abs_diff
@@ -695,8 +823,8 @@ static void schedule(void)
     CHECK_OK(rcc_config_preset(&p, "paper"));
     CHECK(p.image_size == 64 && p.rep_dim == 3 && p.feature_dim == 128 && p.batch == 256 && p.epochs == 200 &&
               fabsf(p.lr - 3e-4f) < 1e-9f && fabsf(p.lambda - 0.95f) < 1e-9f && p.cosine == 0 && p.warmup_epochs == 0 &&
-              strcmp(p.augment, "paper") == 0,
-          "the paper preset is SPEC.md");
+              p.augment == RCC_AUGMENT_PAPER,
+          "the paper preset is docs/method.md's");
     CHECK(rcc_config_preset(&p, "nonsense") == RCC_ERR_ARG, "unknown preset refused");
 }
 
@@ -792,6 +920,7 @@ int main(void)
     safetensors_duplicates();
     config_seed();
     config_conv();
+    config_names();
     nan_loss();
     thread_counts();
     resume_refusals();

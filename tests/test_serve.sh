@@ -57,7 +57,7 @@ U() { echo "http://127.0.0.1:$port$1"; }
 
 start; ok $? "rcc serve starts on an ephemeral loopback port"
 timeout 10 "$RCC" serve --model "$tmp/run" --listen 127.0.0.1:0 --precision f16 > /dev/null 2> "$tmp/err"
-[ $? = 2 ] && grep -q "precision is f32 or bf16, not 'f16'" "$tmp/err"; ok $? "rcc serve: unknown --precision: exit 2"
+[ $? = 2 ] && grep -q "precision 'f16' is not known (known: f32, bf16)" "$tmp/err"; ok $? "rcc serve: unknown --precision: exit 2"
 
 # ---- the endpoints
 [ "$(req "$(U /healthz)")" = 200 ] && grep -q '"status":"ok"' "$tmp/body"; ok $? "GET /healthz (no token needed)"

@@ -13,9 +13,9 @@ void rcc_bench_config_default(rcc_bench_config *b)
     memset(b, 0, sizeof *b);
     b->batch = 256, b->size = 64, b->steps = 10, b->warmup = 3;
     b->width = 64, b->rep_dim = 3, b->channels = 1, b->clusters = 10;
-    memcpy(b->conv, "direct", 7);
-    memcpy(b->backbone, "resnet18", 9);
-    memcpy(b->precision, "f32", 4);
+    b->conv = RCC_CONV_DIRECT;
+    b->backbone = RCC_BACKBONE_RESNET18;
+    b->precision = RCC_PRECISION_F32;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -42,12 +42,12 @@ static rcc_status model_config(const rcc_bench_config *b, rcc_model_config *mc)
     if (b->steps < 1 || b->warmup < 0 || b->batch < 2)
         return rcc_fail(RCC_ERR_ARG, "benchmark: need steps >= 1, warmup >= 0, batch >= 2");
     rcc_model_config_default(mc);
-    if (strcmp(b->conv, "winograd") == 0)
-        mc->conv_algo = RCC_CONV_WINOGRAD;
-    else if (strcmp(b->conv, "direct") != 0)
-        return rcc_fail(RCC_ERR_ARG, "benchmark: conv must be direct or winograd (got '%s')", b->conv);
-    RCC_TRY(rcc_backbone_stem(b->backbone, &mc->small_stem));
-    RCC_TRY(rcc_precision_bf16(b->precision, &mc->bf16));
+    RCC_TRY(rcc_names_check(RCC_NAMES_CONV, (int)b->conv));
+    RCC_TRY(rcc_names_check(RCC_NAMES_BACKBONE, (int)b->backbone));
+    RCC_TRY(rcc_names_check(RCC_NAMES_PRECISION, (int)b->precision));
+    mc->conv_algo = b->conv;
+    mc->small_stem = b->backbone == RCC_BACKBONE_RESNET18_SMALL;
+    mc->bf16 = b->precision == RCC_PRECISION_BF16;
     if (mc->bf16 && mc->conv_algo == RCC_CONV_WINOGRAD)
         return rcc_fail(RCC_ERR_ARG, "benchmark: bf16 computes every convolution directly (no bf16 Winograd)");
     mc->image_size = b->size;

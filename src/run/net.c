@@ -66,13 +66,13 @@ static rcc_status net_plan(rcc_net *n, int batch, bool ladder, bool allocate)
  * computes every convolution directly (oneDNN has no bf16 Winograd). */
 static rcc_status net_precision(rcc_net *n, const char *precision)
 {
-    bool asked = precision && precision[0], bf16;
-    RCC_TRY(rcc_precision_bf16(asked ? precision : n->cfg.precision, &bf16));
-    if (!asked && bf16 && !rcc_conv_bf16_available())
-        bf16 = false; /* asked for, bf16 there is refused by rcc_model_plan */
-    snprintf(n->cfg.precision, sizeof n->cfg.precision, "%s", bf16 ? "bf16" : "f32");
-    if (bf16)
-        snprintf(n->cfg.conv, sizeof n->cfg.conv, "direct");
+    bool asked = precision && precision[0];
+    if (asked)
+        RCC_TRY(rcc_precision_parse(precision, &n->cfg.precision));
+    else if (n->cfg.precision == RCC_PRECISION_BF16 && !rcc_conv_bf16_available())
+        n->cfg.precision = RCC_PRECISION_F32; /* asked for, bf16 there is refused by rcc_model_plan */
+    if (n->cfg.precision == RCC_PRECISION_BF16)
+        n->cfg.conv = RCC_CONV_DIRECT;
     return RCC_OK;
 }
 
@@ -283,7 +283,7 @@ static rcc_status assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, fl
     int idx[RCC_NET_BATCH];
     rcc_aug_config aug;
     rcc_loader *l = NULL;
-    rcc_status st = rcc_aug_preset(&aug, "paper"); /* unused in evaluation mode */
+    rcc_status st = rcc_aug_preset(&aug, RCC_AUGMENT_PAPER); /* unused in evaluation mode */
     if (st == RCC_OK)
         st = rcc_loader_create(&l, d, &aug, RCC_LOADER_EVAL, batch, n->cfg.image_size, n->cfg.seed,
                                n->cfg.loader_threads > 0 ? n->cfg.loader_threads : 1);

@@ -84,8 +84,7 @@ static bool same_training(const rcc_config *a, const rcc_config *b)
     x.loader_threads = y.loader_threads = 1;
     x.eval_every = y.eval_every = 0;
     x.save_every = y.save_every = 0;
-    memcpy(x.conv, "direct", 7); /* how the convolutions compute may change too */
-    memcpy(y.conv, "direct", 7);
+    x.conv = y.conv = RCC_CONV_DIRECT; /* how the convolutions compute may change too */
     char *jx = rcc_config_to_json(&x), *jy = rcc_config_to_json(&y);
     bool same = jx && jy && strcmp(jx, jy) == 0;
     free(jx);

@@ -206,10 +206,11 @@ static void *batcher_main(void *arg)
     s->model = first_model;
     s->start_st = st;
     snprintf(s->start_err, sizeof s->start_err, "%s", st == RCC_OK ? "" : rcc_last_error());
-    if (st == RCC_OK && !s->precision[0] &&
-        strcmp(first_model->trained_in, rcc_net_config(first_model->net)->precision) != 0)
-        serve_log(s, "checkpoint trained in %s, served in %s (this CPU has no %s convolutions)", first_model->trained_in,
-                  rcc_net_config(first_model->net)->precision, first_model->trained_in);
+    if (st == RCC_OK && !s->precision[0] && first_model->trained_in != rcc_net_config(first_model->net)->precision)
+        serve_log(s, "checkpoint trained in %s, served in %s (this CPU has no %s convolutions)",
+                  rcc_precision_name(first_model->trained_in),
+                  rcc_precision_name(rcc_net_config(first_model->net)->precision),
+                  rcc_precision_name(first_model->trained_in));
     s->started = true;
     pthread_cond_broadcast(&s->work);
     if (st != RCC_OK) {
@@ -312,7 +313,7 @@ static void try_reload(rcc_server *s, const serve_file_id *id)
     s->metrics.reloads++;
     pthread_mutex_unlock(&s->metrics.mu);
     serve_log(s, "loaded checkpoint %s: step %ld, digest fnv1a64:%s, %s", s->path, m->step, m->digest,
-              rcc_net_config(m->net)->precision);
+              rcc_precision_name(rcc_net_config(m->net)->precision));
     pthread_mutex_lock(&s->mu);
     serve_model_free(s->pending); /* an older one not yet swapped in */
     s->pending = m;

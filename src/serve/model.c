@@ -123,7 +123,7 @@ rcc_status serve_model_load(const char *path, const char *precision, int threads
         m->r = c->rep_dim;
         m->step = prog.step;
         m->config_json = rcc_config_to_json(&cfg);
-        snprintf(m->trained_in, sizeof m->trained_in, "%s", cfg.precision);
+        m->trained_in = cfg.precision;
         if (!m->config_json)
             st = rcc_fail(RCC_ERR_NOMEM, "configuration");
     }

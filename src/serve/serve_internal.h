@@ -28,7 +28,7 @@ typedef struct {
     long step;             /* training step of the checkpoint */
     char digest[17];       /* FNV-1a 64 of the file's bytes, hex */
     char *config_json;     /* rcc_config_to_json of the training's configuration (the checkpoint's) */
-    char trained_in[16];   /* the training's precision; rcc_net_config(net)->precision is the one in use */
+    rcc_precision trained_in; /* the training's precision; rcc_net_config(net)->precision is the one in use */
     double loaded_at;      /* Unix time of the load */
     serve_file_id id;
 } serve_model;
