@@ -752,6 +752,70 @@ static void nan_loss(void)
 
 /* One image cannot make a batch (at least 2: the losses contrast each image with the others), so
  * it is refused, clearly; --batch 1 is out of range. */
+/* rcc_train, the whole run from files: an IDX image file and its labels (40 random 20×20 images),
+ * one epoch; the checkpoint is written and loads, equals rcc_run_train's on the same data byte
+ * for byte, and a second call with resume_from continues it. */
+static void public_train(void)
+{
+    enum { N = 40, H = 20, W = 20 };
+    unsigned char img[16 + N * H * W], lab[8 + N];
+    const unsigned char ih[16] = {0, 0, 8, 3, 0, 0, 0, N, 0, 0, 0, H, 0, 0, 0, W}, lh[8] = {0, 0, 8, 1, 0, 0, 0, N};
+    memcpy(img, ih, 16);
+    memcpy(lab, lh, 8);
+    rcc_rng r;
+    rcc_rng_init(&r, 4, 4);
+    for (int i = 0; i < N * H * W; i++)
+        img[16 + i] = (unsigned char)(rcc_rng_next(&r) >> 56);
+    for (int i = 0; i < N; i++)
+        lab[8 + i] = (unsigned char)(i % 4);
+    char images[300], labels[300], out[300], again[300], ck[340], ck2[340], metrics[340];
+    snprintf(images, sizeof images, "%s/public-images-idx3-ubyte", tmpdir);
+    snprintf(labels, sizeof labels, "%s/public-labels-idx1-ubyte", tmpdir);
+    snprintf(out, sizeof out, "%s/public", tmpdir);
+    snprintf(again, sizeof again, "%s/public-run", tmpdir);
+    write_bytes(images, img, sizeof img);
+    write_bytes(labels, lab, sizeof lab);
+    rcc_config c;
+    tiny_config(&c);
+    c.epochs = 1;
+    const char *src[1] = {images}, *lbl[1] = {labels};
+    CHECK_OK(rcc_train(&c, src, 1, lbl, out, NULL));
+    snprintf(ck, sizeof ck, "%s/checkpoint.safetensors", out);
+    snprintf(metrics, sizeof metrics, "%s/%s", out, RCC_METRICS_FILE);
+    rcc_config saved;
+    rcc_progress pr = {0, 0, 0};
+    CHECK_OK(rcc_checkpoint_info(ck, &saved, &pr));
+    CHECK(pr.epoch == 1 && pr.step == N / c.batch && saved.in_channels == 1 && saved.clusters == c.clusters,
+          "rcc_train: a checkpoint after 1 epoch (epoch %d, step %ld)", pr.epoch, pr.step);
+    CHECK(access(metrics, F_OK) == 0, "rcc_train: %s written", RCC_METRICS_FILE);
+    rcc_net *net = NULL;
+    CHECK_OK(rcc_net_load(&net, ck));
+    if (net) {
+        float x[16 * 16]; /* one S×S image of the tiny configuration */
+        int cl = -1;
+        for (int i = 0; i < 16 * 16; i++)
+            x[i] = 0.5f;
+        CHECK_OK(rcc_net_assign(net, x, 1, &cl, NULL, NULL, NULL));
+        CHECK(cl >= 0 && cl < c.clusters, "the checkpoint assigns an image (cluster %d)", cl);
+        rcc_net_free(net);
+    }
+    /* the same run through rcc_run_train on the data loaded here: the same file */
+    rcc_dataset d;
+    CHECK_OK(rcc_dataset_load(&d, src, 1, lbl));
+    CHECK_OK(rcc_run_train(&c, &d, again, NULL, NULL));
+    rcc_dataset_free(&d);
+    snprintf(ck2, sizeof ck2, "%s/checkpoint.safetensors", again);
+    size_t n1 = 0, n2 = 0;
+    unsigned char *b1 = read_bytes(ck, &n1), *b2 = read_bytes(ck2, &n2);
+    CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0, "rcc_train and rcc_run_train write the same checkpoint");
+    free(b1);
+    free(b2);
+    c.epochs = 2;
+    CHECK_OK(rcc_train(&c, src, 1, lbl, out, ck));
+    CHECK_OK(rcc_checkpoint_info(ck, &saved, &pr));
+    CHECK(pr.epoch == 2, "rcc_train with resume_from continues to epoch 2 (%d)", pr.epoch);
+}
+
 static void one_image(void)
 {
     rcc_dataset d;
@@ -925,6 +989,7 @@ int main(void)
     thread_counts();
     resume_refusals();
     one_image();
+    public_train();
     unwritable_out();
     edge_case("lambda 0 (uniformity only)", 0.0f, 3, 8, -1);
     edge_case("lambda 1 (plain CC)", 1.0f, 3, 8, -1);

@@ -29,19 +29,10 @@ rcc_status rcc_training_create(rcc_training **out, const rcc_config *c, int chan
         return rcc_fail(RCC_ERR_NOMEM, "training");
     t->cfg = *c;
     t->cfg.in_channels = channels;
-    rcc_model_config mc;
-    rcc_loss_config lc;
-    rcc_adam_config ac;
-    rcc_config_model(&t->cfg, &mc);
-    rcc_config_loss(&t->cfg, &lc);
-    rcc_config_adam(&t->cfg, &ac);
-    rcc_status st = rcc_config_check(&t->cfg);
-    if (st == RCC_OK) { /* planned for the threads it will run with */
-        rcc_compute_saved saved;
-        rcc_compute_enter(t->cfg.threads, &saved);
-        st = rcc_trainer_create(&t->tr, &mc, &lc, &ac, t->cfg.batch, RCC_INIT_DEFAULT, t->cfg.seed);
-        rcc_compute_leave(&saved);
-    }
+    rcc_compute_saved saved; /* planned for the threads it will run with */
+    rcc_compute_enter(t->cfg.threads, &saved);
+    rcc_status st = rcc_run_setup(&t->tr, &t->cfg, channels, "the images", t->cfg.batch, NULL, NULL);
+    rcc_compute_leave(&saved);
     if (st != RCC_OK) {
         rcc_training_free(t);
         return st;

@@ -295,11 +295,7 @@ static rcc_status run_train(const rcc_config *cfg_in, const rcc_dataset *data, c
     rcc_config *c = &s.cfg;
     if (strlen(out_dir) > RCC_DIR_MAX) /* before anything is allocated */
         return rcc_fail(RCC_ERR_ARG, "output folder path too long");
-    if (c->in_channels == 0)
-        c->in_channels = data->c;
-    if (c->in_channels != data->c)
-        return rcc_fail(RCC_ERR_ARG, "the configuration has %d input channels, the data %d", c->in_channels, data->c);
-    RCC_TRY(rcc_config_check(c));
+    RCC_TRY(rcc_run_settle(c, data->c, "the data"));
     if (data->n < c->batch)
         return rcc_fail(RCC_ERR_ARG, "%d image%s fewer than one batch of %d: lower --batch", data->n,
                         data->n == 1 ? " is" : "s are", c->batch);
@@ -322,16 +318,8 @@ static rcc_status run_train(const rcc_config *cfg_in, const rcc_dataset *data, c
                             resume_from);
         }
     }
-    rcc_model_config mc;
-    rcc_loss_config lc;
-    rcc_adam_config ac;
-    rcc_config_model(c, &mc);
-    rcc_config_loss(c, &lc);
-    rcc_config_adam(c, &ac);
     rcc_aug_config aug;
-    rcc_status st = rcc_config_augment(c, &aug);
-    if (st == RCC_OK)
-        st = rcc_trainer_create_dist(&s.tr, &mc, &lc, &ac, c->batch / P, RCC_INIT_DEFAULT, c->seed, s.dist);
+    rcc_status st = rcc_run_setup(&s.tr, c, data->c, "the data", c->batch / P, s.dist, &aug);
     if (st == RCC_OK)
         st = rcc_path_join(s.ckpt, sizeof s.ckpt, out_dir, "checkpoint.safetensors");
     if (st == RCC_OK && s.root)

@@ -307,19 +307,7 @@ static rcc_status ingest(stream_run *r, int wait_ms, bool *ended)
 static rcc_status create_trainer(stream_run *r)
 {
     rcc_config *c = &r->cfg;
-    if (c->in_channels == 0)
-        c->in_channels = r->c;
-    if (c->in_channels != r->c)
-        return rcc_fail(RCC_ERR_ARG, "the configuration has %d input channels, the images %d", c->in_channels, r->c);
-    RCC_TRY(rcc_config_check(c));
-    rcc_model_config mc;
-    rcc_loss_config lc;
-    rcc_adam_config ac;
-    rcc_config_model(c, &mc);
-    rcc_config_loss(c, &lc);
-    rcc_config_adam(c, &ac);
-    RCC_TRY(rcc_config_augment(c, &r->aug));
-    RCC_TRY(rcc_trainer_create_dist(&r->tr, &mc, &lc, &ac, c->batch, RCC_INIT_DEFAULT, c->seed, NULL));
+    RCC_TRY(rcc_run_setup(&r->tr, c, r->c, "the images", c->batch, NULL, &r->aug));
     r->have_trainer = true;
     r->px = (size_t)r->c * r->s * r->s;
     RCC_TRY(rcc_ipool_init(&r->pool, r->c, r->s, r->o.pool, r->o.recent, c->seed));
