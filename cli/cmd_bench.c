@@ -122,11 +122,10 @@ static int bench_data(const cli_strs *data, const char *preset, int batch, int s
     double load_s = rcc_now() - t0;
     if (s != RCC_OK)
         return fail(s);
-    int auto_size;
-    const char *name = preset ? preset : cli_preset_for(&d, &auto_size);
+    const char *name = preset;
     rcc_config c;
     rcc_aug_config a;
-    s = rcc_config_preset(&c, name);
+    s = preset ? rcc_config_preset(&c, preset) : rcc_config_for_data(&d, &c, &name); /* as rcc train picks */
     if (s == RCC_OK)
         s = rcc_aug_preset(&a, c.augment);
     if (s != RCC_OK) {
@@ -134,7 +133,7 @@ static int bench_data(const cli_strs *data, const char *preset, int batch, int s
         fprintf(stderr, "rcc bench: %s\n", rcc_last_error());
         return 2;
     }
-    int S = size > 0 ? size : preset ? c.image_size : auto_size, B = batch > 0 ? batch : c.batch;
+    int S = size > 0 ? size : c.image_size, B = batch > 0 ? batch : c.batch;
     double mb = (double)d.n * d.c * d.h * d.w * (d.u8 ? 1 : sizeof(float)) / 1e6;
     double rate[2] = {0, 0};
     int tn[2] = {1, threads};
@@ -172,7 +171,7 @@ typedef struct {
     int threads;
 } bench_print;
 
-/* cli_time_modes's timing for --best: each mode printed as a lone `rcc bench` would print it. */
+/* rcc_bench_modes's timing for --best: each mode printed as a lone `rcc bench` would print it. */
 static rcc_status time_printed(const rcc_bench_config *b, double *rate, void *user)
 {
     const bench_print *p = user;
@@ -256,13 +255,11 @@ int cmd_bench(int argc, char **argv)
     if (!best)
         return bench_train(&b, json, threads, NULL);
     /* --best: every mode rcc offers, then the fastest */
-    cli_mode m[3];
-    double rate[3] = {0, 0, 0};
-    int n = cli_modes(m, false);
+    rcc_mode m[RCC_MODES_MAX];
+    double rate[RCC_MODES_MAX] = {0, 0, 0};
+    int n = rcc_modes(m, false), f;
     bench_print pr = {json, threads};
-    rcc_status st;
-    int f = cli_time_modes(&b, m, n, rate, time_printed, &pr, &st);
-    if (f < 0)
+    if (rcc_bench_modes(&b, m, n, time_printed, &pr, rate, &f) != RCC_OK)
         return 1; /* said by bench_train */
     int g = f == 0 && n > 1 ? 1 : 0; /* the runner-up, for the ratio */
     for (int i = 0; i < n; i++)

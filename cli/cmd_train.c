@@ -261,11 +261,10 @@ int cmd_train(int argc, char **argv)
         preset_given |= strcmp(argv[i], "--preset") == 0 || strncmp(argv[i], "--preset=", 9) == 0 ||
                         strcmp(argv[i], "-p") == 0;
     if (!preset_given && !resume) {
-        int size;
-        const char *name = cli_preset_for(&d, &size);
-        if (strcmp(name, "cpu") != 0) { /* the flags again, over the data's preset (cpu is the one already) */
-            rcc_config_preset(&c, name);
-            c.image_size = size;
+        const char *name = "cpu";
+        rcc_config dc;
+        if (rcc_config_for_data(&d, &dc, &name) == RCC_OK && strcmp(name, "cpu") != 0) {
+            c = dc; /* the flags again, over the data's preset (cpu is the one already) */
             data.n = labels.n = 0;
             bool parsed = cli_parse("train", summary, opts, argc, argv) == 0;
             if (conv_best)

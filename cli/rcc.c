@@ -190,78 +190,26 @@ bool cli_infer_precision_ok(const char *cmd, const char *precision)
     return true;
 }
 
-int cli_modes(cli_mode m[3], bool f32_only)
-{
-    int n = 0;
-    m[n++] = (cli_mode){RCC_CONV_DIRECT, RCC_PRECISION_F32};
-    if (rcc_conv_winograd_available())
-        m[n++] = (cli_mode){RCC_CONV_WINOGRAD, RCC_PRECISION_F32};
-    if (!f32_only && rcc_conv_bf16_available())
-        m[n++] = (cli_mode){RCC_CONV_DIRECT, RCC_PRECISION_BF16};
-    return n;
-}
-
-static rcc_status time_quietly(const rcc_bench_config *b, double *rate, void *user)
-{
-    (void)user;
-    rcc_bench_result r;
-    CLI_TRY(rcc_bench_train(b, &r));
-    *rate = b->batch / r.median;
-    rcc_bench_result_free(&r);
-    return RCC_OK;
-}
-
-int cli_time_modes(rcc_bench_config *b, const cli_mode *m, int n, double *rate, cli_time_fn run, void *user,
-                   rcc_status *st)
-{
-    int best = 0;
-    for (int i = 0; i < n; i++) {
-        b->conv = m[i].conv;
-        b->precision = m[i].precision;
-        *st = (run ? run : time_quietly)(b, &rate[i], user);
-        if (*st != RCC_OK)
-            return -1;
-        best = rate[i] > rate[best] ? i : best;
-    }
-    return best;
-}
-
 rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all)
 {
     const char *flag = all ? "--best" : "--conv best";
-    if (!all && c->precision == RCC_PRECISION_BF16) { /* bf16 has one kind of kernels */
-        c->conv = RCC_CONV_DIRECT;
+    rcc_mode_choice ch;
+    CLI_TRY(rcc_config_pick_mode(c, channels, all, &ch));
+    if (ch.bf16_direct) {
         fprintf(stderr, "rcc %s: --conv best: direct (bf16 convolutions compute directly)\n", cmd);
-        return RCC_OK;
-    }
-    cli_mode m[3];
-    int n = cli_modes(m, !all);
-    int best = 0;
-    if (n > 1) {
-        rcc_bench_config b;
-        rcc_bench_config_default(&b);
-        b.batch = c->batch, b.size = c->image_size, b.width = c->width, b.rep_dim = c->rep_dim;
-        b.channels = channels > 0 ? channels : 1, b.clusters = c->clusters, b.steps = 2, b.warmup = 1;
-        b.backbone = c->backbone;
-        b.threads = c->threads;
-        double rate[3];
-        rcc_status st;
-        best = cli_time_modes(&b, m, n, rate, NULL, NULL, &st);
-        if (best < 0)
-            return st;
+    } else if (ch.n > 1) {
         char said[256];
         int len = 0;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < ch.n; i++)
             len += snprintf(said + len, sizeof said - (size_t)len, "%s%s %s %.0f", i ? ", " : "",
-                            rcc_conv_kind_name(m[i].conv), rcc_precision_name(m[i].precision), rate[i]);
+                            rcc_conv_kind_name(ch.mode[i].conv), rcc_precision_name(ch.mode[i].precision),
+                            ch.rate[i]);
         fprintf(stderr, "rcc %s: %s: %s pairs/s on this step: %s %s\n", cmd, flag, said,
-                rcc_conv_kind_name(m[best].conv), rcc_precision_name(m[best].precision));
+                rcc_conv_kind_name(c->conv), rcc_precision_name(c->precision));
     } else {
         fprintf(stderr, "rcc %s: %s: direct f32 (oneDNN has no Winograd%s kernels for this CPU)\n", cmd, flag,
                 all ? " or bf16" : "");
     }
-    c->conv = m[best].conv;
-    c->precision = m[best].precision;
     return RCC_OK;
 }
 

@@ -62,6 +62,43 @@ typedef struct {
 /* Inference as rcc_net runs it: evaluation mode, a single-image pass and a batch pass. */
 rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r);
 
+/* ---------------------------------------------------------------- the fastest mode */
+
+/* A training mode rcc offers: convolution kernels and precision. */
+typedef struct {
+    rcc_conv_kind conv;
+    rcc_precision precision;
+} rcc_mode;
+#define RCC_MODES_MAX 3
+
+/* The modes this CPU runs, in m: direct f32 always; winograd f32 where oneDNN has Winograd kernels
+ * here; direct bf16 where it has bf16 ones (and !f32_only). Returns how many (1 to RCC_MODES_MAX). */
+int rcc_modes(rcc_mode m[RCC_MODES_MAX], bool f32_only);
+
+/* One timing of b's step (rcc_bench_modes): its image pairs per second in *rate. */
+typedef rcc_status (*rcc_mode_timer)(const rcc_bench_config *b, double *rate, void *user);
+/* Times the n modes of m on b's step, setting b->conv and b->precision to each in turn: rate[i] in
+ * pairs/s, by timer (NULL: rcc_bench_train, quietly). *fastest gets the fastest one's index. Stops
+ * at a timing that fails, with its status. */
+rcc_status rcc_bench_modes(rcc_bench_config *b, const rcc_mode *m, int n, rcc_mode_timer timer, void *user,
+                           double *rate, int *fastest);
+
+/* What rcc_config_pick_mode measured. */
+typedef struct {
+    int n;                      /* modes this CPU offers for the choice; 1: nothing was timed */
+    rcc_mode mode[RCC_MODES_MAX];
+    double rate[RCC_MODES_MAX]; /* pairs/s of each on the configuration's step, when n > 1 */
+    int chosen;                 /* the index of the one kept */
+    bool bf16_direct;           /* !all at precision bf16: direct, bf16's only kernels, nothing timed */
+} rcc_mode_choice;
+
+/* The fastest mode for c's own step (`rcc train --best` and `--conv best`): all, every convolution
+ * kernel and precision this CPU runs; !all, the kernels at c's precision. Times a short run of each
+ * (rcc_bench_train on random `channels`-channel images, 2 steps after 1, c->threads threads; a few
+ * seconds) and keeps the fastest in c->conv and c->precision; *choice (may be NULL) says what was
+ * measured. */
+rcc_status rcc_config_pick_mode(rcc_config *c, int channels, bool all, rcc_mode_choice *choice);
+
 /* The training loader alone (the data path of a step, without the step): `batches` batches of
  * `batch` pairs of augmented s×s views of d made with augmentation a on `threads` loader threads,
  * the consumer only taking them; pairs per second over the whole run (the loader's start-up

@@ -12,6 +12,7 @@
 #include "run/config.h"
 #include "run/metrics_log.h"
 #include "run/run.h"
+#include "rcc_bench.h"
 #include "testutil.h"
 #include "train.h"
 
@@ -816,6 +817,46 @@ static void public_train(void)
     CHECK(pr.epoch == 2, "rcc_train with resume_from continues to epoch 2 (%d)", pr.epoch);
 }
 
+/* The tool's choices, made by the library: the preset for a data set, and the fastest mode. */
+static void choices(void)
+{
+    const struct {
+        int c, h, w;
+        const char *preset;
+        int size;
+    } cases[] = {{1, 28, 28, "cpu", 32}, {3, 32, 32, "photo", 32}, {3, 49, 20, "photo", 64}, {1, 96, 96, "cpu", 32}};
+    for (int i = 0; i < 4; i++) {
+        rcc_dataset d = {.n = 1, .c = cases[i].c, .h = cases[i].h, .w = cases[i].w};
+        rcc_config c, p;
+        const char *name = NULL;
+        CHECK_OK(rcc_config_for_data(&d, &c, &name));
+        rcc_config_preset(&p, cases[i].preset);
+        p.image_size = cases[i].size;
+        CHECK(name && strcmp(name, cases[i].preset) == 0 && memcmp(&c, &p, sizeof c) == 0,
+              "%d-channel %dx%d images: the %s preset at %d (got %s at %d)", cases[i].c, cases[i].h, cases[i].w,
+              cases[i].preset, cases[i].size, name ? name : "(none)", c.image_size);
+    }
+    rcc_config c;
+    tiny_config(&c);
+    rcc_mode m[RCC_MODES_MAX];
+    int kernels = rcc_modes(m, true), all = rcc_modes(m, false);
+    CHECK(kernels >= 1 && all >= kernels && all <= RCC_MODES_MAX && m[0].conv == RCC_CONV_DIRECT &&
+              m[0].precision == RCC_PRECISION_F32,
+          "rcc_modes: direct f32 first, %d kernels at f32, %d modes", kernels, all);
+    rcc_mode_choice ch;
+    CHECK_OK(rcc_config_pick_mode(&c, 1, false, &ch));
+    CHECK(ch.n == kernels && !ch.bf16_direct && c.conv == ch.mode[ch.chosen].conv && c.precision == RCC_PRECISION_F32,
+          "--conv best: the kernels at f32 (%d), the one kept is in the configuration", ch.n);
+    for (int i = 0; ch.n > 1 && i < ch.n; i++)
+        CHECK(ch.rate[i] > 0 && ch.rate[ch.chosen] >= ch.rate[i], "mode %d timed: %.0f pairs/s, the fastest kept", i,
+              ch.rate[i]);
+    c.precision = RCC_PRECISION_BF16;
+    c.conv = RCC_CONV_WINOGRAD;
+    CHECK_OK(rcc_config_pick_mode(&c, 1, false, &ch));
+    CHECK(ch.bf16_direct && c.conv == RCC_CONV_DIRECT && c.precision == RCC_PRECISION_BF16,
+          "--conv best at bf16: direct, nothing timed");
+}
+
 static void one_image(void)
 {
     rcc_dataset d;
@@ -990,6 +1031,7 @@ int main(void)
     resume_refusals();
     one_image();
     public_train();
+    choices();
     unwritable_out();
     edge_case("lambda 0 (uniformity only)", 0.0f, 3, 8, -1);
     edge_case("lambda 1 (plain CC)", 1.0f, 3, 8, -1);

@@ -217,6 +217,67 @@ static rcc_status bench_infer(const rcc_bench_config *b, rcc_bench_infer_result 
     return s;
 }
 
+int rcc_modes(rcc_mode m[RCC_MODES_MAX], bool f32_only)
+{
+    int n = 0;
+    m[n++] = (rcc_mode){RCC_CONV_DIRECT, RCC_PRECISION_F32};
+    if (rcc_conv_winograd_available())
+        m[n++] = (rcc_mode){RCC_CONV_WINOGRAD, RCC_PRECISION_F32};
+    if (!f32_only && rcc_conv_bf16_available())
+        m[n++] = (rcc_mode){RCC_CONV_DIRECT, RCC_PRECISION_BF16};
+    return n;
+}
+
+static rcc_status time_quietly(const rcc_bench_config *b, double *rate, void *user)
+{
+    (void)user;
+    rcc_bench_result r;
+    RCC_TRY(rcc_bench_train(b, &r));
+    *rate = b->batch / r.median;
+    rcc_bench_result_free(&r);
+    return RCC_OK;
+}
+
+rcc_status rcc_bench_modes(rcc_bench_config *b, const rcc_mode *m, int n, rcc_mode_timer timer, void *user,
+                           double *rate, int *fastest)
+{
+    *fastest = 0;
+    for (int i = 0; i < n; i++) {
+        b->conv = m[i].conv;
+        b->precision = m[i].precision;
+        RCC_TRY((timer ? timer : time_quietly)(b, &rate[i], user));
+        *fastest = rate[i] > rate[*fastest] ? i : *fastest;
+    }
+    return RCC_OK;
+}
+
+rcc_status rcc_config_pick_mode(rcc_config *c, int channels, bool all, rcc_mode_choice *choice)
+{
+    rcc_mode_choice ch;
+    memset(&ch, 0, sizeof ch);
+    if (!all && c->precision == RCC_PRECISION_BF16) { /* bf16 has one kind of kernels */
+        ch.n = 1;
+        ch.mode[0] = (rcc_mode){RCC_CONV_DIRECT, RCC_PRECISION_BF16};
+        ch.bf16_direct = true;
+    } else {
+        ch.n = rcc_modes(ch.mode, !all);
+    }
+    if (ch.n > 1) {
+        rcc_bench_config b;
+        rcc_bench_config_default(&b);
+        b.batch = c->batch, b.size = c->image_size, b.width = c->width, b.rep_dim = c->rep_dim;
+        b.channels = channels > 0 ? channels : 1, b.clusters = c->clusters, b.steps = 2, b.warmup = 1;
+        b.backbone = c->backbone;
+        b.threads = c->threads;
+        RCC_TRY(rcc_bench_modes(&b, ch.mode, ch.n, NULL, NULL, ch.rate, &ch.chosen));
+    }
+    c->conv = ch.mode[ch.chosen].conv;
+    c->precision = ch.mode[ch.chosen].precision;
+    if (choice)
+        *choice = ch;
+    return RCC_OK;
+}
+
 rcc_status rcc_bench_loader(const rcc_dataset *d, const rcc_aug_config *a, int batch, int s, int threads,
                             int batches, double *pairs_per_s)
 {

@@ -134,6 +134,17 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
     return rcc_fail(RCC_ERR_ARG, "unknown preset '%s' (known: paper, cpu, photo)", name);
 }
 
+rcc_status rcc_config_for_data(const rcc_dataset *d, rcc_config *c, const char **preset)
+{
+    const char *name = d->c == 3 ? "photo" : "cpu";
+    RCC_TRY(rcc_config_preset(c, name));
+    /* photos larger than 48 pixels keep more of themselves at 64×64 (docs/training.md) */
+    c->image_size = d->c == 3 && (d->h > 48 || d->w > 48) ? 64 : 32;
+    if (preset)
+        *preset = name;
+    return RCC_OK;
+}
+
 rcc_status rcc_config_check(const rcc_config *c)
 {
     for (size_t i = 0; i < NFIELDS; i++) {
