@@ -1,4 +1,4 @@
-/* cmd_reproduce.c — `rcc reproduce`: the paper's experiments (SPEC.md §5–6) with one command.
+/* cmd_reproduce.c — `rcc reproduce`: the paper's experiments (docs/method.md §5–6) with one command.
  * CC (λ = 1) and RCC (λ = 0.95) are trained with the right K and with a wrong one (K = 5), for
  * several seeds, on the same data; each run is scored (ACC/NMI/ARI, two linear probes, use of the
  * sphere, the choice of k on h) and the whole is written up in OUT/report.md and OUT/report.json

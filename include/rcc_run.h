@@ -26,7 +26,7 @@ rcc_status rcc_config_for_data(const rcc_dataset *d, rcc_config *c, const char *
 
 /* ------------------------------------------------------------------ progress and events */
 
-/* The terms of the loss of one step (SPEC.md §2). */
+/* The terms of the loss of one step (docs/method.md §2). */
 typedef struct {
     double ins;      /* L_ins */
     double clu_nce;  /* NT-Xent over cluster columns */

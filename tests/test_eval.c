@@ -753,6 +753,22 @@ static void test_files(void)
     free(l);
     write_text(path_in("bad.csv"), "label\n1\nx\n");
     CHECK(rcc_labels_load(path_in("bad.csv"), &l, &n) == RCC_ERR_FORMAT, "non-integer label rejected");
+    /* .npy labels: the data sets' one label reader (1-D or N×1 integers in 0..65535) */
+    int64_t l8[3] = {2, 0, 1};
+    int32_t l4[3] = {4, 5, 6}, neg[2] = {-1, 3};
+    write_npy_raw(path_in("l8.npy"), "<i8", "(3,)", false, l8, sizeof l8);
+    CHECK_OK(rcc_labels_load(path_in("l8.npy"), &l, &n));
+    CHECK(n == 3 && l && l[0] == 2 && l[2] == 1, ".npy int64 labels");
+    free(l);
+    write_npy_raw(path_in("l4.npy"), "<i4", "(3, 1)", false, l4, sizeof l4);
+    CHECK_OK(rcc_labels_load(path_in("l4.npy"), &l, &n));
+    CHECK(n == 3 && l && l[0] == 4 && l[2] == 6, ".npy N x 1 labels");
+    free(l);
+    write_npy_raw(path_in("neg.npy"), "<i4", "(2,)", false, neg, sizeof neg);
+    CHECK(rcc_labels_load(path_in("neg.npy"), &l, &n) == RCC_ERR_FORMAT, "a negative .npy label rejected");
+    write_npy_raw(path_in("lf.npy"), "<f4", "(3,)", false, a, 12);
+    CHECK(rcc_labels_load(path_in("lf.npy"), &l, &n) == RCC_ERR_FORMAT && strstr(rcc_last_error(), "integer"),
+          "float .npy labels rejected, saying integers are needed");
 
     /* predictions: header by name, positional with index, path names, soft .npy */
     rcc_predictions p;
