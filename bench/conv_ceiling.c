@@ -48,7 +48,7 @@ static int add(layer *v, int n, const char *name, int ic, int oc, int k, int str
     return n + 1;
 }
 
-/* The convolutions of SPEC.md §1's ResNet-18 (or resnet18-small) in forward order. */
+/* The convolutions of docs/method.md §1's ResNet-18 (or resnet18-small) in forward order. */
 static int resnet18_layers(layer *v, int S, int C, int w, int rep, bool small)
 {
     int n = 0;

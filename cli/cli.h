@@ -55,26 +55,8 @@ bool cli_infer_precision_ok(const char *cmd, const char *precision);
     "of the forward passes: f32 or bf16 (default: the training's, f32 where the CPU has no AVX512-BF16; " \
     "bf16 is faster for batches, slower for one image; docs/performance.md)"
 
-/* A training mode rcc offers: convolution kernels and precision (rcc_config's conv, precision). */
-typedef struct {
-    const char *conv, *precision;
-} cli_mode;
-
-/* The modes this CPU runs, in m: direct f32 always; winograd f32 when oneDNN has Winograd kernels
- * here; direct bf16 when it has bf16 ones (and !f32_only). Returns how many (1-3). */
-int cli_modes(cli_mode m[3], bool f32_only);
-
-/* One timing of b's step for cli_time_modes: its pairs/s in *rate. */
-typedef rcc_status (*cli_time_fn)(const rcc_bench_config *b, double *rate, void *user);
-/* Times the n modes of m on b's step, setting b->conv and b->precision to each in turn: rate[i] in
- * pairs/s, by run (NULL: rcc_bench_train, quietly). Returns the fastest's index, or -1 when a timing
- * failed (its status in *st). */
-int cli_time_modes(rcc_bench_config *b, const cli_mode *m, int n, double *rate, cli_time_fn run, void *user,
-                   rcc_status *st);
-
-/* --best (all) and --conv best (!all: the convolution kernels at c's precision): times a short
- * run of each mode on c's own step with random images (rcc_bench_train: 2 steps after 1), keeps
- * the fastest in c->conv and c->precision and says on stderr what it measured. */
+/* --best (all) and --conv best (!all: the convolution kernels at c's precision): rcc_config_pick_mode,
+ * saying on stderr what it measured. */
 rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all);
 
 /* A training run's note (rcc_run_hooks.on_note): a line on stderr. */
@@ -110,10 +92,6 @@ typedef struct {
  * list), progress on a terminal, and notes of what loading converted or ignored. */
 rcc_status cli_load_data(const char *cmd, const cli_strs *data, const cli_strs *labels, const cli_load_flags *fl,
                          const char *skipped_list, rcc_dataset *d);
-
-/* The preset rcc train picks for d when none is given: photo for colour (at 64×64 when the images
- * are larger than 48 pixels, else 32×32), cpu for gray; *size is its image side. */
-const char *cli_preset_for(const rcc_dataset *d, int *size);
 
 /* A model of `channels` given images of the other kind: converts them (gray to colour or back),
  * with a note on stderr. */

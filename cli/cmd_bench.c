@@ -33,10 +33,11 @@ static int bench_infer(const rcc_bench_config *b, bool json, rcc_bench_infer_res
     if (json) {
         printf("{\"impl\":\"rcc\",\"mode\":\"eval\",\"precision\":\"%s\",\"batch\":%d,\"size\":%d,"
                "\"latency_ms\":%.3f,\"images_per_s\":%.1f,\"peak_rss_mb\":%.1f}\n",
-               b->precision, b->batch, b->size, 1e3 * r.latency, b->batch / r.batch, peak_rss_mb());
+               rcc_precision_name(b->precision), b->batch, b->size, 1e3 * r.latency, b->batch / r.batch,
+               peak_rss_mb());
     } else {
-        printf("rcc bench --infer: %s width %d, rep_dim %d, %dx%d, evaluation mode, %s\n", b->backbone, b->width,
-               b->rep_dim, b->size, b->size, b->precision);
+        printf("rcc bench --infer: %s width %d, rep_dim %d, %dx%d, evaluation mode, %s\n",
+               rcc_backbone_name(b->backbone), b->width, b->rep_dim, b->size, b->size, rcc_precision_name(b->precision));
         printf("  one image: median %.3f ms over %d runs\n", 1e3 * r.latency, r.latency_runs);
         printf("  batch %d: median %.3f s, %.1f images/s\n", b->batch, r.batch, b->batch / r.batch);
     }
@@ -48,11 +49,11 @@ static int bench_infer(const rcc_bench_config *b, bool json, rcc_bench_infer_res
 static int bench_infer_best(const rcc_bench_config *bc, bool json)
 {
     rcc_bench_config b = *bc;
-    const char *prec[2] = {"f32", "bf16"};
+    const char *prec[2] = {rcc_precision_name(RCC_PRECISION_F32), rcc_precision_name(RCC_PRECISION_BF16)};
     rcc_bench_infer_result r[2];
     int n = rcc_conv_bf16_available() ? 2 : 1;
     for (int i = 0; i < n; i++) {
-        snprintf(b.precision, sizeof b.precision, "%s", prec[i]);
+        b.precision = i ? RCC_PRECISION_BF16 : RCC_PRECISION_F32;
         int rc = bench_infer(&b, json, &r[i]);
         if (rc)
             return rc;
@@ -121,11 +122,10 @@ static int bench_data(const cli_strs *data, const char *preset, int batch, int s
     double load_s = rcc_now() - t0;
     if (s != RCC_OK)
         return fail(s);
-    int auto_size;
-    const char *name = preset ? preset : cli_preset_for(&d, &auto_size);
+    const char *name = preset;
     rcc_config c;
     rcc_aug_config a;
-    s = rcc_config_preset(&c, name);
+    s = preset ? rcc_config_preset(&c, preset) : rcc_config_for_data(&d, &c, &name); /* as rcc train picks */
     if (s == RCC_OK)
         s = rcc_aug_preset(&a, c.augment);
     if (s != RCC_OK) {
@@ -133,7 +133,7 @@ static int bench_data(const cli_strs *data, const char *preset, int batch, int s
         fprintf(stderr, "rcc bench: %s\n", rcc_last_error());
         return 2;
     }
-    int S = size > 0 ? size : preset ? c.image_size : auto_size, B = batch > 0 ? batch : c.batch;
+    int S = size > 0 ? size : c.image_size, B = batch > 0 ? batch : c.batch;
     double mb = (double)d.n * d.c * d.h * d.w * (d.u8 ? 1 : sizeof(float)) / 1e6;
     double rate[2] = {0, 0};
     int tn[2] = {1, threads};
@@ -153,14 +153,14 @@ static int bench_data(const cli_strs *data, const char *preset, int batch, int s
     } else {
         printf("rcc bench --data: %d images of %dx%dx%d, loaded in %.2f s (%.0f images/s), held as %s: %.1f MB\n",
                d.n, d.c, d.h, d.w, load_s, d.n / load_s, d.u8 ? "bytes" : "floats", mb);
-        printf("  training loader, %s augmentations, %dx%d views, batch %d pairs, %d batches:\n", c.augment, S, S, B,
-               batches);
+        printf("  training loader, %s augmentations, %dx%d views, batch %d pairs, %d batches:\n",
+               rcc_augment_preset_name(c.augment), S, S, B, batches);
         printf("    1 thread: %.0f pairs/s\n", rate[0]);
         if (threads != 1)
             printf("    %d threads: %.0f pairs/s\n", threads, rate[1]);
         printf("  a training step of R pairs/s spends R / %.0f of one core making its views; the preset's step:\n"
                "  rcc bench --backbone %s --width %d --rep-dim %d --channels %d --size %d --batch %d\n",
-               rate[0], c.backbone, c.width, c.rep_dim, d.c, S, B);
+               rate[0], rcc_backbone_name(c.backbone), c.width, c.rep_dim, d.c, S, B);
     }
     rcc_dataset_free(&d);
     return 0;
@@ -171,7 +171,7 @@ typedef struct {
     int threads;
 } bench_print;
 
-/* cli_time_modes's timing for --best: each mode printed as a lone `rcc bench` would print it. */
+/* rcc_bench_modes's timing for --best: each mode printed as a lone `rcc bench` would print it. */
 static rcc_status time_printed(const rcc_bench_config *b, double *rate, void *user)
 {
     const bench_print *p = user;
@@ -180,7 +180,7 @@ static rcc_status time_printed(const rcc_bench_config *b, double *rate, void *us
 
 int cmd_bench(int argc, char **argv)
 {
-    int batch = 0, size = 0, steps = 10, warmup = 3, threads = 2, width = 64, rep_dim = 3, channels = 1, k = 10;
+    int batch = 0, size = 0, steps = 10, warmup = 3, threads = rcc_get_threads(), width = 64, rep_dim = 3, channels = 1, k = 10;
     bool profile = false, json = false, infer = false;
     bool best = false;
     const char *conv = NULL, *backbone = "resnet18", *preset = NULL, *precision = NULL;
@@ -237,23 +237,15 @@ int cmd_bench(int argc, char **argv)
     size = size ? size : 64;
     rcc_bench_config b;
     rcc_bench_config_default(&b);
-    if (strcmp(conv, "winograd") == 0) {
+    if (rcc_conv_kind_parse(conv, &b.conv) != RCC_OK || rcc_precision_parse(precision, &b.precision) != RCC_OK ||
+        rcc_backbone_parse(backbone, &b.backbone) != RCC_OK) {
+        fprintf(stderr, "rcc bench: %s\n", rcc_last_error());
+        return 2;
+    }
+    if (b.conv == RCC_CONV_WINOGRAD)
         cli_note_winograd("bench");
-    } else if (strcmp(conv, "direct") != 0) {
-        fprintf(stderr, "rcc bench: --conv must be direct or winograd (got '%s')\n", conv);
-        return 2;
-    }
-    snprintf(b.conv, sizeof b.conv, "%s", conv);
-    if (strcmp(precision, "f32") != 0 && strcmp(precision, "bf16") != 0) {
-        fprintf(stderr, "rcc bench: --precision must be f32 or bf16 (got '%s')\n", precision);
-        return 2;
-    }
-    snprintf(b.precision, sizeof b.precision, "%s", precision);
-    if (snprintf(b.backbone, sizeof b.backbone, "%s", backbone) >= (int)sizeof b.backbone) {
-        fprintf(stderr, "rcc bench: --backbone '%s' is not known (resnet18, resnet18-small)\n", backbone);
-        return 2;
-    }
     rcc_set_threads(threads);
+    b.threads = threads;
     b.batch = batch, b.size = size, b.steps = steps, b.warmup = warmup, b.profile = profile;
     b.width = width, b.rep_dim = rep_dim, b.channels = channels, b.clusters = k;
     if (infer && !best)
@@ -263,25 +255,24 @@ int cmd_bench(int argc, char **argv)
     if (!best)
         return bench_train(&b, json, threads, NULL);
     /* --best: every mode rcc offers, then the fastest */
-    cli_mode m[3];
-    double rate[3] = {0, 0, 0};
-    int n = cli_modes(m, false);
+    rcc_mode m[RCC_MODES_MAX];
+    double rate[RCC_MODES_MAX] = {0, 0, 0};
+    int n = rcc_modes(m, false), f;
     bench_print pr = {json, threads};
-    rcc_status st;
-    int f = cli_time_modes(&b, m, n, rate, time_printed, &pr, &st);
-    if (f < 0)
+    if (rcc_bench_modes(&b, m, n, time_printed, &pr, rate, &f) != RCC_OK)
         return 1; /* said by bench_train */
     int g = f == 0 && n > 1 ? 1 : 0; /* the runner-up, for the ratio */
     for (int i = 0; i < n; i++)
         g = i != f && rate[i] > rate[g] ? i : g;
     if (json)
-        printf("{\"impl\":\"rcc\",\"best\":\"%s\",\"precision\":\"%s\",\"pairs_per_s\":%.2f}\n", m[f].conv,
-               m[f].precision, rate[f]);
+        printf("{\"impl\":\"rcc\",\"best\":\"%s\",\"precision\":\"%s\",\"pairs_per_s\":%.2f}\n",
+               rcc_conv_kind_name(m[f].conv), rcc_precision_name(m[f].precision), rate[f]);
     else if (n > 1)
         printf("fastest: %s %s, %.1f pairs/s (%.2fx %s %s); rcc train --conv %s --precision %s (or --best, which "
                "times every mode on the run's own step)\n",
-               m[f].conv, m[f].precision, rate[f], rate[f] / rate[g], m[g].conv, m[g].precision, m[f].conv,
-               m[f].precision);
+               rcc_conv_kind_name(m[f].conv), rcc_precision_name(m[f].precision), rate[f], rate[f] / rate[g],
+               rcc_conv_kind_name(m[g].conv), rcc_precision_name(m[g].precision), rcc_conv_kind_name(m[f].conv),
+               rcc_precision_name(m[f].precision));
     else
         printf("fastest: direct f32 (oneDNN has no Winograd or bf16 kernels for this CPU)\n");
     return 0;
@@ -291,7 +282,8 @@ int cmd_bench(int argc, char **argv)
 static int bench_train(const rcc_bench_config *bc, bool json, int threads, double *rate)
 {
     rcc_bench_config b = *bc;
-    const char *conv = b.conv, *backbone = b.backbone;
+    const char *conv = rcc_conv_kind_name(b.conv), *backbone = rcc_backbone_name(b.backbone),
+               *precision = rcc_precision_name(b.precision);
     int batch = b.batch, size = b.size, width = b.width, rep_dim = b.rep_dim, channels = b.channels;
     bool profile = b.profile;
     int steps = b.steps, warmup = b.warmup;
@@ -306,12 +298,12 @@ static int bench_train(const rcc_bench_config *bc, bool json, int threads, doubl
         printf("{\"impl\":\"rcc\",\"conv\":\"%s\",\"precision\":\"%s\",\"batch\":%d,\"size\":%d,\"threads\":%d,"
                "\"median_s\":%.6f,\"min_s\":%.6f,\"pairs_per_s\":%.2f,\"gflops\":%.1f,\"loss\":%.6f,"
                "\"peak_rss_mb\":%.1f}\n",
-               conv, b.precision, batch, size, threads, med, res.min, batch / med, flops / med * 1e-9, res.loss,
+               conv, precision, batch, size, threads, med, res.min, batch / med, flops / med * 1e-9, res.loss,
                peak_rss_mb());
     } else {
         printf("rcc bench: %s width %d, rep_dim %d, %d channel(s), %dx%d, batch %d pairs, %d threads, %s "
                "convolutions, %s\n",
-               backbone, width, rep_dim, channels, size, size, batch, threads, conv, b.precision);
+               backbone, width, rep_dim, channels, size, size, batch, threads, conv, precision);
         printf("  backbone forward: %.1f M multiply-adds per image; step: %.1f GFLOP (direct-equivalent)\n",
                res.backbone_macs * 1e-6, flops * 1e-9);
         printf("  step time: median %.3f s, min %.3f s over %d steps (after %d warm-up)\n", med, res.min, steps,

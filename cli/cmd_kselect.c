@@ -72,7 +72,7 @@ int cmd_kselect(int argc, char **argv)
         {"sample", 0, OPT_INT, &kc.silhouette_sample, "points used for the silhouette (0 = all)"},
         {"silhouette", 0, OPT_STR, &sil, "silhouette distance: auto, cosine or euclidean"},
         {"seed", 's', OPT_INT, &seed, "seed of the restarts and of the silhouette sample"},
-        {"threads", 't', OPT_INT, &threads, "threads (0: OpenMP default)"},
+        {"threads", 't', OPT_INT, &threads, "threads (0: the CPUs this process may use)"},
         {"plot", 0, OPT_STR, &plot, "draw the WCSS, silhouette and Calinski-Harabasz curves to this PNG"},
         {"assign", 0, OPT_STR, &assign, "write the assignment at the chosen k (.npy int32, else CSV)"},
         {"json", 0, OPT_FLAG, &json, "print one JSON object instead of text"},

@@ -95,7 +95,7 @@ static int plot_kselect(int argc, char **argv)
         {"spherical", 0, OPT_FLAG, &spherical, "spherical k-means"},
         {"sample", 0, OPT_INT, &kc.silhouette_sample, "points used for the silhouette (0 = all)"},
         {"seed", 's', OPT_INT, &seed, "seed"},
-        {"threads", 't', OPT_INT, &threads, "threads (0: OpenMP default)"},
+        {"threads", 't', OPT_INT, &threads, "threads (0: the CPUs this process may use)"},
         {"title", 0, OPT_STR, &title, "picture title"},
         {0},
     };

@@ -22,14 +22,15 @@ static rcc_status open_net(const char *cmd, const char *model, const char *preci
 {
     char ck[RCC_PATH_MAX];
     CLI_TRY(cli_checkpoint_path(model, ck, sizeof ck));
-    CLI_TRY(rcc_net_load_precision(net, ck, precision));
     rcc_config trained;
     rcc_progress pr;
-    if (!precision && rcc_checkpoint_info(ck, &trained, &pr) == RCC_OK &&
-        strcmp(trained.precision, rcc_net_config(*net)->precision) != 0)
+    CLI_TRY(rcc_checkpoint_info(ck, &trained, &pr));
+    rcc_set_threads(threads > 0 ? threads : trained.threads); /* before loading: the network plans for it */
+    CLI_TRY(rcc_net_load_precision(net, ck, precision));
+    if (!precision && trained.precision != rcc_net_config(*net)->precision)
         fprintf(stderr, "rcc %s: note: trained in %s, run in %s (this CPU has no %s convolutions)\n", cmd,
-                trained.precision, rcc_net_config(*net)->precision, trained.precision);
-    rcc_set_threads(threads > 0 ? threads : rcc_net_config(*net)->threads);
+                rcc_precision_name(trained.precision), rcc_precision_name(rcc_net_config(*net)->precision),
+                rcc_precision_name(trained.precision));
     return RCC_OK;
 }
 

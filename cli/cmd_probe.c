@@ -1,4 +1,4 @@
-/* cmd_probe.c — `rcc probe`: the linear probe of SPEC.md §5 on frozen features (softmax regression,
+/* cmd_probe.c — `rcc probe`: the linear probe of docs/method.md §5 on frozen features (softmax regression,
  * Adam; paper: lr 1e-4, 5 epochs) with a seeded, by default stratified, train/test split. */
 #include <math.h>
 #include <stdlib.h>

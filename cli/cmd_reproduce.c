@@ -1,4 +1,4 @@
-/* cmd_reproduce.c — `rcc reproduce`: the paper's experiments (SPEC.md §5–6) with one command.
+/* cmd_reproduce.c — `rcc reproduce`: the paper's experiments (docs/method.md §5–6) with one command.
  * CC (λ = 1) and RCC (λ = 0.95) are trained with the right K and with a wrong one (K = 5), for
  * several seeds, on the same data; each run is scored (ACC/NMI/ARI, two linear probes, use of the
  * sphere, the choice of k on h) and the whole is written up in OUT/report.md and OUT/report.json
@@ -58,13 +58,13 @@ static rcc_status train_one(const plan *p, run_result *r)
         CLI_TRY(rcc_checkpoint_info(ckpt, &saved, &pr));
         if (pr.epoch >= c.epochs && saved.epochs == c.epochs && saved.lambda == c.lambda &&
             saved.clusters == c.clusters && saved.seed == c.seed) {
-            snprintf(r->conv, sizeof r->conv, "%s", saved.conv);
+            snprintf(r->conv, sizeof r->conv, "%s", rcc_conv_kind_name(saved.conv));
             fprintf(stderr, "  %s: already trained (%d epochs), reusing it\n", r->dir, pr.epoch);
             return RCC_OK;
         }
         fprintf(stderr, "  %s: resuming at epoch %d, batch %d\n", r->dir, pr.epoch + 1, pr.batch_in_epoch);
     }
-    snprintf(r->conv, sizeof r->conv, "%s", c.conv);
+    snprintf(r->conv, sizeof r->conv, "%s", rcc_conv_kind_name(c.conv));
     rcc_run_hooks hooks = {NULL, on_epoch, r, cli_stop_flag(), NULL, cli_print_note, NULL};
     return rcc_run_train(&c, p->data, r->dir, resume ? ckpt : NULL, &hooks);
 }
@@ -76,8 +76,8 @@ static rcc_status score_one(const plan *p, run_result *r)
     char ckpt[RCC_PATH_MAX], path[RCC_PATH_MAX];
     CLI_TRY(cli_checkpoint_path(r->dir, ckpt, sizeof ckpt));
     rcc_net *net;
-    CLI_TRY(rcc_net_load(&net, ckpt));
     rcc_set_threads(p->base.threads); /* this invocation's, not the ones it was trained with */
+    CLI_TRY(rcc_net_load(&net, ckpt));
     const rcc_dataset *d = p->data;
     size_t n = (size_t)d->n;
     rcc_score_config sc;
@@ -211,9 +211,7 @@ int cmd_reproduce(int argc, char **argv)
         return 2;
     }
     c->lambda = p.rcc_lambda, c->clusters = p.kright;
-    if (conv)
-        snprintf(c->conv, sizeof c->conv, "%s", conv);
-    if (rcc_config_check(c) != RCC_OK) {
+    if ((conv && rcc_conv_kind_parse(conv, &c->conv) != RCC_OK) || rcc_config_check(c) != RCC_OK) {
         fprintf(stderr, "rcc reproduce: %s\n", rcc_last_error());
         return 2;
     }

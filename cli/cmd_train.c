@@ -69,19 +69,19 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
                 e->empty, 100 * e->largest);
 }
 
-/* The string and seed flags into c, then the range checks. */
+/* The named and seed flags into c, then the range checks. */
 static rcc_status finish_config(rcc_config *c, int seed, const char *backbone, const char *augment, const char *conv,
                                 const char *precision)
 {
     c->seed = (uint64_t)seed;
     if (backbone)
-        snprintf(c->backbone, sizeof c->backbone, "%s", backbone);
+        CLI_TRY(rcc_backbone_parse(backbone, &c->backbone));
     if (augment)
-        snprintf(c->augment, sizeof c->augment, "%s", augment);
+        CLI_TRY(rcc_augment_preset_parse(augment, &c->augment));
     if (conv)
-        snprintf(c->conv, sizeof c->conv, "%s", conv);
+        CLI_TRY(rcc_conv_kind_parse(conv, &c->conv));
     if (precision)
-        snprintf(c->precision, sizeof c->precision, "%s", precision);
+        CLI_TRY(rcc_precision_parse(precision, &c->precision));
     return rcc_config_check(c);
 }
 
@@ -110,7 +110,7 @@ int cmd_train(int argc, char **argv)
         {"labels", 'l', OPT_STRS, &labels, "IDX label file for each --data (optional: only for ACC/NMI/ARI)"},
         CLI_LOAD_OPTS(lf),
         {"out", 'o', OPT_STR, &out, "output folder: checkpoint.safetensors, metrics.jsonl"},
-        {"preset", 'p', OPT_STR, &preset, "hyper-parameter preset: cpu (gray digits), photo (colour photos) or paper (SPEC.md exactly); default: photo for colour data, else cpu"},
+        {"preset", 'p', OPT_STR, &preset, "hyper-parameter preset: cpu (gray digits), photo (colour photos) or paper (the paper's settings, docs/method.md); default: photo for colour data, else cpu"},
         {"resume", 0, OPT_STR, &resume, "continue the run saved in this folder (or checkpoint file)"},
         {"backbone", 0, OPT_STR, &backbone, "resnet18, or resnet18-small (for small images: 3x3 stem, no max-pool)"},
         {"size", 's', OPT_INT, &c.image_size, "image side S (images are resized to SxS)"},
@@ -261,11 +261,10 @@ int cmd_train(int argc, char **argv)
         preset_given |= strcmp(argv[i], "--preset") == 0 || strncmp(argv[i], "--preset=", 9) == 0 ||
                         strcmp(argv[i], "-p") == 0;
     if (!preset_given && !resume) {
-        int size;
-        const char *name = cli_preset_for(&d, &size);
-        if (strcmp(name, "cpu") != 0) { /* the flags again, over the data's preset (cpu is the one already) */
-            rcc_config_preset(&c, name);
-            c.image_size = size;
+        const char *name = "cpu";
+        rcc_config dc;
+        if (rcc_config_for_data(&d, &dc, &name) == RCC_OK && strcmp(name, "cpu") != 0) {
+            c = dc; /* the flags again, over the data's preset (cpu is the one already) */
             data.n = labels.n = 0;
             bool parsed = cli_parse("train", summary, opts, argc, argv) == 0;
             if (conv_best)
@@ -304,9 +303,9 @@ int cmd_train(int argc, char **argv)
         rcc_dataset_free(&d);
         return 1;
     }
-    if (root && strcmp(c.conv, "winograd") == 0)
+    if (root && c.conv == RCC_CONV_WINOGRAD)
         cli_note_winograd("train");
-    if (root && strcmp(c.precision, "bf16") == 0)
+    if (root && c.precision == RCC_PRECISION_BF16)
         fprintf(stderr, "precision: bf16 activations and convolution weights in the backbone; weights, gradients, "
                         "Adam, losses and heads in f32\n");
     if (dist->size > 1 && root)

@@ -70,7 +70,8 @@ int cmd_views(int argc, char **argv)
         return 2;
     }
     rcc_aug_config aug;
-    if (rcc_aug_preset(&aug, preset) != RCC_OK) {
+    rcc_augment_preset ap;
+    if (rcc_augment_preset_parse(preset, &ap) != RCC_OK || rcc_aug_preset(&aug, ap) != RCC_OK) {
         fprintf(stderr, "rcc views: %s\n", rcc_last_error());
         return 2;
     }

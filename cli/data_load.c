@@ -87,9 +87,3 @@ rcc_status cli_match_channels(const char *cmd, int channels, rcc_dataset *d)
             channels == 1 ? "gray" : "colour", d->n, d->c == 1 ? "gray" : "colour");
     return rcc_dataset_convert_channels(d, channels);
 }
-
-const char *cli_preset_for(const rcc_dataset *d, int *size)
-{
-    *size = d->c == 3 && (d->h > 48 || d->w > 48) ? 64 : 32;
-    return d->c == 3 ? "photo" : "cpu";
-}

@@ -175,13 +175,14 @@ void cli_note_winograd(const char *cmd)
 
 bool cli_infer_precision_ok(const char *cmd, const char *precision)
 {
-    if (!precision || strcmp(precision, "f32") == 0)
+    rcc_precision p;
+    if (!precision)
         return true;
-    if (strcmp(precision, "bf16") != 0) {
-        fprintf(stderr, "rcc %s: --precision is f32 or bf16, not '%s'\n", cmd, precision);
+    if (rcc_precision_parse(precision, &p) != RCC_OK) {
+        fprintf(stderr, "rcc %s: --precision: %s\n", cmd, rcc_last_error());
         return false;
     }
-    if (!rcc_conv_bf16_available()) {
+    if (p == RCC_PRECISION_BF16 && !rcc_conv_bf16_available()) {
         fprintf(stderr,
                 "rcc %s: --precision bf16: this CPU has no bf16 convolutions (AVX512-BF16 needed; "
                 "docs/performance.md)\n",
@@ -191,78 +192,26 @@ bool cli_infer_precision_ok(const char *cmd, const char *precision)
     return true;
 }
 
-int cli_modes(cli_mode m[3], bool f32_only)
-{
-    int n = 0;
-    m[n++] = (cli_mode){"direct", "f32"};
-    if (rcc_conv_winograd_available())
-        m[n++] = (cli_mode){"winograd", "f32"};
-    if (!f32_only && rcc_conv_bf16_available())
-        m[n++] = (cli_mode){"direct", "bf16"};
-    return n;
-}
-
-static rcc_status time_quietly(const rcc_bench_config *b, double *rate, void *user)
-{
-    (void)user;
-    rcc_bench_result r;
-    CLI_TRY(rcc_bench_train(b, &r));
-    *rate = b->batch / r.median;
-    rcc_bench_result_free(&r);
-    return RCC_OK;
-}
-
-int cli_time_modes(rcc_bench_config *b, const cli_mode *m, int n, double *rate, cli_time_fn run, void *user,
-                   rcc_status *st)
-{
-    int best = 0;
-    for (int i = 0; i < n; i++) {
-        snprintf(b->conv, sizeof b->conv, "%s", m[i].conv);
-        snprintf(b->precision, sizeof b->precision, "%s", m[i].precision);
-        *st = (run ? run : time_quietly)(b, &rate[i], user);
-        if (*st != RCC_OK)
-            return -1;
-        best = rate[i] > rate[best] ? i : best;
-    }
-    return best;
-}
-
 rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all)
 {
     const char *flag = all ? "--best" : "--conv best";
-    if (!all && strcmp(c->precision, "bf16") == 0) { /* bf16 has one kind of kernels */
-        snprintf(c->conv, sizeof c->conv, "direct");
+    rcc_mode_choice ch;
+    CLI_TRY(rcc_config_pick_mode(c, channels, all, &ch));
+    if (ch.bf16_direct) {
         fprintf(stderr, "rcc %s: --conv best: direct (bf16 convolutions compute directly)\n", cmd);
-        return RCC_OK;
-    }
-    cli_mode m[3];
-    int n = cli_modes(m, !all);
-    int best = 0;
-    if (n > 1) {
-        rcc_bench_config b;
-        rcc_bench_config_default(&b);
-        b.batch = c->batch, b.size = c->image_size, b.width = c->width, b.rep_dim = c->rep_dim;
-        b.channels = channels > 0 ? channels : 1, b.clusters = c->clusters, b.steps = 2, b.warmup = 1;
-        snprintf(b.backbone, sizeof b.backbone, "%s", c->backbone);
-        rcc_set_threads(c->threads);
-        double rate[3];
-        rcc_status st;
-        best = cli_time_modes(&b, m, n, rate, NULL, NULL, &st);
-        if (best < 0)
-            return st;
+    } else if (ch.n > 1) {
         char said[256];
         int len = 0;
-        for (int i = 0; i < n; i++)
-            len += snprintf(said + len, sizeof said - (size_t)len, "%s%s %s %.0f", i ? ", " : "", m[i].conv,
-                            m[i].precision, rate[i]);
-        fprintf(stderr, "rcc %s: %s: %s pairs/s on this step: %s %s\n", cmd, flag, said, m[best].conv,
-                m[best].precision);
+        for (int i = 0; i < ch.n; i++)
+            len += snprintf(said + len, sizeof said - (size_t)len, "%s%s %s %.0f", i ? ", " : "",
+                            rcc_conv_kind_name(ch.mode[i].conv), rcc_precision_name(ch.mode[i].precision),
+                            ch.rate[i]);
+        fprintf(stderr, "rcc %s: %s: %s pairs/s on this step: %s %s\n", cmd, flag, said,
+                rcc_conv_kind_name(c->conv), rcc_precision_name(c->precision));
     } else {
         fprintf(stderr, "rcc %s: %s: direct f32 (oneDNN has no Winograd%s kernels for this CPU)\n", cmd, flag,
                 all ? " or bf16" : "");
     }
-    snprintf(c->conv, sizeof c->conv, "%s", m[best].conv);
-    snprintf(c->precision, sizeof c->precision, "%s", m[best].precision);
     return RCC_OK;
 }
 

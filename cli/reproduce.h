@@ -7,7 +7,7 @@
 #include "rcc_eval.h"
 #include "rcc_run.h"
 
-/* The paper's MNIST figures (SPEC.md §6). */
+/* The paper's MNIST figures (docs/method.md §6). */
 #define PAPER_ACC_CC 0.89
 #define PAPER_ACC_RCC 0.92
 #define PAPER_PROBE_CC 0.82

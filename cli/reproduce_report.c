@@ -110,9 +110,9 @@ static void config_line(FILE *f, const rcc_config *c)
 {
     fprintf(f, "%s, %d×%d images, width %d, rep_dim %d, feature_dim %d, hidden %d, batch %d, %d epochs, Adam lr %g "
                "(warm-up %d, %s), weight decay %g, augmentations '%s', τ_I %g, τ_C %g, t %g",
-            c->backbone, c->image_size, c->image_size, c->width, c->rep_dim, c->feature_dim, c->hidden, c->batch,
+            rcc_backbone_name(c->backbone), c->image_size, c->image_size, c->width, c->rep_dim, c->feature_dim, c->hidden, c->batch,
             c->epochs, (double)c->lr, c->warmup_epochs, c->cosine ? "cosine decay" : "constant",
-            (double)c->weight_decay, c->augment, (double)c->tau_i, (double)c->tau_c, (double)c->t);
+            (double)c->weight_decay, rcc_augment_preset_name(c->augment), (double)c->tau_i, (double)c->tau_c, (double)c->t);
 }
 
 int write_report_md(const plan *p, const run_result *runs, int nruns, const char *command,
@@ -152,7 +152,7 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
             data_desc, p->data->n, p->classes);
     fprintf(f, "- Started %s; this invocation took %s on %d thread(s).\n\n", started, hms, p->base.threads);
 
-    fprintf(f, "## The paper's table (SPEC.md §6) beside ours\n\n");
+    fprintf(f, "## The paper's table (docs/method.md) beside ours\n\n");
     fprintf(f, "Ours: mean ± sd over %d seed(s) (sample sd). The paper's figures are on MNIST with its own set-up.\n\n",
             p->seeds);
     fprintf(f, "| | CC (λ = 1), paper | CC, ours | RCC (λ = %g), paper | RCC, ours |\n|---|---|---|---|---|\n",

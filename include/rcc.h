@@ -35,15 +35,29 @@ const char *rcc_last_error(void);
 /* "0.1.0" */
 const char *rcc_version(void);
 
-/* Number of threads used by the compute kernels (OpenMP and oneDNN). Also makes every compute
- * thread flush denormal floats to zero (they slow training down tenfold). */
+/* Threads. Every call that computes (a training run or step, a network's passes, scoring, k-means,
+ * the benchmarks) sets its thread count and floating-point mode on the threads it runs on, only
+ * while it runs, and restores them before it returns: the calling thread's OpenMP thread count
+ * (omp_get_max_threads) and its MXCSR, and the MXCSR of the OpenMP workers it used, which flush
+ * denormal floats to zero meanwhile (denormals slow training down tenfold). A host's own threads,
+ * OpenMP settings and numerics are as it left them. Training and rcc_training_* use
+ * rcc_config.threads; networks, scoring, k-means, the probe and the benchmarks a count of their
+ * own (rcc_net_set_threads, rcc_bench_config.threads) or else this library default. */
+
+/* The library default thread count of later contexts (<= 0: back to rcc_threads_available()).
+ * A setting of librcc only: it changes neither OpenMP's settings nor the process's. */
 void rcc_set_threads(int threads);
+/* The library default: rcc_set_threads' count, or rcc_threads_available() (found once). The
+ * presets' rcc_config.threads is this. */
 int rcc_get_threads(void);
+/* The CPUs this process may use: those of its affinity mask (sched_getaffinity), at most its
+ * cgroup v2 CPU quota (cpu.max: ceil(quota / period)) where one is set; at least 1. */
+int rcc_threads_available(void);
 /* Whether oneDNN has Winograd convolution kernels on this CPU (fp32: AVX-512); without them,
  * conv "winograd" computes every convolution directly. */
 bool rcc_conv_winograd_available(void);
 /* Whether this CPU computes bf16 convolutions (AVX512-BF16, and oneDNN has kernels for it), which
- * rcc_config.precision "bf16" needs. oneDNN's emulation on other AVX-512 CPUs is slower than f32
+ * rcc_config.precision bf16 needs. oneDNN's emulation on other AVX-512 CPUs is slower than f32
  * and not counted, unless the environment has RCC_BF16_EMULATED=1 (to check bf16 numerics there). */
 bool rcc_conv_bf16_available(void);
 /* Seconds on a monotonic clock (for timing). */
@@ -66,10 +80,42 @@ rcc_status rcc_fail(rcc_status status, const char *fmt, ...);
 
 /* ------------------------------------------------------------------ configuration */
 
-/* Every hyper-parameter of a run (SPEC.md §1–4 and the engineering around them). */
+/* The choices of a configuration that have names. Each has one table of them: rcc_X_name gives a
+ * value's name (NULL when out of range), rcc_X_parse the value of a name (RCC_ERR_ARG naming the
+ * known ones otherwise). Checkpoints, flags and JSON use the names. */
+typedef enum {
+    RCC_BACKBONE_RESNET18,       /* "resnet18" (docs/method.md §1): 7×7 stride-2 stem and a max-pool */
+    RCC_BACKBONE_RESNET18_SMALL, /* "resnet18-small": 3×3 stride-1 stem, no max-pool (small images) */
+} rcc_backbone;
+typedef enum {
+    RCC_AUGMENT_PAPER, /* "paper": docs/method.md §3 exactly */
+    RCC_AUGMENT_CPU,   /* "cpu": gray digits (larger crops, lighter blur, small rotations) */
+    RCC_AUGMENT_PHOTO, /* "photo": colour photos (CC's CIFAR-10 ones: flips, no blur) */
+    RCC_AUGMENT_NONE,  /* "none": every view is the evaluation view */
+} rcc_augment_preset;
+typedef enum {
+    RCC_CONV_DIRECT,   /* "direct": oneDNN's direct kernels (the reference numbers) */
+    RCC_CONV_WINOGRAD, /* "winograd": training's 3×3 stride-1 convolutions by Winograd F(4×4,3×3) where
+                        * oneDNN has it (faster, rounding differs; docs/performance.md); direct elsewhere */
+} rcc_conv_kind;
+typedef enum {
+    RCC_PRECISION_F32,  /* "f32" */
+    RCC_PRECISION_BF16, /* "bf16": the backbone's activations and convolution weights */
+} rcc_precision;
+
+const char *rcc_backbone_name(rcc_backbone b);
+rcc_status rcc_backbone_parse(const char *name, rcc_backbone *b);
+const char *rcc_augment_preset_name(rcc_augment_preset a);
+rcc_status rcc_augment_preset_parse(const char *name, rcc_augment_preset *a);
+const char *rcc_conv_kind_name(rcc_conv_kind k);
+rcc_status rcc_conv_kind_parse(const char *name, rcc_conv_kind *k);
+const char *rcc_precision_name(rcc_precision p);
+rcc_status rcc_precision_parse(const char *name, rcc_precision *p);
+
+/* Every hyper-parameter of a run (docs/method.md §1–4 and the engineering around them). */
 typedef struct {
     /* model */
-    char backbone[16]; /* "resnet18" (SPEC.md §1), or "resnet18-small": 3×3 stride-1 stem, no max-pool */
+    rcc_backbone backbone;
     int in_channels;   /* 0: taken from the data */
     int image_size;    /* S: images are resized to S×S */
     int width;         /* channels of the first stage (64 for ResNet-18) */
@@ -86,7 +132,7 @@ typedef struct {
     int batch;          /* images per view per step */
     int epochs;
     uint64_t seed;
-    char augment[16];   /* augmentation preset: "paper", "cpu", "none" */
+    rcc_augment_preset augment; /* the augmentations (rcc_aug_preset) */
     float crop_area_min;  /* overrides of the preset when >= 0: smallest crop area fraction, */
     float jitter_prob;    /*   colour-jitter probability, */
     float blur_prob;      /*   blur probability, */
@@ -98,19 +144,19 @@ typedef struct {
     float self_label_threshold; /* confidence over which a cluster becomes a target (0.99) */
     float self_label_lr;        /* the stage's constant Adam learning rate (1e-4) */
     /* running */
-    int threads;        /* compute threads */
+    int threads;        /* compute threads (the presets': rcc_get_threads()) */
     int loader_threads; /* data threads */
     int eval_every;     /* epochs between evaluations (when labels exist); 0 = only at the end */
     int save_every;     /* epochs between checkpoints; 0 = only at the end */
-    char conv[16];      /* convolution kernels: "direct" (default) or "winograd" (3×3 stride-1
-                         * convolutions by Winograd F(4×4,3×3): faster, rounding differs; docs/performance.md) */
-    char precision[16]; /* the backbone's activations and convolution weights: "f32" (default) or "bf16"
-                         * (f32 master weights, Adam, batch-norm statistics, heads and losses; faster
-                         * where the CPU has AVX512-BF16, and only there (rcc_conv_bf16_available); one
-                         * process only; not with conv "winograd") */
+    rcc_conv_kind conv; /* convolution kernels (default direct) */
+    rcc_precision precision; /* the backbone's activations and convolution weights (default f32); bf16:
+                              * f32 master weights, Adam, batch-norm statistics, heads and losses; faster
+                              * where the CPU has AVX512-BF16, and only there (rcc_conv_bf16_available);
+                              * one process only; not with conv winograd */
 } rcc_config;
 
-/* Fills c with a named preset: "paper" (SPEC.md exactly) or "cpu" (the default: fast on a CPU). */
+/* Fills c with a named preset: "paper" (docs/method.md exactly), "cpu" (the default for gray images:
+ * fast on a CPU) or "photo" (the default for colour photos); the README's table says what each is. */
 rcc_status rcc_config_preset(rcc_config *c, const char *name);
 /* Checks ranges; the error names the field. */
 rcc_status rcc_config_check(const rcc_config *c);
@@ -195,9 +241,9 @@ const char *rcc_metrics_term_key(int t);
 /* A trained network loaded from a checkpoint, ready to embed images and assign clusters. Loading
  * plans its forward passes for one image and for rcc_net_batch images; a pass over n images in
  * between runs on plans for powers of two near n (each made on its first use, so that first pass
- * takes longer), costing about n images, not a full batch. Loading leaves the
- * process's thread count alone: set it with rcc_set_threads (the training run's is
- * rcc_net_config(net)->threads). rcc_net_assign_data (rcc_data.h) runs it over a data set. */
+ * takes longer), costing about n images, not a full batch. A network computes with
+ * rcc_get_threads() threads as of its loading, or rcc_net_set_threads' (the training run's count
+ * is rcc_net_config(net)->threads). rcc_net_assign_data (rcc_data.h) runs it over a data set. */
 typedef struct rcc_net rcc_net;
 
 rcc_status rcc_net_load(rcc_net **net, const char *checkpoint_path);
@@ -214,6 +260,11 @@ void rcc_net_free(rcc_net *net);
 const rcc_config *rcc_net_config(const rcc_net *net);
 /* The images of the largest forward pass (more are done in several). */
 int rcc_net_batch(const rcc_net *net);
+/* The threads of its passes (<= 0: rcc_get_threads()). oneDNN fits its kernels to the count when
+ * they are planned, so a change plans the passes again (the cost of a load without the reading):
+ * set it right after loading. */
+rcc_status rcc_net_set_threads(rcc_net *net, int threads);
+int rcc_net_threads(const rcc_net *net);
 /* n images, C×S×S each (C, S of the configuration), values in [0, 1]. Any output may be NULL:
  * cluster[n] (argmax of the cluster head), confidence[n] (its probability), h[n×rep_dim]
  * (the unit-sphere features), probs[n×K]. Thread-compatible: one call at a time per net. */

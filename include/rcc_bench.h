@@ -1,7 +1,7 @@
 /* rcc_bench.h — public API of librcc: timing the engine, as `rcc bench` reports it. One full
  * training step of the model (two views, forward, all losses, backward, Adam) or inference (one
  * image, and a batch) on random images; medians over repetitions, optionally with a profile by
- * operation and by layer. Threads: rcc_set_threads before the call. */
+ * operation and by layer. */
 #ifndef RCC_BENCH_PUBLIC_H
 #define RCC_BENCH_PUBLIC_H
 
@@ -19,14 +19,15 @@ typedef struct {
     int steps;     /* timed repetitions (inference: the batch; the single image runs 20× this) */
     int warmup;    /* untimed repetitions first */
     int width, rep_dim, channels, clusters;
-    char conv[16]; /* "direct" or "winograd" */
+    rcc_conv_kind conv;
     bool profile;  /* training: time every primitive (each then waits for completion) */
-    char backbone[16]; /* "resnet18" or "resnet18-small" (rcc_config's backbone) */
-    char precision[16]; /* "f32" or "bf16" (rcc_config's precision) */
+    rcc_backbone backbone;
+    rcc_precision precision;
+    int threads;   /* compute threads (0: rcc_get_threads()) */
 } rcc_bench_config;
 
 /* The paper's step: batch 256, 64×64, 10 steps after 3, width 64, rep_dim 3, 1 channel, K 10, direct,
- * resnet18. */
+ * resnet18, f32, the default threads. */
 void rcc_bench_config_default(rcc_bench_config *b);
 
 /* Time spent by one kind of operation, or by one layer, over the timed steps. */
@@ -60,6 +61,43 @@ typedef struct {
 
 /* Inference as rcc_net runs it: evaluation mode, a single-image pass and a batch pass. */
 rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r);
+
+/* ---------------------------------------------------------------- the fastest mode */
+
+/* A training mode rcc offers: convolution kernels and precision. */
+typedef struct {
+    rcc_conv_kind conv;
+    rcc_precision precision;
+} rcc_mode;
+#define RCC_MODES_MAX 3
+
+/* The modes this CPU runs, in m: direct f32 always; winograd f32 where oneDNN has Winograd kernels
+ * here; direct bf16 where it has bf16 ones (and !f32_only). Returns how many (1 to RCC_MODES_MAX). */
+int rcc_modes(rcc_mode m[RCC_MODES_MAX], bool f32_only);
+
+/* One timing of b's step (rcc_bench_modes): its image pairs per second in *rate. */
+typedef rcc_status (*rcc_mode_timer)(const rcc_bench_config *b, double *rate, void *user);
+/* Times the n modes of m on b's step, setting b->conv and b->precision to each in turn: rate[i] in
+ * pairs/s, by timer (NULL: rcc_bench_train, quietly). *fastest gets the fastest one's index. Stops
+ * at a timing that fails, with its status. */
+rcc_status rcc_bench_modes(rcc_bench_config *b, const rcc_mode *m, int n, rcc_mode_timer timer, void *user,
+                           double *rate, int *fastest);
+
+/* What rcc_config_pick_mode measured. */
+typedef struct {
+    int n;                      /* modes this CPU offers for the choice; 1: nothing was timed */
+    rcc_mode mode[RCC_MODES_MAX];
+    double rate[RCC_MODES_MAX]; /* pairs/s of each on the configuration's step, when n > 1 */
+    int chosen;                 /* the index of the one kept */
+    bool bf16_direct;           /* !all at precision bf16: direct, bf16's only kernels, nothing timed */
+} rcc_mode_choice;
+
+/* The fastest mode for c's own step (`rcc train --best` and `--conv best`): all, every convolution
+ * kernel and precision this CPU runs; !all, the kernels at c's precision. Times a short run of each
+ * (rcc_bench_train on random `channels`-channel images, 2 steps after 1, c->threads threads; a few
+ * seconds) and keeps the fastest in c->conv and c->precision; *choice (may be NULL) says what was
+ * measured. */
+rcc_status rcc_config_pick_mode(rcc_config *c, int channels, bool all, rcc_mode_choice *choice);
 
 /* The training loader alone (the data path of a step, without the step): `batches` batches of
  * `batch` pairs of augmented s×s views of d made with augmentation a on `threads` loader threads,

@@ -76,7 +76,7 @@ typedef struct {
 } rcc_load_options;
 
 /* Turns d's images into `channels` (1 or 3) in place: colour to gray by the luma weights of the
- * augmentations' grayscale (SPEC.md §3; the result is held as floats, since luma is not a byte),
+ * augmentations' grayscale (docs/method.md §3; the result is held as floats, since luma is not a byte),
  * gray to colour by replication (bytes stay bytes); nothing when equal. */
 rcc_status rcc_dataset_convert_channels(rcc_dataset *d, int channels);
 
@@ -123,8 +123,9 @@ typedef struct {
     float rotate_deg;              /* rotation by U(−x, x) degrees about the crop's centre (0: none) */
 } rcc_aug_config;
 
-/* "paper" (SPEC.md §3 exactly) or any other preset the module documents; RCC_ERR_ARG if unknown. */
-rcc_status rcc_aug_preset(rcc_aug_config *a, const char *name);
+/* The augmentations of a preset (rcc.h's rcc_augment_preset; RCC_AUGMENT_PAPER is docs/method.md
+ * §3 exactly); RCC_ERR_ARG for a value out of range. */
+rcc_status rcc_aug_preset(rcc_aug_config *a, rcc_augment_preset preset);
 
 /* The Gaussian blur kernel side for output side s: int(blur_kernel_frac·s), made odd (7 at S = 64). */
 int rcc_aug_blur_kernel(const rcc_aug_config *a, int s);

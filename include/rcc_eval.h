@@ -1,7 +1,7 @@
 /* rcc_eval.h — public API of librcc's evaluation: clusterings and representations measured on
  * plain arrays. Clustering accuracy (Hungarian), NMI and ARI against labels; statistics of an
  * assignment without labels; k-means (Euclidean and spherical) and the choice of k (WCSS elbow by
- * kneedle, silhouette, Calinski–Harabasz); use of the unit sphere; the linear probe of SPEC.md §5;
+ * kneedle, silhouette, Calinski–Harabasz); use of the unit sphere; the linear probe of docs/method.md §5;
  * .npy / feature / label / prediction files. Numbers only: the pictures are in rcc_plot.h. See
  * docs/evaluation.md for definitions and the rules chosen.
  *
@@ -241,8 +241,8 @@ rcc_status rcc_npy_write_i32(const char *path, const int *x, size_t n);
  * index/path/name/cluster/label are ignored. */
 rcc_status rcc_features_load(const char *path, float **x, size_t *n, int *d);
 
-/* Labels: an IDX label file (magic 2049, gzip or raw), .npy of integers, or text/CSV: one label a
- * line, or several comma-separated columns with a header naming a "label" (or "class"/"target")
+/* Labels: an IDX label file (magic 2049, gzip or raw), .npy of integers (1-D or N×1, in 0..65535:
+ * the data sets' label reader), or text/CSV: one label a line, or several comma-separated columns with a header naming a "label" (or "class"/"target")
  * column; without a header the last column is the label. */
 rcc_status rcc_labels_load(const char *path, int **labels, size_t *n);
 

@@ -17,9 +17,16 @@
 extern "C" {
 #endif
 
+/* ------------------------------------------------------------------ choosing a configuration */
+
+/* The preset `rcc train` uses for d when none is named, into c: "photo" for colour images, at 64×64
+ * when they are larger than 48 pixels, else 32×32; "cpu" for gray ones (docs/training.md). *preset
+ * (may be NULL) gets the preset's name. */
+rcc_status rcc_config_for_data(const rcc_dataset *d, rcc_config *c, const char **preset);
+
 /* ------------------------------------------------------------------ progress and events */
 
-/* The terms of the loss of one step (SPEC.md §2). */
+/* The terms of the loss of one step (docs/method.md §2). */
 typedef struct {
     double ins;      /* L_ins */
     double clu_nce;  /* NT-Xent over cluster columns */

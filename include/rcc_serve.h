@@ -40,7 +40,7 @@ typedef struct rcc_server rcc_server;
 /* The defaults above (checkpoint NULL). */
 void rcc_serve_defaults(rcc_serve_options *o);
 /* Loads and validates the checkpoint, binds the address and starts serving. The server's compute
- * threads are its own (o->threads; rcc_set_threads in the caller does not reach them). */
+ * threads are its own (o->threads; the library default, rcc_set_threads, does not reach them). */
 rcc_status rcc_serve_start(rcc_server **s, const rcc_serve_options *o);
 /* The port bound (the ephemeral one when port was 0). */
 int rcc_serve_port(const rcc_server *s);

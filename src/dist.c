@@ -187,14 +187,3 @@ rcc_status rcc_dist_any(rcc_dist *d, bool *flag)
 #endif
     return RCC_OK;
 }
-
-rcc_status rcc_dist_barrier(rcc_dist *d)
-{
-#ifdef RCC_HAVE_MPI
-    if (d->size > 1 && d->comm)
-        MPI_TRY(MPI_Barrier(comm_of(d)), "Barrier");
-#else
-    (void)d;
-#endif
-    return RCC_OK;
-}

@@ -20,7 +20,5 @@ rcc_status rcc_dist_allreduce_f64(rcc_dist *d, double *x, size_t count);
 rcc_status rcc_dist_bcast_f32(rcc_dist *d, float *x, size_t count);
 /* True on every process if it is true on some process. */
 rcc_status rcc_dist_any(rcc_dist *d, bool *flag);
-/* Waits for every process. */
-rcc_status rcc_dist_barrier(rcc_dist *d);
 
 #endif

@@ -1,13 +1,36 @@
 /* dnn.c — oneDNN engine/stream, the planning arena, primitive execution and profiling. */
 #include "dnn.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* One CPU engine for the process, made once (pthread_once) and never destroyed: oneDNN engines are
+ * thread-safe, and every primitive and memory object of every plan is made on it. A stream is not
+ * meant to be used by two threads at once, and the library's users do run passes on several threads
+ * (rcc serve's batcher while its watcher's thread loads and tries a new checkpoint; a host program's
+ * own threads, each with its networks): so each thread that executes gets a stream of its own, made
+ * on its first execution and destroyed when the thread ends (the key's destructor). The pointer is
+ * also kept thread-local, where a leak checker sees the stream of a thread still running. */
 static dnnl_engine_t g_engine;
-static dnnl_stream_t g_stream;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pthread_key_t g_stream_key;
+static bool g_have_key;
+static _Thread_local dnnl_stream_t tl_stream;
+
+static void stream_destroy(void *stream)
+{
+    dnnl_stream_destroy((dnnl_stream_t)stream);
+}
+
+static void engine_init(void)
+{
+    if (dnnl_engine_create(&g_engine, dnnl_cpu, 0) != dnnl_success)
+        g_engine = NULL;
+    g_have_key = pthread_key_create(&g_stream_key, stream_destroy) == 0;
+}
 
 rcc_status rcc_dnn_check(dnnl_status_t s, const char *what)
 {
@@ -20,21 +43,23 @@ rcc_status rcc_dnn_check(dnnl_status_t s, const char *what)
 
 dnnl_engine_t rcc_dnn_engine(void)
 {
-    if (!g_engine) {
-        if (dnnl_engine_create(&g_engine, dnnl_cpu, 0) != dnnl_success)
-            return NULL;
-        if (dnnl_stream_create(&g_stream, g_engine, dnnl_stream_default_flags) != dnnl_success) {
-            dnnl_engine_destroy(g_engine);
-            g_engine = NULL;
-        }
-    }
+    pthread_once(&g_once, engine_init);
     return g_engine;
 }
 
 dnnl_stream_t rcc_dnn_stream(void)
 {
-    rcc_dnn_engine();
-    return g_stream;
+    if (tl_stream || !rcc_dnn_engine() || !g_have_key)
+        return tl_stream;
+    dnnl_stream_t s;
+    if (dnnl_stream_create(&s, g_engine, dnnl_stream_default_flags) != dnnl_success)
+        return NULL;
+    if (pthread_setspecific(g_stream_key, s) != 0) {
+        dnnl_stream_destroy(s);
+        return NULL;
+    }
+    tl_stream = s;
+    return s;
 }
 
 dnnl_primitive_attr_t rcc_dnn_attr(void)
@@ -144,7 +169,6 @@ rcc_status rcc_arena_commit(rcc_arena *a)
 {
     if (a->committed)
         return RCC_OK;
-    rcc_set_threads(rcc_get_threads()); /* also flushes denormals on every compute thread */
     if (!rcc_dnn_engine())
         return rcc_fail(RCC_ERR_BACKEND, "oneDNN: cannot create a CPU engine");
     if (a->bytes) {
@@ -235,10 +259,13 @@ rcc_status rcc_prim_exec(rcc_prim *p)
         args[i].arg = p->args[i].arg;
         args[i].memory = p->args[i].act->mem;
     }
+    dnnl_stream_t stream = rcc_dnn_stream();
+    if (!stream)
+        return rcc_fail(RCC_ERR_BACKEND, "oneDNN: cannot create a stream for %s", p->name);
     double t0 = g_prof ? rcc_now() : 0;
-    DNN_TRY(dnnl_primitive_execute(p->prim, g_stream, p->nargs, args), p->name);
+    DNN_TRY(dnnl_primitive_execute(p->prim, stream, p->nargs, args), p->name);
     if (g_prof) {
-        dnnl_stream_wait(g_stream);
+        dnnl_stream_wait(stream);
         double dt = rcc_now() - t0;
         rcc_prof_add(p->name, dt, p->flops);
         if (p->layer[0])

@@ -1,4 +1,4 @@
-/* dnn.h — the thin layer over oneDNN: one engine and stream, an arena that plans every
+/* dnn.h — the thin layer over oneDNN: one engine, a stream per thread, an arena that plans every
  * buffer before anything is allocated, and primitives whose arguments are bound to
  * planned buffers, so a step executes without allocating. */
 #ifndef RCC_DNN_H
@@ -11,7 +11,10 @@
 rcc_status rcc_dnn_check(dnnl_status_t s, const char *what);
 #define DNN_TRY(call, what) RCC_TRY(rcc_dnn_check((call), (what)))
 
-dnnl_engine_t rcc_dnn_engine(void); /* created on first use; NULL if oneDNN failed */
+/* The process's CPU engine, made once by whichever thread asks first; NULL if oneDNN failed. */
+dnnl_engine_t rcc_dnn_engine(void);
+/* The calling thread's stream (made on its first use, destroyed when the thread ends); NULL if
+ * oneDNN failed. Primitives execute on the stream of the thread that runs them. */
 dnnl_stream_t rcc_dnn_stream(void);
 
 /* A tensor in memory: its oneDNN descriptor and where its bytes live.
@@ -90,7 +93,8 @@ rcc_status rcc_reorder_create(rcc_arena *a, rcc_prim *p, rcc_act *src, rcc_act *
 /* Attribute with user-managed scratchpad (caller destroys). */
 dnnl_primitive_attr_t rcc_dnn_attr(void);
 
-/* Profiling: when enabled, rcc_prim_exec waits for completion and accumulates time by name. */
+/* Profiling: when enabled, rcc_prim_exec waits for completion and accumulates time by name. The
+ * tables are the process's, for one thread at a time (rcc_bench_train). */
 /* rcc_prof_entry: include/rcc_bench.h. */
 void rcc_prof_enable(bool on);
 /* Totals by kind of operation. */

@@ -1,4 +1,4 @@
-/* loss.h — the losses of SPEC.md §2 with their gradients: instance NT-Xent, cluster NT-Xent
+/* loss.h — the losses of docs/method.md §2 with their gradients: instance NT-Xent, cluster NT-Xent
  * with the entropy regulariser, and the uniformity loss, combined with λ. */
 #ifndef RCC_LOSS_H
 #define RCC_LOSS_H

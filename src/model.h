@@ -1,4 +1,4 @@
-/* model.h — the network of SPEC.md §1: a ResNet-18 backbone ending in rep_dim channels whose
+/* model.h — the network of docs/method.md §1: a ResNet-18 backbone ending in rep_dim channels whose
  * pooled output is put on the unit sphere (h), an instance head (z, unit norm) and a cluster
  * head (y, softmax over K). One plan per (batch, mode): every buffer is laid out before the
  * first step; forward and backward then run without allocating. */

@@ -1,4 +1,4 @@
-/* optim.h — Adam (SPEC.md §4, PyTorch semantics): in float over the flat parameter block (training),
+/* optim.h — Adam (docs/method.md §4, PyTorch semantics): in float over the flat parameter block (training),
  * and in double over a small block of its own (the linear probe). */
 #ifndef RCC_OPTIM_H
 #define RCC_OPTIM_H

@@ -50,7 +50,7 @@ static inline float *rcc_pdata(const rcc_params *ps) { return (float *)ps->data;
 static inline float *rcc_pgrad(const rcc_params *ps) { return (float *)ps->grad; }
 static inline float *rcc_pbufs(const rcc_params *ps) { return (float *)ps->bufs; }
 
-/* Initialisation of SPEC.md §1: Kaiming-normal (fan_out, ReLU gain) convs, BN γ=1 β=0,
+/* Initialisation of docs/method.md §1: Kaiming-normal (fan_out, ReLU gain) convs, BN γ=1 β=0,
  * linear uniform ±1/√fan_in, running mean 0 and variance 1. */
 void rcc_params_init_default(rcc_params *ps, uint64_t seed);
 /* Deterministic hash initialisation shared with tests/reference/rcc_torch.py (test fixtures). */

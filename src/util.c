@@ -1,13 +1,10 @@
-/* util.c — error reporting, aligned allocation, thread count. */
+/* util.c — error reporting, aligned allocation, paths. */
 #include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <omp.h>
-#include <pmmintrin.h>
-#include <xmmintrin.h>
 
 static _Thread_local char last_error[512];
 
@@ -54,26 +51,6 @@ void *rcc_alloc(size_t bytes)
 }
 
 void rcc_free(void *p) { free(p); }
-
-void rcc_flush_denormals(void)
-{
-    _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
-    _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
-}
-
-/* Denormal floats appear as training goes on (tiny gradients, Adam's second moments) and make
- * every kernel that meets them many times slower: a step went from 0.2 s to 3 s after 12
- * epochs. Each compute thread flushes them to zero, as is usual for training. */
-void rcc_set_threads(int threads)
-{
-    if (threads > 0)
-        omp_set_num_threads(threads);
-    rcc_flush_denormals();
-#pragma omp parallel
-    rcc_flush_denormals();
-}
-
-int rcc_get_threads(void) { return omp_get_max_threads(); }
 
 rcc_status rcc_check_range(const char *name, double v, double lo, double hi)
 {

@@ -15,10 +15,6 @@
 
 /* rcc_fail: include/rcc.h. */
 
-/* Sets flush-to-zero and denormals-are-zero on the calling thread (rcc_set_threads does it
- * on every compute thread). */
-void rcc_flush_denormals(void);
-
 /* 64-byte aligned allocation, zero-filled; NULL on failure or zero size. */
 void *rcc_alloc(size_t bytes);
 void rcc_free(void *p);

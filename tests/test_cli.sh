@@ -131,7 +131,7 @@ ok $? "--resume with --conv direct continues ($(tail -1 "$tmp/wino2.err"))"
 "$RCC" train --data "$IMG" --out "$tmp/x" --best --conv direct > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "not with --conv or --precision" "$tmp/err"; ok $? "--best with --conv: exit 2"
 "$RCC" bench --conv fft --steps 1 > /dev/null 2> "$tmp/err"
-[ $? = 2 ] && grep -q "must be direct or winograd" "$tmp/err"; ok $? "rcc bench: unknown --conv: exit 2"
+[ $? = 2 ] && grep -q "conv 'fft' is not known (known: direct, winograd)" "$tmp/err"; ok $? "rcc bench: unknown --conv: exit 2"
 "$RCC" bench --best --size 16 --width 4 --batch 8 --steps 1 --warmup 0 > "$tmp/best" 2> "$tmp/err"
 ok $? "rcc bench --best runs"
 n=$(grep -c "^rcc bench: resnet18 width 4" "$tmp/best")
@@ -159,7 +159,7 @@ fi
 # Inference precision: a bf16-trained model predicts in bf16 where the CPU has bf16 convolutions, in
 # f32 (saying so) where it has none (ONEDNN_MAX_CPU_ISA=AVX2 hides them); --precision chooses
 "$RCC" predict --model "$tmp/wino" --data "$IMG" --precision f16 > /dev/null 2> "$tmp/err"
-[ $? = 2 ] && grep -q "precision is f32 or bf16, not 'f16'" "$tmp/err"; ok $? "rcc predict: unknown --precision: exit 2"
+[ $? = 2 ] && grep -q "precision 'f16' is not known (known: f32, bf16)" "$tmp/err"; ok $? "rcc predict: unknown --precision: exit 2"
 if [ $avx512 = 1 ]; then
   [ $native_bf16 = 1 ] || export RCC_BF16_EMULATED=1
   # 32x32: oneDNN's emulation gets the weight gradient of layer4's 1x1 maps (16x16 images) wrong

@@ -123,27 +123,36 @@ static void test_augment_fixture(void)
     rcc_st_close(&f);
 }
 
+/* rcc_aug_preset of a preset given by name (rcc_augment_preset_parse). */
+static rcc_status aug_preset_named(rcc_aug_config *a, const char *name)
+{
+    rcc_augment_preset p;
+    rcc_status st = rcc_augment_preset_parse(name, &p);
+    return st == RCC_OK ? rcc_aug_preset(a, p) : st;
+}
+
 /* ---------------------------------------------------------------- statistics of the choices */
 
 static void test_aug_stats(void)
 {
     rcc_aug_config a;
-    CHECK_OK(rcc_aug_preset(&a, "paper"));
+    CHECK_OK(aug_preset_named(&a, "paper"));
     CHECK(a.crop_area_min == 0.08f && a.crop_area_max == 1 && fabsf(a.crop_ratio_min - 0.75f) < 1e-7f &&
               fabsf(a.crop_ratio_max - 4.0f / 3) < 1e-7f && a.jitter_prob == 0.8f && a.brightness == 0.4f &&
               a.contrast == 0.4f && a.saturation == 0.4f && a.hue == 0.1f && a.gray_prob == 0.2f &&
               a.blur_prob == 0.5f && a.blur_sigma_min == 0.1f && a.blur_sigma_max == 2.0f && a.flip_prob == 0 &&
               a.crop_prob == 1,
-          "paper preset is SPEC.md §3");
+          "paper preset is docs/method.md §3");
     CHECK(rcc_aug_blur_kernel(&a, 64) == 7 && rcc_aug_blur_kernel(&a, 224) == 23 && rcc_aug_blur_kernel(&a, 32) == 3,
           "blur kernel 10%% of S made odd: %d %d %d", rcc_aug_blur_kernel(&a, 64), rcc_aug_blur_kernel(&a, 224),
           rcc_aug_blur_kernel(&a, 32));
-    CHECK(rcc_aug_preset(&a, "bogus") == RCC_ERR_ARG, "unknown preset refused");
+    CHECK(aug_preset_named(&a, "bogus") == RCC_ERR_ARG, "unknown preset refused");
+    CHECK(rcc_aug_preset(&a, (rcc_augment_preset)4) == RCC_ERR_ARG, "a preset out of range refused");
 
     enum { M = 20000, SIDE = 256 };
     for (int pi = 0; pi < 2; pi++) {
         const char *preset = pi ? "cpu" : "paper";
-        CHECK_OK(rcc_aug_preset(&a, preset));
+        CHECK_OK(aug_preset_named(&a, preset));
         double lo = a.crop_area_min, want_big = pi ? 0.3285 : 0.1547, want_mean = pi ? 0.6931 : 0.4793;
         int bins[6] = {0}, big = 0, out_of_range = 0, jit = 0, gray = 0, blur = 0, first[4] = {0}, bad_perm = 0;
         double amin = 1, amax = 0, asum = 0, lr_sum = 0, lr_min = 9, lr_max = -9, pos = 0, bsum = 0, fmin_ = 9,
@@ -227,7 +236,7 @@ static void test_aug_stats(void)
     }
 
     /* Every probability is a knob. */
-    CHECK_OK(rcc_aug_preset(&a, "paper"));
+    CHECK_OK(aug_preset_named(&a, "paper"));
     a.crop_prob = 0;
     a.jitter_prob = 0;
     a.gray_prob = 1;
@@ -256,10 +265,10 @@ static void test_aug_stats(void)
           p.crop_w);
     a.jitter_prob = 2;
     CHECK(rcc_aug_check(&a) == RCC_ERR_ARG, "probability 2 refused");
-    CHECK_OK(rcc_aug_preset(&a, "paper"));
+    CHECK_OK(aug_preset_named(&a, "paper"));
     a.crop_area_min = 0;
     CHECK(rcc_aug_check(&a) == RCC_ERR_ARG, "crop area 0 refused");
-    CHECK_OK(rcc_aug_preset(&a, "cpu"));
+    CHECK_OK(aug_preset_named(&a, "cpu"));
     CHECK_OK(rcc_aug_check(&a));
 }
 
@@ -279,7 +288,7 @@ static void make_set(rcc_dataset *d, int n, int c, int h, int w, uint64_t seed)
 static void test_aug_apply(void)
 {
     rcc_aug_config a;
-    rcc_aug_preset(&a, "paper");
+    aug_preset_named(&a, "paper");
     rcc_dataset d;
     make_set(&d, 4, 3, 20, 24, 9);
     enum { S = 32 };
@@ -384,7 +393,7 @@ static void test_bytes_views(void)
     int differ = 0, cases = 0;
     for (int pi = 0; pi < 3; pi++) {
         rcc_aug_config a;
-        CHECK_OK(rcc_aug_preset(&a, presets[pi]));
+        CHECK_OK(aug_preset_named(&a, presets[pi]));
         for (int i = 0; i < N; i++)
             for (int view = 0; view < 2; view++)
                 for (int s = S - 8; s <= S; s += 8) { /* 24 and 32 */
@@ -411,7 +420,7 @@ static void test_loader(void)
     rcc_dataset d;
     make_set(&d, N, 1, 12, 12, 11);
     rcc_aug_config a;
-    rcc_aug_preset(&a, "paper");
+    aug_preset_named(&a, "paper");
     size_t img = (size_t)S * S;
     int nb = N / B;
     float *ref = malloc((size_t)nb * 2 * B * img * sizeof *ref), *got = malloc((size_t)nb * 2 * B * img * sizeof *got);
@@ -578,7 +587,7 @@ static void test_throughput(void)
     if (!real)
         make_set(&d, 10000, 1, 28, 28, 5);
     rcc_aug_config a;
-    rcc_aug_preset(&a, "paper");
+    aug_preset_named(&a, "paper");
     enum { B = 256, S = 64 };
     float *out = malloc((size_t)2 * B * S * S * sizeof *out);
     int batches = SANITIZED ? 2 : 12;
@@ -608,7 +617,7 @@ static void test_throughput(void)
     if (real) {
         for (int pi = 0; pi < 2; pi++) {
             const char *preset = pi ? "cpu" : "paper";
-            rcc_aug_preset(&a, preset);
+            aug_preset_named(&a, preset);
             double kept = 0;
             int under_half = 0, m = 0;
             for (int i = 0; i < 2000; i++) {
@@ -663,7 +672,7 @@ static void test_rotation(void)
         bad += fabsf(out[i] - plain[i]) > 1e-3f;
     CHECK(bad == 0, "a tiny rotation matches the unrotated crop (%d pixels differ)", bad);
     rcc_aug_config a;
-    rcc_aug_preset(&a, "cpu");
+    aug_preset_named(&a, "cpu");
     rcc_aug_params q0, q1;
     rcc_aug_sample(&a, 1, 28, 28, 32, 5, 1, 7, 0, &q0);
     a.rotate_deg = 15;

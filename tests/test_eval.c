@@ -420,12 +420,11 @@ static void test_kmeans_properties(void)
     float c1[21], c2[21];
     int *a1 = malloc(n * sizeof *a1), *a2 = malloc(n * sizeof *a2);
     rcc_kmeans_result r1, r2;
-    int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
+    rcc_set_threads(1); /* the library default, which rcc_kmeans computes with */
     CHECK_OK(rcc_kmeans(x, n, 3, &kc, c1, a1, &r1));
-    omp_set_num_threads(2);
+    rcc_set_threads(2);
     CHECK_OK(rcc_kmeans(x, n, 3, &kc, c2, a2, &r2));
-    omp_set_num_threads(saved);
+    rcc_set_threads(0);
     CHECK(r1.objective == r2.objective && !memcmp(c1, c2, sizeof c1) && !memcmp(a1, a2, n * sizeof *a1),
           "k-means differs between 1 and 2 threads (%.17g vs %.17g)", r1.objective, r2.objective);
 
@@ -781,6 +780,22 @@ static void test_files(void)
     free(l);
     write_text(path_in("bad.csv"), "label\n1\nx\n");
     CHECK(rcc_labels_load(path_in("bad.csv"), &l, &n) == RCC_ERR_FORMAT, "non-integer label rejected");
+    /* .npy labels: the data sets' one label reader (1-D or N×1 integers in 0..65535) */
+    int64_t l8[3] = {2, 0, 1};
+    int32_t l4[3] = {4, 5, 6}, neg[2] = {-1, 3};
+    write_npy_raw(path_in("l8.npy"), "<i8", "(3,)", false, l8, sizeof l8);
+    CHECK_OK(rcc_labels_load(path_in("l8.npy"), &l, &n));
+    CHECK(n == 3 && l && l[0] == 2 && l[2] == 1, ".npy int64 labels");
+    free(l);
+    write_npy_raw(path_in("l4.npy"), "<i4", "(3, 1)", false, l4, sizeof l4);
+    CHECK_OK(rcc_labels_load(path_in("l4.npy"), &l, &n));
+    CHECK(n == 3 && l && l[0] == 4 && l[2] == 6, ".npy N x 1 labels");
+    free(l);
+    write_npy_raw(path_in("neg.npy"), "<i4", "(2,)", false, neg, sizeof neg);
+    CHECK(rcc_labels_load(path_in("neg.npy"), &l, &n) == RCC_ERR_FORMAT, "a negative .npy label rejected");
+    write_npy_raw(path_in("lf.npy"), "<f4", "(3,)", false, a, 12);
+    CHECK(rcc_labels_load(path_in("lf.npy"), &l, &n) == RCC_ERR_FORMAT && strstr(rcc_last_error(), "integer"),
+          "float .npy labels rejected, saying integers are needed");
 
     /* predictions: header by name, positional with index, path names, soft .npy */
     rcc_predictions p;

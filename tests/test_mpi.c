@@ -11,6 +11,7 @@
 #include <string.h>
 #include "dist.h"
 #include "rng.h"
+#include "compute.h"
 #include "testutil.h"
 #include "train.h"
 
@@ -59,7 +60,8 @@ int main(int argc, char **argv)
         rcc_dist_finalize(&d);
         return 77;
     }
-    rcc_set_threads(1);
+    rcc_compute_saved guard; /* the internals below run as the library's entry points run them */
+    rcc_compute_enter(1, &guard);
     rcc_model_config mc;
     rcc_loss_config lc;
     rcc_adam_config ac;

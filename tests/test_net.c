@@ -201,7 +201,7 @@ int main(void)
      * unknown one is refused (nothing leaks: the ASan run), bf16 where the CPU has it rounds */
     rcc_net *pn = NULL;
     CHECK_OK(rcc_net_load_precision(&pn, ckpt, ""));
-    CHECK(pn && strcmp(rcc_net_config(pn)->precision, "f32") == 0, "precision \"\": the training's (f32)");
+    CHECK(pn && rcc_net_config(pn)->precision == RCC_PRECISION_F32, "precision \"\": the training's (f32)");
     rcc_net_free(pn);
     pn = NULL;
     CHECK_OK(rcc_net_load_precision(&pn, ckpt, "f32"));
@@ -216,7 +216,7 @@ int main(void)
     if (rcc_conv_bf16_available()) {
         CHECK_OK(rcc_net_load_precision(&pn, ckpt, "bf16"));
         if (pn) {
-            CHECK(strcmp(rcc_net_config(pn)->precision, "bf16") == 0, "precision bf16: said by rcc_net_config");
+            CHECK(rcc_net_config(pn)->precision == RCC_PRECISION_BF16, "precision bf16: said by rcc_net_config");
             CHECK_OK(rcc_net_assign(pn, views, d.n, cl2, NULL, h2, NULL));
             CHECK(max_diff(h2, h, 450) > 0 && max_diff(h2, h, 450) < 0.3, "precision bf16: h rounded, within %.3g",
                   max_diff(h2, h, 450));

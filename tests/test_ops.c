@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ops/ops.h"
+#include "compute.h"
 #include "testutil.h"
 
 static rcc_rng rng;
@@ -798,7 +799,8 @@ static void test_add_inplace(void)
 int main(void)
 {
     setenv("RCC_BF16_EMULATED", "1", 0); /* bf16 checked with oneDNN's emulation too (rcc_conv_bf16_available) */
-    rcc_set_threads(2);
+    rcc_compute_saved guard; /* the internals below run as the library's entry points run them */
+    rcc_compute_enter(2, &guard);
     rcc_rng_init(&rng, 2024, 0);
     /* the model's shapes in miniature: stem, stride-1 and stride-2 3x3, 1x1 downsample, rep_dim 3 */
     test_conv(2, 1, 16, 16, 7, 2, 3, dnnl_nchw);

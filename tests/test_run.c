@@ -12,6 +12,7 @@
 #include "run/config.h"
 #include "run/metrics_log.h"
 #include "run/run.h"
+#include "rcc_bench.h"
 #include "testutil.h"
 #include "train.h"
 
@@ -433,26 +434,154 @@ static void config_seed(void)
     }
 }
 
-/* conv: "direct" by default (also for checkpoints written before the field existed), "winograd"
+/* conv: direct by default (also for checkpoints written before the field existed), winograd
  * round-trips, anything else is refused by name. */
 static void config_conv(void)
 {
     rcc_config c;
     rcc_config_preset(&c, "paper");
-    CHECK(strcmp(c.conv, "direct") == 0, "conv defaults to direct (%s)", c.conv);
+    CHECK(c.conv == RCC_CONV_DIRECT, "conv defaults to direct (%d)", (int)c.conv);
     CHECK_OK(rcc_config_from_json(&c, "{\"seed\":\"3\"}"));
-    CHECK(strcmp(c.conv, "direct") == 0, "a configuration without conv keeps direct");
-    snprintf(c.conv, sizeof c.conv, "winograd");
+    CHECK(c.conv == RCC_CONV_DIRECT, "a configuration without conv keeps direct");
+    c.conv = RCC_CONV_WINOGRAD;
     char *j = rcc_config_to_json(&c);
     rcc_config d;
     rcc_config_preset(&d, "paper");
-    CHECK(j && rcc_config_from_json(&d, j) == RCC_OK && strcmp(d.conv, "winograd") == 0, "conv winograd round-trips");
+    CHECK(j && rcc_config_from_json(&d, j) == RCC_OK && d.conv == RCC_CONV_WINOGRAD, "conv winograd round-trips");
     free(j);
     rcc_model_config mc;
     rcc_config_model(&d, &mc);
     CHECK(mc.conv_algo == RCC_CONV_WINOGRAD, "conv winograd reaches the model");
     rcc_status st = rcc_config_from_json(&d, "{\"conv\":\"fft\"}");
-    CHECK(st != RCC_OK && strstr(rcc_last_error(), "fft"), "conv fft refused (%s)", rcc_last_error());
+    CHECK(st != RCC_OK && strstr(rcc_last_error(), "fft") && strstr(rcc_last_error(), "known: direct, winograd"),
+          "conv fft refused, naming the known ones (%s)", rcc_last_error());
+}
+
+/* Every "key":value pair of was is in now, in the same order (now may hold keys added since). */
+static bool json_pairs_in_order(const char *was, const char *now)
+{
+    const char *p = was + 1, *at = now;
+    while (*p && *p != '}') {
+        size_t len = strcspn(p, ",}");
+        char pair[256];
+        if (len + 3 > sizeof pair)
+            return false;
+        snprintf(pair, sizeof pair, "%.*s", (int)len, p);
+        const char *f = strstr(at, pair);
+        while (f && !((f[-1] == '{' || f[-1] == ',') && (f[len] == ',' || f[len] == '}')))
+            f = strstr(f + 1, pair);
+        if (!f)
+            return false;
+        at = f + len;
+        p += len + (p[len] == ',');
+    }
+    return true;
+}
+
+/* The named choices: each name parses to its value and back; an unknown one is refused with the
+ * table's names; JSON that rcc wrote before they were enums reads, and is written again with the
+ * same pairs in the same order (the checkpoint of a whole run is compared byte for byte by hand:
+ * the same `rcc train` gives the same file). */
+static void config_names(void)
+{
+    static const struct {
+        const char *name;
+        int value;
+        int kind; /* 0 backbone, 1 augment, 2 conv, 3 precision */
+    } named[] = {{"resnet18", RCC_BACKBONE_RESNET18, 0},  {"resnet18-small", RCC_BACKBONE_RESNET18_SMALL, 0},
+                 {"paper", RCC_AUGMENT_PAPER, 1},         {"cpu", RCC_AUGMENT_CPU, 1},
+                 {"photo", RCC_AUGMENT_PHOTO, 1},         {"none", RCC_AUGMENT_NONE, 1},
+                 {"direct", RCC_CONV_DIRECT, 2},          {"winograd", RCC_CONV_WINOGRAD, 2},
+                 {"f32", RCC_PRECISION_F32, 3},           {"bf16", RCC_PRECISION_BF16, 3}};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        const char *back = NULL;
+        int v = -1;
+        rcc_backbone b;
+        rcc_augment_preset a;
+        rcc_conv_kind k;
+        rcc_precision p;
+        switch (named[i].kind) {
+        case 0:
+            v = rcc_backbone_parse(named[i].name, &b) == RCC_OK ? (int)b : -1;
+            back = rcc_backbone_name((rcc_backbone)named[i].value);
+            break;
+        case 1:
+            v = rcc_augment_preset_parse(named[i].name, &a) == RCC_OK ? (int)a : -1;
+            back = rcc_augment_preset_name((rcc_augment_preset)named[i].value);
+            break;
+        case 2:
+            v = rcc_conv_kind_parse(named[i].name, &k) == RCC_OK ? (int)k : -1;
+            back = rcc_conv_kind_name((rcc_conv_kind)named[i].value);
+            break;
+        default:
+            v = rcc_precision_parse(named[i].name, &p) == RCC_OK ? (int)p : -1;
+            back = rcc_precision_name((rcc_precision)named[i].value);
+        }
+        CHECK(v == named[i].value && back && strcmp(back, named[i].name) == 0, "%s: value %d and back ('%s')",
+              named[i].name, v, back ? back : "(null)");
+    }
+    rcc_augment_preset a;
+    CHECK(rcc_augment_preset_parse("blurry", &a) == RCC_ERR_ARG &&
+              strstr(rcc_last_error(), "augmentation preset 'blurry' is not known (known: paper, cpu, photo, none)"),
+          "an unknown augmentation preset is refused, naming the known ones (%s)", rcc_last_error());
+    CHECK(rcc_backbone_name((rcc_backbone)7) == NULL && rcc_precision_name((rcc_precision)-1) == NULL,
+          "a value out of range has no name");
+    rcc_config c;
+    rcc_config_preset(&c, "cpu");
+    c.backbone = (rcc_backbone)9;
+    CHECK(rcc_config_check(&c) == RCC_ERR_ARG && strstr(rcc_last_error(), "backbone 9"),
+          "rcc_config_check refuses a backbone out of range (%s)", rcc_last_error());
+
+    /* written by rcc before the choices were enums: the presets paper, cpu, photo (threads 2);
+     * photo with resnet18-small, 3 channels and bf16; cpu with winograd and augment none */
+    static const char *const before[] = {
+        "{\"backbone\":\"resnet18\",\"in_channels\":0,\"image_size\":64,\"width\":64,\"rep_dim\":3,\"feature_"
+        "dim\":128,\"clusters\":10,\"hidden\":512,\"lambda\":0.949999988,\"tau_i\":0.5,\"tau_c\":1,\"t\":2,\""
+        "lr\":0.000300000014,\"beta1\":0.899999976,\"beta2\":0.999000013,\"adam_eps\":9.99999994e-09,\"weight"
+        "_decay\":0,\"warmup_epochs\":0,\"cosine\":0,\"batch\":256,\"epochs\":200,\"seed\":\"1\",\"augment\":"
+        "\"paper\",\"crop_area_min\":-1,\"jitter_prob\":-1,\"blur_prob\":-1,\"rotate_deg\":-1,\"self_label_ep"
+        "ochs\":0,\"self_label_threshold\":0.99000001,\"self_label_lr\":9.99999975e-05,\"threads\":2,\"loader"
+        "_threads\":1,\"eval_every\":10,\"save_every\":10}",
+        "{\"backbone\":\"resnet18\",\"in_channels\":0,\"image_size\":32,\"width\":64,\"rep_dim\":3,\"feature_"
+        "dim\":128,\"clusters\":10,\"hidden\":512,\"lambda\":0.949999988,\"tau_i\":0.5,\"tau_c\":1,\"t\":2,\""
+        "lr\":0.00100000005,\"beta1\":0.899999976,\"beta2\":0.999000013,\"adam_eps\":9.99999994e-09,\"weight_"
+        "decay\":0,\"warmup_epochs\":1,\"cosine\":1,\"batch\":256,\"epochs\":40,\"seed\":\"1\",\"augment\":\""
+        "cpu\",\"crop_area_min\":-1,\"jitter_prob\":-1,\"blur_prob\":-1,\"rotate_deg\":-1,\"self_label_epochs"
+        "\":0,\"self_label_threshold\":0.99000001,\"self_label_lr\":9.99999975e-05,\"threads\":2,\"loader_thr"
+        "eads\":1,\"eval_every\":5,\"save_every\":5}",
+        "{\"backbone\":\"resnet18\",\"in_channels\":0,\"image_size\":32,\"width\":32,\"rep_dim\":128,\"featur"
+        "e_dim\":128,\"clusters\":10,\"hidden\":512,\"lambda\":0.949999988,\"tau_i\":0.5,\"tau_c\":1,\"t\":2,"
+        "\"lr\":0.00100000005,\"beta1\":0.899999976,\"beta2\":0.999000013,\"adam_eps\":9.99999994e-09,\"weigh"
+        "t_decay\":0,\"warmup_epochs\":1,\"cosine\":1,\"batch\":256,\"epochs\":80,\"seed\":\"1\",\"augment\":"
+        "\"photo\",\"crop_area_min\":-1,\"jitter_prob\":-1,\"blur_prob\":-1,\"rotate_deg\":-1,\"self_label_ep"
+        "ochs\":0,\"self_label_threshold\":0.99000001,\"self_label_lr\":9.99999975e-05,\"threads\":2,\"loader"
+        "_threads\":1,\"eval_every\":5,\"save_every\":5}",
+        "{\"backbone\":\"resnet18-small\",\"in_channels\":3,\"image_size\":32,\"width\":32,\"rep_dim\":128,\""
+        "feature_dim\":128,\"clusters\":10,\"hidden\":512,\"lambda\":0.949999988,\"tau_i\":0.5,\"tau_c\":1,\""
+        "t\":2,\"lr\":0.00100000005,\"beta1\":0.899999976,\"beta2\":0.999000013,\"adam_eps\":9.99999994e-09,\""
+        "weight_decay\":0,\"warmup_epochs\":1,\"cosine\":1,\"batch\":256,\"epochs\":80,\"seed\":\"1\",\"augme"
+        "nt\":\"photo\",\"crop_area_min\":-1,\"jitter_prob\":-1,\"blur_prob\":-1,\"rotate_deg\":-1,\"self_lab"
+        "el_epochs\":0,\"self_label_threshold\":0.99000001,\"self_label_lr\":9.99999975e-05,\"threads\":2,\"l"
+        "oader_threads\":1,\"eval_every\":5,\"save_every\":5,\"precision\":\"bf16\"}",
+        "{\"backbone\":\"resnet18\",\"in_channels\":0,\"image_size\":32,\"width\":64,\"rep_dim\":3,\"feature_"
+        "dim\":128,\"clusters\":10,\"hidden\":512,\"lambda\":0.949999988,\"tau_i\":0.5,\"tau_c\":1,\"t\":2,\""
+        "lr\":0.00100000005,\"beta1\":0.899999976,\"beta2\":0.999000013,\"adam_eps\":9.99999994e-09,\"weight_"
+        "decay\":0,\"warmup_epochs\":1,\"cosine\":1,\"batch\":256,\"epochs\":40,\"seed\":\"1\",\"augment\":\""
+        "none\",\"crop_area_min\":-1,\"jitter_prob\":-1,\"blur_prob\":-1,\"rotate_deg\":-1,\"self_label_epoch"
+        "s\":0,\"self_label_threshold\":0.99000001,\"self_label_lr\":9.99999975e-05,\"threads\":2,\"loader_th"
+        "reads\":1,\"eval_every\":5,\"save_every\":5,\"conv\":\"winograd\"}"};
+    for (size_t i = 0; i < sizeof before / sizeof *before; i++) {
+        rcc_config_preset(&c, "paper");
+        CHECK_OK(rcc_config_from_json(&c, before[i]));
+        char *now = rcc_config_to_json(&c);
+        CHECK(now && json_pairs_in_order(before[i], now), "JSON %zu written again as before\n  was %s\n  now %s", i,
+              before[i], now ? now : "(null)");
+        free(now);
+    }
+    CHECK(c.conv == RCC_CONV_WINOGRAD && c.augment == RCC_AUGMENT_NONE, "conv winograd, augment none read");
+    rcc_config_from_json(&c, before[3]);
+    CHECK(c.backbone == RCC_BACKBONE_RESNET18_SMALL && c.precision == RCC_PRECISION_BF16 && c.augment == RCC_AUGMENT_PHOTO,
+          "resnet18-small, bf16, photo read");
 }
 
 /* Largest |a − b| relative to the largest |a| of the same tensor, over all parameters; *abs_diff
@@ -624,6 +753,110 @@ static void nan_loss(void)
 
 /* One image cannot make a batch (at least 2: the losses contrast each image with the others), so
  * it is refused, clearly; --batch 1 is out of range. */
+/* rcc_train, the whole run from files: an IDX image file and its labels (40 random 20×20 images),
+ * one epoch; the checkpoint is written and loads, equals rcc_run_train's on the same data byte
+ * for byte, and a second call with resume_from continues it. */
+static void public_train(void)
+{
+    enum { N = 40, H = 20, W = 20 };
+    unsigned char img[16 + N * H * W], lab[8 + N];
+    const unsigned char ih[16] = {0, 0, 8, 3, 0, 0, 0, N, 0, 0, 0, H, 0, 0, 0, W}, lh[8] = {0, 0, 8, 1, 0, 0, 0, N};
+    memcpy(img, ih, 16);
+    memcpy(lab, lh, 8);
+    rcc_rng r;
+    rcc_rng_init(&r, 4, 4);
+    for (int i = 0; i < N * H * W; i++)
+        img[16 + i] = (unsigned char)(rcc_rng_next(&r) >> 56);
+    for (int i = 0; i < N; i++)
+        lab[8 + i] = (unsigned char)(i % 4);
+    char images[300], labels[300], out[300], again[300], ck[340], ck2[340], metrics[340];
+    snprintf(images, sizeof images, "%s/public-images-idx3-ubyte", tmpdir);
+    snprintf(labels, sizeof labels, "%s/public-labels-idx1-ubyte", tmpdir);
+    snprintf(out, sizeof out, "%s/public", tmpdir);
+    snprintf(again, sizeof again, "%s/public-run", tmpdir);
+    write_bytes(images, img, sizeof img);
+    write_bytes(labels, lab, sizeof lab);
+    rcc_config c;
+    tiny_config(&c);
+    c.epochs = 1;
+    const char *src[1] = {images}, *lbl[1] = {labels};
+    CHECK_OK(rcc_train(&c, src, 1, lbl, out, NULL));
+    snprintf(ck, sizeof ck, "%s/checkpoint.safetensors", out);
+    snprintf(metrics, sizeof metrics, "%s/%s", out, RCC_METRICS_FILE);
+    rcc_config saved;
+    rcc_progress pr = {0, 0, 0};
+    CHECK_OK(rcc_checkpoint_info(ck, &saved, &pr));
+    CHECK(pr.epoch == 1 && pr.step == N / c.batch && saved.in_channels == 1 && saved.clusters == c.clusters,
+          "rcc_train: a checkpoint after 1 epoch (epoch %d, step %ld)", pr.epoch, pr.step);
+    CHECK(access(metrics, F_OK) == 0, "rcc_train: %s written", RCC_METRICS_FILE);
+    rcc_net *net = NULL;
+    CHECK_OK(rcc_net_load(&net, ck));
+    if (net) {
+        float x[16 * 16]; /* one S×S image of the tiny configuration */
+        int cl = -1;
+        for (int i = 0; i < 16 * 16; i++)
+            x[i] = 0.5f;
+        CHECK_OK(rcc_net_assign(net, x, 1, &cl, NULL, NULL, NULL));
+        CHECK(cl >= 0 && cl < c.clusters, "the checkpoint assigns an image (cluster %d)", cl);
+        rcc_net_free(net);
+    }
+    /* the same run through rcc_run_train on the data loaded here: the same file */
+    rcc_dataset d;
+    CHECK_OK(rcc_dataset_load(&d, src, 1, lbl));
+    CHECK_OK(rcc_run_train(&c, &d, again, NULL, NULL));
+    rcc_dataset_free(&d);
+    snprintf(ck2, sizeof ck2, "%s/checkpoint.safetensors", again);
+    size_t n1 = 0, n2 = 0;
+    unsigned char *b1 = read_bytes(ck, &n1), *b2 = read_bytes(ck2, &n2);
+    CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0, "rcc_train and rcc_run_train write the same checkpoint");
+    free(b1);
+    free(b2);
+    c.epochs = 2;
+    CHECK_OK(rcc_train(&c, src, 1, lbl, out, ck));
+    CHECK_OK(rcc_checkpoint_info(ck, &saved, &pr));
+    CHECK(pr.epoch == 2, "rcc_train with resume_from continues to epoch 2 (%d)", pr.epoch);
+}
+
+/* The tool's choices, made by the library: the preset for a data set, and the fastest mode. */
+static void choices(void)
+{
+    const struct {
+        int c, h, w;
+        const char *preset;
+        int size;
+    } cases[] = {{1, 28, 28, "cpu", 32}, {3, 32, 32, "photo", 32}, {3, 49, 20, "photo", 64}, {1, 96, 96, "cpu", 32}};
+    for (int i = 0; i < 4; i++) {
+        rcc_dataset d = {.n = 1, .c = cases[i].c, .h = cases[i].h, .w = cases[i].w};
+        rcc_config c, p;
+        const char *name = NULL;
+        CHECK_OK(rcc_config_for_data(&d, &c, &name));
+        rcc_config_preset(&p, cases[i].preset);
+        p.image_size = cases[i].size;
+        CHECK(name && strcmp(name, cases[i].preset) == 0 && memcmp(&c, &p, sizeof c) == 0,
+              "%d-channel %dx%d images: the %s preset at %d (got %s at %d)", cases[i].c, cases[i].h, cases[i].w,
+              cases[i].preset, cases[i].size, name ? name : "(none)", c.image_size);
+    }
+    rcc_config c;
+    tiny_config(&c);
+    rcc_mode m[RCC_MODES_MAX];
+    int kernels = rcc_modes(m, true), all = rcc_modes(m, false);
+    CHECK(kernels >= 1 && all >= kernels && all <= RCC_MODES_MAX && m[0].conv == RCC_CONV_DIRECT &&
+              m[0].precision == RCC_PRECISION_F32,
+          "rcc_modes: direct f32 first, %d kernels at f32, %d modes", kernels, all);
+    rcc_mode_choice ch;
+    CHECK_OK(rcc_config_pick_mode(&c, 1, false, &ch));
+    CHECK(ch.n == kernels && !ch.bf16_direct && c.conv == ch.mode[ch.chosen].conv && c.precision == RCC_PRECISION_F32,
+          "--conv best: the kernels at f32 (%d), the one kept is in the configuration", ch.n);
+    for (int i = 0; ch.n > 1 && i < ch.n; i++)
+        CHECK(ch.rate[i] > 0 && ch.rate[ch.chosen] >= ch.rate[i], "mode %d timed: %.0f pairs/s, the fastest kept", i,
+              ch.rate[i]);
+    c.precision = RCC_PRECISION_BF16;
+    c.conv = RCC_CONV_WINOGRAD;
+    CHECK_OK(rcc_config_pick_mode(&c, 1, false, &ch));
+    CHECK(ch.bf16_direct && c.conv == RCC_CONV_DIRECT && c.precision == RCC_PRECISION_BF16,
+          "--conv best at bf16: direct, nothing timed");
+}
+
 static void one_image(void)
 {
     rcc_dataset d;
@@ -695,8 +928,8 @@ static void schedule(void)
     CHECK_OK(rcc_config_preset(&p, "paper"));
     CHECK(p.image_size == 64 && p.rep_dim == 3 && p.feature_dim == 128 && p.batch == 256 && p.epochs == 200 &&
               fabsf(p.lr - 3e-4f) < 1e-9f && fabsf(p.lambda - 0.95f) < 1e-9f && p.cosine == 0 && p.warmup_epochs == 0 &&
-              strcmp(p.augment, "paper") == 0,
-          "the paper preset is SPEC.md");
+              p.augment == RCC_AUGMENT_PAPER,
+          "the paper preset is docs/method.md's");
     CHECK(rcc_config_preset(&p, "nonsense") == RCC_ERR_ARG, "unknown preset refused");
 }
 
@@ -792,10 +1025,13 @@ int main(void)
     safetensors_duplicates();
     config_seed();
     config_conv();
+    config_names();
     nan_loss();
     thread_counts();
     resume_refusals();
     one_image();
+    public_train();
+    choices();
     unwritable_out();
     edge_case("lambda 0 (uniformity only)", 0.0f, 3, 8, -1);
     edge_case("lambda 1 (plain CC)", 1.0f, 3, 8, -1);

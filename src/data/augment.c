@@ -1,4 +1,4 @@
-/* augment.c — the augmentation family of SPEC.md §3 (random resized crop, colour jitter, random
+/* augment.c — the augmentation family of docs/method.md §3 (random resized crop, colour jitter, random
  * grayscale, Gaussian blur), following torchvision's tensor implementations, with presets. Every
  * view draws its choices from its own generator stream, seeded by (seed, epoch, index, view). */
 #include <math.h>
@@ -8,11 +8,11 @@
 
 /* ---------------------------------------------------------------- presets */
 
-rcc_status rcc_aug_preset(rcc_aug_config *a, const char *name)
+rcc_status rcc_aug_preset(rcc_aug_config *a, rcc_augment_preset preset)
 {
-    if (!name)
-        return rcc_fail(RCC_ERR_ARG, "augmentation preset: no name given (paper, cpu, photo or none)");
-    /* "paper": SPEC.md §3 exactly. */
+    if (!rcc_augment_preset_name(preset))
+        return rcc_fail(RCC_ERR_ARG, "augmentation preset %d is not known", (int)preset);
+    /* paper: docs/method.md §3 exactly. */
     *a = (rcc_aug_config){
         .crop_prob = 1.0f,
         .crop_area_min = 0.08f,
@@ -32,9 +32,9 @@ rcc_status rcc_aug_preset(rcc_aug_config *a, const char *name)
         .flip_prob = 0.0f,
         .rotate_deg = 0.0f,
     };
-    if (strcmp(name, "paper") == 0)
+    if (preset == RCC_AUGMENT_PAPER)
         return RCC_OK;
-    if (strcmp(name, "cpu") == 0) {
+    if (preset == RCC_AUGMENT_CPU) {
         /* Small gray digits: crops that keep most of the digit, a lighter blur, and small
          * rotations, which took MNIST-test's ACC from 0.90 to 0.96 (docs/data.md, docs/training.md). */
         a->crop_area_min = 0.5f;
@@ -42,19 +42,16 @@ rcc_status rcc_aug_preset(rcc_aug_config *a, const char *name)
         a->rotate_deg = 15.0f;
         return RCC_OK;
     }
-    if (strcmp(name, "photo") == 0) {
-        /* Colour photographs: what CC uses on CIFAR-10 — SPEC.md §3's crop, jitter and grayscale,
+    if (preset == RCC_AUGMENT_PHOTO) {
+        /* Colour photographs: what CC uses on CIFAR-10 — docs/method.md §3's crop, jitter and grayscale,
          * plus horizontal flips, and no blur (small photos are blurry enough). */
         a->flip_prob = 0.5f;
         a->blur_prob = 0.0f;
         return RCC_OK;
     }
-    if (strcmp(name, "none") == 0) {
-        /* Every view is the evaluation view (for debugging and baselines). */
-        a->crop_prob = a->jitter_prob = a->gray_prob = a->blur_prob = a->flip_prob = 0;
-        return RCC_OK;
-    }
-    return rcc_fail(RCC_ERR_ARG, "unknown augmentation preset '%s' (paper, cpu, photo or none)", name);
+    /* none: every view is the evaluation view (for debugging and baselines) */
+    a->crop_prob = a->jitter_prob = a->gray_prob = a->blur_prob = a->flip_prob = 0;
+    return RCC_OK;
 }
 
 static bool is_prob(float p) { return p >= 0 && p <= 1; }

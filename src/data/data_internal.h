@@ -22,6 +22,9 @@
  * error when exact_size. Errors name `path` (wrong magic, an image file given, truncated or corrupt
  * data). */
 rcc_status rcc_idx_read_labels(const char *path, bool exact_size, int **labels, size_t *n);
+/* A label file as n ints, the one reader of the data sets' labels and of rcc_labels_load: .npy (an
+ * integer array, 1-D or N×1, values in 0..RCC_DATA_MAX_LABEL) or else IDX (rcc_idx_read_labels). */
+rcc_status rcc_label_file_read(const char *path, bool exact_size, int **labels, size_t *n);
 
 /* A decoded PNG or JPEG: c (1 or 3) planes of h×w bytes (CHW). */
 typedef struct {

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "compute.h"
 #include "data_internal.h"
 #include "rng.h"
 

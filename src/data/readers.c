@@ -252,34 +252,33 @@ static rcc_status npy_read_images(const char *path, part *p)
 
 /* ---------------------------------------------------------------- labels */
 
-/* A 1-D integer .npy of `want` labels in 0..RCC_DATA_MAX_LABEL. */
-static rcc_status npy_read_labels(const char *path, const char *images, int want, int **out)
+/* An integer .npy of labels in 0..RCC_DATA_MAX_LABEL: 1-D, or N×1. */
+static rcc_status npy_read_labels(const char *path, int **out, size_t *n)
 {
     FILE *f;
     rcc_npy_header nh;
     RCC_TRY(rcc_npy_open(path, true, &f, &nh));
     rcc_status st = RCC_OK;
-    if (nh.ndim != 1 || (nh.dtype.kind != RCC_NPY_INT && nh.dtype.kind != RCC_NPY_UINT))
+    bool column = nh.ndim == 1 || (nh.ndim == 2 && nh.shape[1] == 1);
+    if (!column || (nh.dtype.kind != RCC_NPY_INT && nh.dtype.kind != RCC_NPY_UINT))
         st = rcc_fail(RCC_ERR_FORMAT, "%s: labels must be a 1-D integer .npy array (got %d-D '%s')", path, nh.ndim,
                       nh.dtype.descr);
-    else if (nh.count != (uint64_t)want)
-        st = rcc_fail(RCC_ERR_FORMAT, "%s: %llu labels, but %s has %d images", path, (unsigned long long)nh.count,
-                      images, want);
     unsigned char *raw = NULL;
     if (st == RCC_OK)
         st = rcc_npy_read_data(path, f, &nh, &raw);
     fclose(f);
     int *lab = NULL;
-    if (st == RCC_OK && !(lab = malloc((size_t)want * sizeof *lab + 1)))
+    if (st == RCC_OK && !(lab = malloc((size_t)nh.count * sizeof *lab + 1)))
         st = rcc_fail(RCC_ERR_NOMEM, "%s: labels", path);
     if (st == RCC_OK)
-        st = rcc_npy_to_int(path, "label", &nh.dtype, raw, (size_t)want, 0, RCC_DATA_MAX_LABEL, lab);
+        st = rcc_npy_to_int(path, "label", &nh.dtype, raw, (size_t)nh.count, 0, RCC_DATA_MAX_LABEL, lab);
     free(raw);
     if (st != RCC_OK) {
         free(lab);
         return st;
     }
     *out = lab;
+    *n = (size_t)nh.count;
     return RCC_OK;
 }
 
@@ -303,9 +302,10 @@ rcc_status rcc_idx_read_labels(const char *path, bool exact_size, int **labels, 
     return RCC_OK;
 }
 
-static rcc_status read_labels(const char *path, const char *images, int want, int **out)
+rcc_status rcc_label_file_read(const char *path, bool exact_size, int **labels, size_t *n)
 {
-    *out = NULL;
+    *labels = NULL;
+    *n = 0;
     unsigned char head[6] = {0};
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -313,10 +313,16 @@ static rcc_status read_labels(const char *path, const char *images, int want, in
     size_t got = fread(head, 1, 6, f);
     fclose(f);
     if (got == 6 && memcmp(head, "\x93NUMPY", 6) == 0)
-        return npy_read_labels(path, images, want, out);
+        return npy_read_labels(path, labels, n);
+    return rcc_idx_read_labels(path, exact_size, labels, n);
+}
+
+static rcc_status read_labels(const char *path, const char *images, int want, int **out)
+{
+    *out = NULL;
     int *lab;
     size_t n;
-    RCC_TRY(rcc_idx_read_labels(path, true, &lab, &n));
+    RCC_TRY(rcc_label_file_read(path, true, &lab, &n));
     if (n != (size_t)want) {
         free(lab);
         return rcc_fail(RCC_ERR_FORMAT, "%s: %zu labels, but %s has %d images", path, n, images, want);

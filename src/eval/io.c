@@ -1,6 +1,6 @@
-/* io.c — the files evaluation reads: .npy arrays (features, predictions, labels; the header parser
- * and the writers are in npy.c), IDX label files (gzip or raw, read by the data module), and small
- * CSV/text tables of labels or predictions. */
+/* io.c — the files evaluation reads: .npy arrays (features, predictions; the header parser and the
+ * writers are in npy.c), label files (.npy or IDX, read by the data module's one label reader), and
+ * small CSV/text tables of labels or predictions. */
 #include "rcc_eval.h"
 
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "data/data_internal.h" /* the IDX label reader */
+#include "data/data_internal.h" /* the label reader */
 #include "npy.h"
 #include "util.h"
 
@@ -385,20 +385,10 @@ rcc_status rcc_labels_load(const char *path, int **labels, size_t *n)
         return rcc_fail(RCC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t got = fread(head, 1, 8, f);
     fclose(f);
-    if (got >= 6 && memcmp(head, "\x93NUMPY", 6) == 0) {
-        size_t rows, cols;
-        int *x;
-        RCC_TRY(rcc_npy_read_int(path, &x, &rows, &cols));
-        if (cols != 1) {
-            free(x);
-            return rcc_fail(RCC_ERR_FORMAT, "%s: labels must be a 1-D array (got %zu x %zu)", path, rows, cols);
-        }
-        *labels = x;
-        *n = rows;
-        return RCC_OK;
-    }
-    if ((got >= 2 && head[0] == 0x1f && head[1] == 0x8b) || (got >= 4 && !head[0] && !head[1] && head[2] == 8))
-        return rcc_idx_read_labels(path, false, labels, n); /* trailing data ignored, as before */
+    bool npy = got >= 6 && memcmp(head, "\x93NUMPY", 6) == 0,
+         idx = (got >= 2 && head[0] == 0x1f && head[1] == 0x8b) || (got >= 4 && !head[0] && !head[1] && head[2] == 8);
+    if (npy || idx) /* the data module's reader; an IDX file's trailing data ignored, as before */
+        return rcc_label_file_read(path, false, labels, n);
     csv_table t;
     RCC_TRY(csv_read(path, &t));
     int lc = csv_col(&t, "label,labels,class,target,y");

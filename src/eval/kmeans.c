@@ -18,6 +18,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include "compute.h"
 #include "rng.h"
 #include "util.h"
 #include "vec.h"
@@ -582,8 +583,21 @@ static double km_run(km_ws *w, const rcc_kmeans_config *cfg, int rs, double tol_
     return km_objective(w);
 }
 
+static rcc_status kmeans(const float *x, size_t n, int d, const rcc_kmeans_config *cfg, float *centers, int *assign,
+                         rcc_kmeans_result *res);
+
 rcc_status rcc_kmeans(const float *x, size_t n, int d, const rcc_kmeans_config *cfg, float *centers, int *assign,
                       rcc_kmeans_result *res)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(0, &saved);
+    rcc_status st = kmeans(x, n, d, cfg, centers, assign, res);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+static rcc_status kmeans(const float *x, size_t n, int d, const rcc_kmeans_config *cfg, float *centers, int *assign,
+                         rcc_kmeans_result *res)
 {
     int k = cfg->k;
     if (k < 1 || d < 1 || n < (size_t)k)
@@ -606,7 +620,7 @@ rcc_status rcc_kmeans(const float *x, size_t n, int d, const rcc_kmeans_config *
             xt[(size_t)t * n + i] = data[i * d + t];
     /* Restarts run in parallel, one workspace per thread, when there are several; a single start
      * is parallel over chunks of points instead. Either way the arithmetic is the same. */
-    int teams = omp_in_parallel() ? 1 : omp_get_max_threads();
+    int teams = omp_in_parallel() ? 1 : rcc_compute_threads();
     teams = teams > cfg->restarts ? cfg->restarts : teams < 1 ? 1 : teams;
     km_ws *w = calloc((size_t)teams, sizeof *w);
     double *best_c = calloc((size_t)teams * k * d, sizeof *best_c), *best_obj = malloc((size_t)teams * sizeof(double));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "compute.h"
 #include "dnn.h"
 #include "rng.h"
 #include "util.h"
@@ -66,7 +67,7 @@ static double silhouette_rows(const float *y, size_t m, int d, const int *lab, i
         return NAN;
     }
     bool fail = false;
-#pragma omp parallel
+#pragma omp parallel num_threads(rcc_compute_threads())
     {
         double *acc = malloc((size_t)k * sizeof *acc);
         if (!acc) {
@@ -152,7 +153,10 @@ rcc_status rcc_silhouette(const float *x, size_t n, int d, const int *labels, in
     if (st == RCC_OK) {
         for (size_t i = 0; i < m; i++)
             lab[i] = labels[idx[i]];
+        rcc_compute_saved saved;
+        rcc_compute_enter(0, &saved);
         *score = silhouette_rows(y, m, d, lab, k, cosine);
+        rcc_compute_leave(&saved);
     }
     free(idx), free(lab), free(y);
     return st;
@@ -305,7 +309,18 @@ static void choose(rcc_kselect_result *r)
         snprintf(r->rule + len, sizeof r->rule - (size_t)len, "; weak structure (best silhouette %.2f < 0.5)", smax);
 }
 
+static rcc_status kselect(const float *x, size_t n, int d, const rcc_kselect_config *cfg, rcc_kselect_result *res);
+
 rcc_status rcc_kselect(const float *x, size_t n, int d, const rcc_kselect_config *cfg, rcc_kselect_result *res)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(0, &saved);
+    rcc_status st = kselect(x, n, d, cfg, res);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+static rcc_status kselect(const float *x, size_t n, int d, const rcc_kselect_config *cfg, rcc_kselect_result *res)
 {
     memset(res, 0, sizeof *res);
     if (cfg->kmax < 1 || d < 1 || n < 2)

@@ -1,4 +1,4 @@
-/* probe.c — the linear probe of SPEC.md §5: softmax regression from frozen features to classes,
+/* probe.c — the linear probe of docs/method.md §5: softmax regression from frozen features to classes,
  * trained with Adam on a seeded train split and scored on the held-out split. Everything is
  * serial and in double precision, so a seed gives the same numbers on any machine. */
 #include "rcc_eval.h"

@@ -13,11 +13,10 @@
 struct rcc_dist; /* dist.h */
 
 /* ---- convolution (no bias): src N×I×H×W -> dst N×O×H'×W' ---- */
-typedef enum {
-    RCC_CONV_DIRECT = 0, /* oneDNN's direct kernels (the reference numbers) */
-    RCC_CONV_WINOGRAD,   /* training: Winograd F(4×4,3×3) for 3×3 stride-1 convolutions with outputs of
-                          * at least 4×4 where oneDNN has it; direct elsewhere and in inference plans */
-} rcc_conv_algo;
+/* rcc.h's rcc_conv_kind: RCC_CONV_DIRECT, oneDNN's direct kernels (the reference numbers), or
+ * RCC_CONV_WINOGRAD, in training Winograd F(4×4,3×3) for 3×3 stride-1 convolutions with outputs of
+ * at least 4×4 where oneDNN has it; direct elsewhere and in inference plans. */
+typedef rcc_conv_kind rcc_conv_algo;
 
 typedef struct {
     int in_c, out_c, k, stride, pad;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "config.h"
 #include "run.h"
+#include "../compute.h"
 #include "../train.h"
 
 rcc_status rcc_train(const rcc_config *c, const char *const *sources, int nsources, const char *const *labels,
@@ -28,17 +29,10 @@ rcc_status rcc_training_create(rcc_training **out, const rcc_config *c, int chan
         return rcc_fail(RCC_ERR_NOMEM, "training");
     t->cfg = *c;
     t->cfg.in_channels = channels;
-    rcc_model_config mc;
-    rcc_loss_config lc;
-    rcc_adam_config ac;
-    rcc_config_model(&t->cfg, &mc);
-    rcc_config_loss(&t->cfg, &lc);
-    rcc_config_adam(&t->cfg, &ac);
-    rcc_status st = rcc_config_check(&t->cfg);
-    if (st == RCC_OK) {
-        rcc_set_threads(t->cfg.threads);
-        st = rcc_trainer_create(&t->tr, &mc, &lc, &ac, t->cfg.batch, RCC_INIT_DEFAULT, t->cfg.seed);
-    }
+    rcc_compute_saved saved; /* planned for the threads it will run with */
+    rcc_compute_enter(t->cfg.threads, &saved);
+    rcc_status st = rcc_run_setup(&t->tr, &t->cfg, channels, "the images", t->cfg.batch, NULL, NULL);
+    rcc_compute_leave(&saved);
     if (st != RCC_OK) {
         rcc_training_free(t);
         return st;
@@ -53,7 +47,11 @@ rcc_status rcc_training_step(rcc_training *t, const float *views, double losses[
     /* the schedule needs the run's length; a step-by-step caller sets lr in the config */
     t->tr.acfg.lr = t->cfg.lr;
     rcc_loss_terms lt;
-    RCC_TRY(rcc_trainer_step(&t->tr, &lt, true));
+    rcc_compute_saved saved;
+    rcc_compute_enter(t->cfg.threads, &saved);
+    rcc_status st = rcc_trainer_step(&t->tr, &lt, true);
+    rcc_compute_leave(&saved);
+    RCC_TRY(st);
     if (losses) {
         losses[0] = lt.ins;
         losses[1] = lt.clu_nce;

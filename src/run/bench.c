@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "../compute.h"
 #include "../model.h"
 #include "../rng.h"
 #include "../train.h"
@@ -12,9 +13,9 @@ void rcc_bench_config_default(rcc_bench_config *b)
     memset(b, 0, sizeof *b);
     b->batch = 256, b->size = 64, b->steps = 10, b->warmup = 3;
     b->width = 64, b->rep_dim = 3, b->channels = 1, b->clusters = 10;
-    memcpy(b->conv, "direct", 7);
-    memcpy(b->backbone, "resnet18", 9);
-    memcpy(b->precision, "f32", 4);
+    b->conv = RCC_CONV_DIRECT;
+    b->backbone = RCC_BACKBONE_RESNET18;
+    b->precision = RCC_PRECISION_F32;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -41,12 +42,12 @@ static rcc_status model_config(const rcc_bench_config *b, rcc_model_config *mc)
     if (b->steps < 1 || b->warmup < 0 || b->batch < 2)
         return rcc_fail(RCC_ERR_ARG, "benchmark: need steps >= 1, warmup >= 0, batch >= 2");
     rcc_model_config_default(mc);
-    if (strcmp(b->conv, "winograd") == 0)
-        mc->conv_algo = RCC_CONV_WINOGRAD;
-    else if (strcmp(b->conv, "direct") != 0)
-        return rcc_fail(RCC_ERR_ARG, "benchmark: conv must be direct or winograd (got '%s')", b->conv);
-    RCC_TRY(rcc_backbone_stem(b->backbone, &mc->small_stem));
-    RCC_TRY(rcc_precision_bf16(b->precision, &mc->bf16));
+    RCC_TRY(rcc_names_check(RCC_NAMES_CONV, (int)b->conv));
+    RCC_TRY(rcc_names_check(RCC_NAMES_BACKBONE, (int)b->backbone));
+    RCC_TRY(rcc_names_check(RCC_NAMES_PRECISION, (int)b->precision));
+    mc->conv_algo = b->conv;
+    mc->small_stem = b->backbone == RCC_BACKBONE_RESNET18_SMALL;
+    mc->bf16 = b->precision == RCC_PRECISION_BF16;
     if (mc->bf16 && mc->conv_algo == RCC_CONV_WINOGRAD)
         return rcc_fail(RCC_ERR_ARG, "benchmark: bf16 computes every convolution directly (no bf16 Winograd)");
     mc->image_size = b->size;
@@ -76,7 +77,28 @@ static rcc_status copy_prof(const rcc_prof_entry *e, int n, rcc_prof_entry **out
     return RCC_OK;
 }
 
+static rcc_status bench_train(const rcc_bench_config *b, rcc_bench_result *r);
+static rcc_status bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r);
+
 rcc_status rcc_bench_train(const rcc_bench_config *b, rcc_bench_result *r)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(b->threads, &saved);
+    rcc_status st = bench_train(b, r);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(b->threads, &saved);
+    rcc_status st = bench_infer(b, r);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+static rcc_status bench_train(const rcc_bench_config *b, rcc_bench_result *r)
 {
     memset(r, 0, sizeof *r);
     rcc_model_config mc;
@@ -139,7 +161,7 @@ void rcc_bench_result_free(rcc_bench_result *r)
     memset(r, 0, sizeof *r);
 }
 
-rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r)
+static rcc_status bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r)
 {
     memset(r, 0, sizeof *r);
     rcc_model_config mc;
@@ -193,6 +215,67 @@ rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r)
         rcc_model_free(&many);
     rcc_params_free(&ps);
     return s;
+}
+
+int rcc_modes(rcc_mode m[RCC_MODES_MAX], bool f32_only)
+{
+    int n = 0;
+    m[n++] = (rcc_mode){RCC_CONV_DIRECT, RCC_PRECISION_F32};
+    if (rcc_conv_winograd_available())
+        m[n++] = (rcc_mode){RCC_CONV_WINOGRAD, RCC_PRECISION_F32};
+    if (!f32_only && rcc_conv_bf16_available())
+        m[n++] = (rcc_mode){RCC_CONV_DIRECT, RCC_PRECISION_BF16};
+    return n;
+}
+
+static rcc_status time_quietly(const rcc_bench_config *b, double *rate, void *user)
+{
+    (void)user;
+    rcc_bench_result r;
+    RCC_TRY(rcc_bench_train(b, &r));
+    *rate = b->batch / r.median;
+    rcc_bench_result_free(&r);
+    return RCC_OK;
+}
+
+rcc_status rcc_bench_modes(rcc_bench_config *b, const rcc_mode *m, int n, rcc_mode_timer timer, void *user,
+                           double *rate, int *fastest)
+{
+    *fastest = 0;
+    for (int i = 0; i < n; i++) {
+        b->conv = m[i].conv;
+        b->precision = m[i].precision;
+        RCC_TRY((timer ? timer : time_quietly)(b, &rate[i], user));
+        *fastest = rate[i] > rate[*fastest] ? i : *fastest;
+    }
+    return RCC_OK;
+}
+
+rcc_status rcc_config_pick_mode(rcc_config *c, int channels, bool all, rcc_mode_choice *choice)
+{
+    rcc_mode_choice ch;
+    memset(&ch, 0, sizeof ch);
+    if (!all && c->precision == RCC_PRECISION_BF16) { /* bf16 has one kind of kernels */
+        ch.n = 1;
+        ch.mode[0] = (rcc_mode){RCC_CONV_DIRECT, RCC_PRECISION_BF16};
+        ch.bf16_direct = true;
+    } else {
+        ch.n = rcc_modes(ch.mode, !all);
+    }
+    if (ch.n > 1) {
+        rcc_bench_config b;
+        rcc_bench_config_default(&b);
+        b.batch = c->batch, b.size = c->image_size, b.width = c->width, b.rep_dim = c->rep_dim;
+        b.channels = channels > 0 ? channels : 1, b.clusters = c->clusters, b.steps = 2, b.warmup = 1;
+        b.backbone = c->backbone;
+        b.threads = c->threads;
+        RCC_TRY(rcc_bench_modes(&b, ch.mode, ch.n, NULL, NULL, ch.rate, &ch.chosen));
+    }
+    c->conv = ch.mode[ch.chosen].conv;
+    c->precision = ch.mode[ch.chosen].precision;
+    if (choice)
+        *choice = ch;
+    return RCC_OK;
 }
 
 rcc_status rcc_bench_loader(const rcc_dataset *d, const rcc_aug_config *a, int batch, int s, int threads,

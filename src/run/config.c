@@ -11,22 +11,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { F_INT, F_FLOAT, F_U64, F_STR } field_kind;
+typedef enum { F_INT, F_FLOAT, F_U64, F_ENUM } field_kind;
 typedef struct {
     const char *name;
     field_kind kind;
     size_t off;
-    double lo, hi; /* valid range (numbers) */
+    double lo, hi;   /* valid range (numbers) */
+    rcc_names names; /* F_ENUM: its name table (the JSON holds the name); 0 for the others */
 } field;
+_Static_assert(sizeof(rcc_backbone) == sizeof(int) && sizeof(rcc_augment_preset) == sizeof(int) &&
+                   sizeof(rcc_conv_kind) == sizeof(int) && sizeof(rcc_precision) == sizeof(int),
+               "an enum field is read and written as an int");
 
-#define FI(n, lo, hi) {#n, F_INT, offsetof(rcc_config, n), lo, hi}
-#define FF(n, lo, hi) {#n, F_FLOAT, offsetof(rcc_config, n), lo, hi}
+#define FI(n, lo, hi) {#n, F_INT, offsetof(rcc_config, n), lo, hi, 0}
+#define FF(n, lo, hi) {#n, F_FLOAT, offsetof(rcc_config, n), lo, hi, 0}
+#define FE(n, table) {#n, F_ENUM, offsetof(rcc_config, n), 0, 0, table}
 #define FI_LIST(n, lo, hi) FI(n, lo, hi),
 #define FF_LIST(n, lo, hi) FF(n, lo, hi),
 /* In the order of the checkpoints' JSON. The model's and the losses' ranges are theirs (model.h,
  * loss.h), so that rcc_model_config_check and rcc_loss_config_check hold the same ones. */
 static const field fields[] = {
-    {"backbone", F_STR, offsetof(rcc_config, backbone), 0, 0},
+    FE(backbone, RCC_NAMES_BACKBONE),
     FI(in_channels, 0, RCC_IN_CHANNELS_MAX), /* 0: as many as the data has */
     RCC_MODEL_RANGES(FI_LIST)
     RCC_LOSS_RANGES(FF_LIST)
@@ -39,8 +44,8 @@ static const field fields[] = {
     FI(cosine, 0, 1),
     FI(batch, 2, 1 << 20),
     FI(epochs, 0, 1000000),
-    {"seed", F_U64, offsetof(rcc_config, seed), 0, 0},
-    {"augment", F_STR, offsetof(rcc_config, augment), 0, 0},
+    {"seed", F_U64, offsetof(rcc_config, seed), 0, 0, 0},
+    FE(augment, RCC_NAMES_AUGMENT),
     FF(crop_area_min, -1, 1),
     FF(jitter_prob, -1, 1),
     FF(blur_prob, -1, 1),
@@ -52,15 +57,15 @@ static const field fields[] = {
     FI(loader_threads, 1, 1024),
     FI(eval_every, 0, 1000000),
     FI(save_every, 0, 1000000),
-    {"conv", F_STR, offsetof(rcc_config, conv), 0, 0},
-    {"precision", F_STR, offsetof(rcc_config, precision), 0, 0},
+    FE(conv, RCC_NAMES_CONV),
+    FE(precision, RCC_NAMES_PRECISION),
 };
 #define NFIELDS (sizeof fields / sizeof *fields)
 
 rcc_status rcc_config_preset(rcc_config *c, const char *name)
 {
     memset(c, 0, sizeof *c);
-    snprintf(c->backbone, sizeof c->backbone, "resnet18");
+    c->backbone = RCC_BACKBONE_RESNET18;
     c->in_channels = 0;
     c->width = 64;
     c->rep_dim = 3;
@@ -77,21 +82,21 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
     c->weight_decay = 0;
     c->batch = 256;
     c->seed = 1;
-    c->threads = 2;
+    c->threads = rcc_get_threads();
     c->loader_threads = 1;
-    snprintf(c->conv, sizeof c->conv, "direct");
-    snprintf(c->precision, sizeof c->precision, "f32");
+    c->conv = RCC_CONV_DIRECT;
+    c->precision = RCC_PRECISION_F32;
     c->crop_area_min = c->jitter_prob = c->blur_prob = c->rotate_deg = -1; /* the augmentation preset's own */
     c->self_label_epochs = 0;
     c->self_label_threshold = 0.99f; /* SCAN's */
     c->self_label_lr = 1e-4f;        /* SCAN's */
-    if (strcmp(name, "paper") == 0) { /* SPEC.md exactly */
+    if (strcmp(name, "paper") == 0) { /* docs/method.md exactly */
         c->image_size = 64;
         c->lr = 3e-4f;
         c->epochs = 200;
         c->warmup_epochs = 0;
         c->cosine = 0;
-        snprintf(c->augment, sizeof c->augment, "paper");
+        c->augment = RCC_AUGMENT_PAPER;
         c->eval_every = 10;
         c->save_every = 10;
         return RCC_OK;
@@ -106,7 +111,7 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
         c->epochs = 40;
         c->warmup_epochs = 1;
         c->cosine = 1;
-        snprintf(c->augment, sizeof c->augment, "cpu");
+        c->augment = RCC_AUGMENT_CPU;
         c->eval_every = 5;
         c->save_every = 5;
         return RCC_OK;
@@ -121,12 +126,23 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
         c->epochs = 80;
         c->warmup_epochs = 1;
         c->cosine = 1;
-        snprintf(c->augment, sizeof c->augment, "photo");
+        c->augment = RCC_AUGMENT_PHOTO;
         c->eval_every = 5;
         c->save_every = 5;
         return RCC_OK;
     }
     return rcc_fail(RCC_ERR_ARG, "unknown preset '%s' (known: paper, cpu, photo)", name);
+}
+
+rcc_status rcc_config_for_data(const rcc_dataset *d, rcc_config *c, const char **preset)
+{
+    const char *name = d->c == 3 ? "photo" : "cpu";
+    RCC_TRY(rcc_config_preset(c, name));
+    /* photos larger than 48 pixels keep more of themselves at 64×64 (docs/training.md) */
+    c->image_size = d->c == 3 && (d->h > 48 || d->w > 48) ? 64 : 32;
+    if (preset)
+        *preset = name;
+    return RCC_OK;
 }
 
 rcc_status rcc_config_check(const rcc_config *c)
@@ -139,19 +155,16 @@ rcc_status rcc_config_check(const rcc_config *c)
             v = *(const int *)p;
         else if (f->kind == F_FLOAT)
             v = *(const float *)p;
+        else if (f->kind == F_ENUM)
+            RCC_TRY(rcc_names_check(f->names, *(const int *)p));
         else
             continue;
-        RCC_TRY(rcc_check_range(f->name, v, f->lo, f->hi));
+        if (f->kind != F_ENUM)
+            RCC_TRY(rcc_check_range(f->name, v, f->lo, f->hi));
     }
-    bool small;
-    RCC_TRY(rcc_backbone_stem(c->backbone, &small));
     if (c->lr <= 0)
         return rcc_fail(RCC_ERR_ARG, "lr must be positive");
-    rcc_conv_algo algo = RCC_CONV_DIRECT;
-    RCC_TRY(rcc_config_conv_algo(c, &algo));
-    bool bf16;
-    RCC_TRY(rcc_precision_bf16(c->precision, &bf16));
-    if (bf16 && algo == RCC_CONV_WINOGRAD)
+    if (c->precision == RCC_PRECISION_BF16 && c->conv == RCC_CONV_WINOGRAD)
         return rcc_fail(RCC_ERR_ARG, "precision bf16 computes every convolution directly (oneDNN's Winograd "
                                      "kernels are f32): conv direct with bf16, or winograd with f32");
     if (c->crop_area_min == 0)
@@ -168,8 +181,8 @@ char *rcc_config_to_json(const rcc_config *c)
         const field *f = &fields[i];
         const char *p = (const char *)c + f->off;
         char buf[32];
-        if ((f->off == offsetof(rcc_config, conv) && strcmp(c->conv, "direct") == 0) ||
-            (f->off == offsetof(rcc_config, precision) && strcmp(c->precision, "f32") == 0))
+        if ((f->off == offsetof(rcc_config, conv) && c->conv == RCC_CONV_DIRECT) ||
+            (f->off == offsetof(rcc_config, precision) && c->precision == RCC_PRECISION_F32))
             continue; /* the defaults, left out so that rcc versions before the field read these checkpoints */
         switch (f->kind) {
         case F_INT:
@@ -184,9 +197,11 @@ char *rcc_config_to_json(const rcc_config *c)
             snprintf(buf, sizeof buf, "%llu", (unsigned long long)*(const uint64_t *)p);
             cJSON_AddStringToObject(o, f->name, buf);
             break;
-        case F_STR:
-            cJSON_AddStringToObject(o, f->name, p);
+        case F_ENUM: { /* a value without a name is written as one that no reader takes */
+            const char *name = rcc_names_name(f->names, *(const int *)p);
+            cJSON_AddStringToObject(o, f->name, name ? name : "?");
             break;
+        }
         }
     }
     char *s = cJSON_PrintUnformatted(o);
@@ -212,17 +227,17 @@ rcc_status rcc_config_from_json(rcc_config *c, const char *json)
             break;
         }
         char *p = (char *)c + f->off;
-        if (f->kind == F_STR || f->kind == F_U64) {
+        if (f->kind == F_ENUM || f->kind == F_U64) {
             if (!cJSON_IsString(it)) {
                 st = rcc_fail(RCC_ERR_FORMAT, "configuration: '%s' must be a string", f->name);
                 break;
             }
-            if (f->kind == F_STR) {
-                if (strlen(it->valuestring) >= 16) {
-                    st = rcc_fail(RCC_ERR_FORMAT, "configuration: '%s' is too long", f->name);
+            if (f->kind == F_ENUM) {
+                int v;
+                st = rcc_names_parse(f->names, it->valuestring, &v);
+                if (st != RCC_OK)
                     break;
-                }
-                snprintf(p, 16, "%s", it->valuestring);
+                *(int *)p = v;
             } else {
                 /* digits only: strtoull alone would take " 7", "+7", "-7" (as 2^64 - 7) and clamp overflows */
                 char *end;
@@ -255,33 +270,6 @@ rcc_status rcc_config_from_json(rcc_config *c, const char *json)
     return st == RCC_OK ? rcc_config_check(c) : st;
 }
 
-rcc_status rcc_backbone_stem(const char *backbone, bool *small_stem)
-{
-    *small_stem = strcmp(backbone, "resnet18-small") == 0;
-    if (!*small_stem && strcmp(backbone, "resnet18") != 0)
-        return rcc_fail(RCC_ERR_ARG, "backbone '%.16s' is not known (known: resnet18, resnet18-small)", backbone);
-    return RCC_OK;
-}
-
-rcc_status rcc_precision_bf16(const char *precision, bool *bf16)
-{
-    *bf16 = strcmp(precision, "bf16") == 0;
-    if (!*bf16 && strcmp(precision, "f32") != 0)
-        return rcc_fail(RCC_ERR_ARG, "precision '%.16s' is not known (known: f32, bf16)", precision);
-    return RCC_OK;
-}
-
-rcc_status rcc_config_conv_algo(const rcc_config *c, rcc_conv_algo *algo)
-{
-    if (strcmp(c->conv, "direct") == 0)
-        *algo = RCC_CONV_DIRECT;
-    else if (strcmp(c->conv, "winograd") == 0)
-        *algo = RCC_CONV_WINOGRAD;
-    else
-        return rcc_fail(RCC_ERR_ARG, "conv '%.16s' is not known (known: direct, winograd)", c->conv);
-    return RCC_OK;
-}
-
 void rcc_config_model(const rcc_config *c, rcc_model_config *m)
 {
     rcc_model_config_default(m);
@@ -292,12 +280,9 @@ void rcc_config_model(const rcc_config *c, rcc_model_config *m)
     m->feature_dim = c->feature_dim;
     m->clusters = c->clusters;
     m->hidden = c->hidden;
-    if (rcc_backbone_stem(c->backbone, &m->small_stem) != RCC_OK)
-        m->small_stem = false; /* unreachable after rcc_config_check */
-    if (rcc_config_conv_algo(c, &m->conv_algo) != RCC_OK)
-        m->conv_algo = RCC_CONV_DIRECT; /* unreachable after rcc_config_check */
-    if (rcc_precision_bf16(c->precision, &m->bf16) != RCC_OK)
-        m->bf16 = false; /* unreachable after rcc_config_check */
+    m->small_stem = c->backbone == RCC_BACKBONE_RESNET18_SMALL;
+    m->conv_algo = c->conv;
+    m->bf16 = c->precision == RCC_PRECISION_BF16;
 }
 
 rcc_status rcc_config_augment(const rcc_config *c, rcc_aug_config *a)

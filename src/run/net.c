@@ -12,10 +12,13 @@
 #include "checkpoint.h"
 #include "config.h"
 #include "net.h"
+#include "../compute.h"
 #include "../model.h"
 
 struct rcc_net {
     rcc_config cfg;
+    int threads;        /* of its passes, and of the plans they run on */
+    bool ladder;        /* a loaded network's plans: every power of two up to the batch */
     rcc_model_config mc;
     rcc_params own;     /* the table of a loaded network */
     rcc_params *ps;     /* the table in use: &own, or a training run's */
@@ -63,17 +66,19 @@ static rcc_status net_plan(rcc_net *n, int batch, bool ladder, bool allocate)
  * computes every convolution directly (oneDNN has no bf16 Winograd). */
 static rcc_status net_precision(rcc_net *n, const char *precision)
 {
-    bool asked = precision && precision[0], bf16;
-    RCC_TRY(rcc_precision_bf16(asked ? precision : n->cfg.precision, &bf16));
-    if (!asked && bf16 && !rcc_conv_bf16_available())
-        bf16 = false; /* asked for, bf16 there is refused by rcc_model_plan */
-    snprintf(n->cfg.precision, sizeof n->cfg.precision, "%s", bf16 ? "bf16" : "f32");
-    if (bf16)
-        snprintf(n->cfg.conv, sizeof n->cfg.conv, "direct");
+    bool asked = precision && precision[0];
+    if (asked)
+        RCC_TRY(rcc_precision_parse(precision, &n->cfg.precision));
+    else if (n->cfg.precision == RCC_PRECISION_BF16 && !rcc_conv_bf16_available())
+        n->cfg.precision = RCC_PRECISION_F32; /* asked for, bf16 there is refused by rcc_model_plan */
+    if (n->cfg.precision == RCC_PRECISION_BF16)
+        n->cfg.conv = RCC_CONV_DIRECT;
     return RCC_OK;
 }
 
 rcc_status rcc_net_load(rcc_net **out, const char *path) { return rcc_net_load_precision(out, path, NULL); }
+
+static rcc_status net_load(rcc_net *n, const char *path, const char *precision);
 
 rcc_status rcc_net_load_precision(rcc_net **out, const char *path, const char *precision)
 {
@@ -81,6 +86,19 @@ rcc_status rcc_net_load_precision(rcc_net **out, const char *path, const char *p
     rcc_net *n = calloc(1, sizeof *n);
     if (!n)
         return rcc_fail(RCC_ERR_NOMEM, "network");
+    n->threads = rcc_get_threads();
+    rcc_compute_saved saved;
+    rcc_compute_enter(n->threads, &saved);
+    rcc_status st = net_load(n, path, precision);
+    rcc_compute_leave(&saved);
+    if (st == RCC_OK)
+        *out = n;
+    return st;
+}
+
+/* Reads the checkpoint into n and plans its passes; frees n on failure. */
+static rcc_status net_load(rcc_net *n, const char *path, const char *precision)
+{
     rcc_st_file f;
     rcc_progress pr;
     rcc_status st = rcc_checkpoint_open(path, &f, &n->cfg, &pr);
@@ -96,16 +114,14 @@ rcc_status rcc_net_load_precision(rcc_net **out, const char *path, const char *p
     }
     rcc_config_model(&n->cfg, &n->mc);
     n->ps = &n->own;
+    n->ladder = true;
     st = net_plan(n, RCC_NET_BATCH, true, true);
     if (st == RCC_OK)
         st = rcc_checkpoint_load_params(&f, path, n->ps, false);
     rcc_st_close(&f);
-    if (st != RCC_OK) {
+    if (st != RCC_OK)
         rcc_net_free(n);
-        return st;
-    }
-    *out = n;
-    return RCC_OK;
+    return st;
 }
 
 rcc_status rcc_net_wrap(rcc_net **out, const rcc_config *cfg, rcc_params *ps, int max_images)
@@ -115,10 +131,14 @@ rcc_status rcc_net_wrap(rcc_net **out, const rcc_config *cfg, rcc_params *ps, in
     if (!n)
         return rcc_fail(RCC_ERR_NOMEM, "network");
     n->cfg = *cfg;
+    n->threads = cfg->threads;
     rcc_config_model(&n->cfg, &n->mc);
     n->ps = ps;
     int batch = max_images < RCC_NET_BATCH ? max_images : RCC_NET_BATCH;
+    rcc_compute_saved saved;
+    rcc_compute_enter(n->threads, &saved);
     rcc_status st = net_plan(n, batch, false, false);
+    rcc_compute_leave(&saved);
     if (st != RCC_OK) {
         rcc_net_free(n);
         return st;
@@ -127,17 +147,42 @@ rcc_status rcc_net_wrap(rcc_net **out, const rcc_config *cfg, rcc_params *ps, in
     return RCC_OK;
 }
 
+static void free_plans(rcc_net *n)
+{
+    for (int i = 0; i < n->nsizes; i++)
+        if (n->planned[i])
+            rcc_model_free(&n->plan[i]);
+    memset(n->planned, 0, sizeof n->planned);
+}
+
 void rcc_net_free(rcc_net *n)
 {
     if (!n)
         return;
-    for (int i = 0; i < n->nsizes; i++)
-        if (n->planned[i])
-            rcc_model_free(&n->plan[i]);
+    free_plans(n);
     if (n->ps == &n->own)
         rcc_params_free(&n->own);
     free(n);
 }
+
+rcc_status rcc_net_set_threads(rcc_net *n, int threads)
+{
+    int t = threads > 0 ? threads : rcc_get_threads();
+    t = t < RCC_THREADS_MAX ? t : RCC_THREADS_MAX;
+    if (t == n->threads)
+        return RCC_OK;
+    /* the same sizes planned again over the same (allocated) parameters */
+    int batch = n->size[n->nsizes - 1];
+    free_plans(n);
+    n->threads = t;
+    rcc_compute_saved saved;
+    rcc_compute_enter(n->threads, &saved);
+    rcc_status st = net_plan(n, batch, n->ladder, false);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+int rcc_net_threads(const rcc_net *n) { return n->threads; }
 
 const rcc_config *rcc_net_config(const rcc_net *n) { return &n->cfg; }
 
@@ -178,11 +223,9 @@ static void collect(const rcc_net *n, const rcc_model *m, int b, const int *inde
     }
 }
 
-rcc_status rcc_net_assign(rcc_net *n, const float *images, int count, int *cluster, float *confidence, float *h,
-                          float *probs)
+static rcc_status assign(rcc_net *n, const float *images, int count, int *cluster, float *confidence, float *h,
+                         float *probs)
 {
-    if (count < 0 || (count > 0 && !images))
-        return rcc_fail(RCC_ERR_ARG, "rcc_net_assign: no images");
     size_t per = (size_t)n->mc.in_channels * n->mc.image_size * n->mc.image_size;
     int index[RCC_NET_BATCH];
     for (int i0 = 0; i0 < count;) {
@@ -201,8 +244,33 @@ rcc_status rcc_net_assign(rcc_net *n, const float *images, int count, int *clust
     return RCC_OK;
 }
 
+rcc_status rcc_net_assign(rcc_net *n, const float *images, int count, int *cluster, float *confidence, float *h,
+                          float *probs)
+{
+    if (count < 0 || (count > 0 && !images))
+        return rcc_fail(RCC_ERR_ARG, "rcc_net_assign: no images");
+    rcc_compute_saved saved;
+    rcc_compute_enter(n->threads, &saved);
+    rcc_status st = assign(n, images, count, cluster, confidence, h, probs);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+static rcc_status assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, float *confidence, float *h,
+                              float *probs, rcc_net_emit emit, void *user);
+
 rcc_status rcc_net_assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, float *confidence, float *h,
                                float *probs, rcc_net_emit emit, void *user)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(n->threads, &saved);
+    rcc_status st = assign_data(n, d, cluster, confidence, h, probs, emit, user);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+static rcc_status assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, float *confidence, float *h,
+                              float *probs, rcc_net_emit emit, void *user)
 {
     if (d->c != n->mc.in_channels)
         return rcc_fail(RCC_ERR_ARG, "the model takes %d-channel images, the data has %d", n->mc.in_channels, d->c);
@@ -215,7 +283,7 @@ rcc_status rcc_net_assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, f
     int idx[RCC_NET_BATCH];
     rcc_aug_config aug;
     rcc_loader *l = NULL;
-    rcc_status st = rcc_aug_preset(&aug, "paper"); /* unused in evaluation mode */
+    rcc_status st = rcc_aug_preset(&aug, RCC_AUGMENT_PAPER); /* unused in evaluation mode */
     if (st == RCC_OK)
         st = rcc_loader_create(&l, d, &aug, RCC_LOADER_EVAL, batch, n->cfg.image_size, n->cfg.seed,
                                n->cfg.loader_threads > 0 ? n->cfg.loader_threads : 1);

@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "rcc_eval.h"
+#include "../compute.h"
 #include "../dist.h"
 #include "../train.h"
 #include "config.h"
@@ -83,8 +84,7 @@ static bool same_training(const rcc_config *a, const rcc_config *b)
     x.loader_threads = y.loader_threads = 1;
     x.eval_every = y.eval_every = 0;
     x.save_every = y.save_every = 0;
-    memcpy(x.conv, "direct", 7); /* how the convolutions compute may change too */
-    memcpy(y.conv, "direct", 7);
+    x.conv = y.conv = RCC_CONV_DIRECT; /* how the convolutions compute may change too */
     char *jx = rcc_config_to_json(&x), *jy = rcc_config_to_json(&y);
     bool same = jx && jy && strcmp(jx, jy) == 0;
     free(jx);
@@ -282,8 +282,8 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
     return RCC_OK;
 }
 
-rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, const char *out_dir, const char *resume_from,
-                         const rcc_run_hooks *hooks)
+static rcc_status run_train(const rcc_config *cfg_in, const rcc_dataset *data, const char *out_dir,
+                            const char *resume_from, const rcc_run_hooks *hooks)
 {
     run_state s;
     memset(&s, 0, sizeof s);
@@ -295,11 +295,7 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     rcc_config *c = &s.cfg;
     if (strlen(out_dir) > RCC_DIR_MAX) /* before anything is allocated */
         return rcc_fail(RCC_ERR_ARG, "output folder path too long");
-    if (c->in_channels == 0)
-        c->in_channels = data->c;
-    if (c->in_channels != data->c)
-        return rcc_fail(RCC_ERR_ARG, "the configuration has %d input channels, the data %d", c->in_channels, data->c);
-    RCC_TRY(rcc_config_check(c));
+    RCC_TRY(rcc_run_settle(c, data->c, "the data"));
     if (data->n < c->batch)
         return rcc_fail(RCC_ERR_ARG, "%d image%s fewer than one batch of %d: lower --batch", data->n,
                         data->n == 1 ? " is" : "s are", c->batch);
@@ -322,17 +318,8 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
                             resume_from);
         }
     }
-    rcc_model_config mc;
-    rcc_loss_config lc;
-    rcc_adam_config ac;
-    rcc_config_model(c, &mc);
-    rcc_config_loss(c, &lc);
-    rcc_config_adam(c, &ac);
-    rcc_set_threads(c->threads);
     rcc_aug_config aug;
-    rcc_status st = rcc_config_augment(c, &aug);
-    if (st == RCC_OK)
-        st = rcc_trainer_create_dist(&s.tr, &mc, &lc, &ac, c->batch / P, RCC_INIT_DEFAULT, c->seed, s.dist);
+    rcc_status st = rcc_run_setup(&s.tr, c, data->c, "the data", c->batch / P, s.dist, &aug);
     if (st == RCC_OK)
         st = rcc_path_join(s.ckpt, sizeof s.ckpt, out_dir, "checkpoint.safetensors");
     if (st == RCC_OK && s.root)
@@ -379,5 +366,15 @@ rcc_status rcc_run_train(const rcc_config *cfg_in, const rcc_dataset *data, cons
     free(s.idx);
     free(s.pred);
     free(s.sizes);
+    return st;
+}
+
+rcc_status rcc_run_train(const rcc_config *cfg, const rcc_dataset *data, const char *out_dir, const char *resume_from,
+                         const rcc_run_hooks *hooks)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(cfg->threads, &saved);
+    rcc_status st = run_train(cfg, data, out_dir, resume_from, hooks);
+    rcc_compute_leave(&saved);
     return st;
 }

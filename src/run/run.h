@@ -5,9 +5,20 @@
 
 #include "../data/data.h"
 #include "../loss.h"
+#include "../train.h"
 #include "checkpoint.h"
 
 #include "rcc_run.h"
+
+/* c's input channels settled against images of `channels` (0 takes them; another count is
+ * RCC_ERR_ARG: "the configuration has C input channels, <what> N"), then rcc_config_check. */
+rcc_status rcc_run_settle(rcc_config *c, int channels, const char *what);
+/* The set-up of every training (setup.c): rcc_run_settle, then c's model, loss and Adam settings
+ * made into *t for n images per view on this process (over dist's processes; NULL: one), its
+ * parameters initialised from c->seed; *aug (may be NULL) gets c's augmentations. Inside the
+ * caller's compute guard: the plans are made for its threads. On failure *t holds nothing. */
+rcc_status rcc_run_setup(rcc_trainer *t, rcc_config *c, int channels, const char *what, int n, rcc_dist *dist,
+                         rcc_aug_config *aug);
 
 /* The learning rate at `step` (0-based) of a run with `batches` steps per epoch. */
 double rcc_run_lr(const rcc_config *cfg, long step, int batches);

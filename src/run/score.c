@@ -6,6 +6,7 @@
 #include <string.h>
 #include "rcc_eval.h"
 #include "rcc_run.h"
+#include "../compute.h"
 #include "../util.h"
 
 void rcc_score_config_default(rcc_score_config *c)
@@ -27,7 +28,18 @@ void rcc_net_scores_free(rcc_net_scores *s)
     memset(s, 0, sizeof *s);
 }
 
+static rcc_status score(rcc_net *net, const rcc_dataset *d, const rcc_score_config *cfg, rcc_net_scores *s);
+
 rcc_status rcc_net_score(rcc_net *net, const rcc_dataset *d, const rcc_score_config *cfg, rcc_net_scores *s)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(rcc_net_threads(net), &saved);
+    rcc_status st = score(net, d, cfg, s);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+static rcc_status score(rcc_net *net, const rcc_dataset *d, const rcc_score_config *cfg, rcc_net_scores *s)
 {
     memset(s, 0, sizeof *s);
     if (!d->labels)

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
 #include "rcc_eval.h"
+#include "../compute.h"
 #include "../train.h"
 #include "config.h"
 #include "metrics_log.h"
@@ -306,20 +307,7 @@ static rcc_status ingest(stream_run *r, int wait_ms, bool *ended)
 static rcc_status create_trainer(stream_run *r)
 {
     rcc_config *c = &r->cfg;
-    if (c->in_channels == 0)
-        c->in_channels = r->c;
-    if (c->in_channels != r->c)
-        return rcc_fail(RCC_ERR_ARG, "the configuration has %d input channels, the images %d", c->in_channels, r->c);
-    RCC_TRY(rcc_config_check(c));
-    rcc_model_config mc;
-    rcc_loss_config lc;
-    rcc_adam_config ac;
-    rcc_config_model(c, &mc);
-    rcc_config_loss(c, &lc);
-    rcc_config_adam(c, &ac);
-    rcc_set_threads(c->threads);
-    RCC_TRY(rcc_config_augment(c, &r->aug));
-    RCC_TRY(rcc_trainer_create_dist(&r->tr, &mc, &lc, &ac, c->batch, RCC_INIT_DEFAULT, c->seed, NULL));
+    RCC_TRY(rcc_run_setup(&r->tr, c, r->c, "the images", c->batch, NULL, &r->aug));
     r->have_trainer = true;
     r->px = (size_t)r->c * r->s * r->s;
     RCC_TRY(rcc_ipool_init(&r->pool, r->c, r->s, r->o.pool, r->o.recent, c->seed));
@@ -597,8 +585,8 @@ static rcc_status stream_loop(stream_run *r, long step)
     return st;
 }
 
-rcc_status rcc_run_stream(const rcc_config *cfg, const rcc_stream_options *o, const char *out_dir,
-                          const char *resume_from, const rcc_run_hooks *hooks)
+static rcc_status run_stream(const rcc_config *cfg, const rcc_stream_options *o, const char *out_dir,
+                             const char *resume_from, const rcc_run_hooks *hooks)
 {
     if (strlen(out_dir) > RCC_DIR_MAX)
         return rcc_fail(RCC_ERR_ARG, "output folder path too long");
@@ -704,5 +692,15 @@ rcc_status rcc_run_stream(const rcc_config *cfg, const rcc_stream_options *o, co
     free(r->seen_set.key);
     free(r->seen_set.old);
     free(r);
+    return st;
+}
+
+rcc_status rcc_run_stream(const rcc_config *cfg, const rcc_stream_options *o, const char *out_dir,
+                          const char *resume_from, const rcc_run_hooks *hooks)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(cfg->threads, &saved);
+    rcc_status st = run_stream(cfg, o, out_dir, resume_from, hooks);
+    rcc_compute_leave(&saved);
     return st;
 }

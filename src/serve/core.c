@@ -200,17 +200,17 @@ static void run_batch(rcc_server *s, serve_model *m, serve_job *jobs, int n)
 static void *batcher_main(void *arg)
 {
     rcc_server *s = arg;
-    rcc_set_threads(s->threads);
     serve_model *first_model = NULL;
-    rcc_status st = serve_model_load(s->path, s->precision, 0, 0, &first_model);
+    rcc_status st = serve_model_load(s->path, s->precision, s->threads, 0, 0, &first_model);
     pthread_mutex_lock(&s->mu);
     s->model = first_model;
     s->start_st = st;
     snprintf(s->start_err, sizeof s->start_err, "%s", st == RCC_OK ? "" : rcc_last_error());
-    if (st == RCC_OK && !s->precision[0] &&
-        strcmp(first_model->trained_in, rcc_net_config(first_model->net)->precision) != 0)
-        serve_log(s, "checkpoint trained in %s, served in %s (this CPU has no %s convolutions)", first_model->trained_in,
-                  rcc_net_config(first_model->net)->precision, first_model->trained_in);
+    if (st == RCC_OK && !s->precision[0] && first_model->trained_in != rcc_net_config(first_model->net)->precision)
+        serve_log(s, "checkpoint trained in %s, served in %s (this CPU has no %s convolutions)",
+                  rcc_precision_name(first_model->trained_in),
+                  rcc_precision_name(rcc_net_config(first_model->net)->precision),
+                  rcc_precision_name(first_model->trained_in));
     s->started = true;
     pthread_cond_broadcast(&s->work);
     if (st != RCC_OK) {
@@ -276,8 +276,7 @@ typedef struct {
 static void *reload_main(void *arg)
 {
     reload_job *r = arg;
-    rcc_set_threads(r->s->threads);
-    r->st = serve_model_load(r->s->path, r->s->precision, r->s->c, r->s->s, &r->m);
+    r->st = serve_model_load(r->s->path, r->s->precision, r->s->threads, r->s->c, r->s->s, &r->m);
     if (r->st != RCC_OK)
         snprintf(r->why, sizeof r->why, "%s", rcc_last_error());
     return NULL;
@@ -314,7 +313,7 @@ static void try_reload(rcc_server *s, const serve_file_id *id)
     s->metrics.reloads++;
     pthread_mutex_unlock(&s->metrics.mu);
     serve_log(s, "loaded checkpoint %s: step %ld, digest fnv1a64:%s, %s", s->path, m->step, m->digest,
-              rcc_net_config(m->net)->precision);
+              rcc_precision_name(rcc_net_config(m->net)->precision));
     pthread_mutex_lock(&s->mu);
     serve_model_free(s->pending); /* an older one not yet swapped in */
     s->pending = m;

@@ -93,7 +93,8 @@ static rcc_status trial_pass(serve_model *m, const char *path)
     return st;
 }
 
-rcc_status serve_model_load(const char *path, const char *precision, int want_c, int want_s, serve_model **out)
+rcc_status serve_model_load(const char *path, const char *precision, int threads, int want_c, int want_s,
+                            serve_model **out)
 {
     *out = NULL;
     serve_file_id before, after;
@@ -106,6 +107,8 @@ rcc_status serve_model_load(const char *path, const char *precision, int want_c,
     rcc_status st = file_digest(path, m->digest);
     if (st == RCC_OK)
         st = rcc_net_load_precision(&m->net, path, precision);
+    if (st == RCC_OK)
+        st = rcc_net_set_threads(m->net, threads);
     rcc_config cfg;
     rcc_progress prog;
     if (st == RCC_OK)
@@ -120,7 +123,7 @@ rcc_status serve_model_load(const char *path, const char *precision, int want_c,
         m->r = c->rep_dim;
         m->step = prog.step;
         m->config_json = rcc_config_to_json(&cfg);
-        snprintf(m->trained_in, sizeof m->trained_in, "%s", cfg.precision);
+        m->trained_in = cfg.precision;
         if (!m->config_json)
             st = rcc_fail(RCC_ERR_NOMEM, "configuration");
     }

@@ -132,7 +132,7 @@ static cJSON *model_json(const serve_model *m, bool with_config)
         cJSON_AddNumberToObject(o, "image_size", m->s);
         cJSON_AddNumberToObject(o, "clusters", m->k);
         cJSON_AddNumberToObject(o, "rep_dim", m->r);
-        cJSON_AddStringToObject(o, "precision", rcc_net_config(m->net)->precision);
+        cJSON_AddStringToObject(o, "precision", rcc_precision_name(rcc_net_config(m->net)->precision));
         cJSON *cfg = cJSON_Parse(m->config_json);
         if (cfg)
             cJSON_AddItemToObject(o, "config", cfg);
@@ -309,8 +309,9 @@ rcc_status serve_server_create(rcc_server **out, const rcc_serve_options *o)
         o->timeout_s < 1 || o->max_connections < 1 || o->poll_ms < 0)
         return rcc_fail(RCC_ERR_ARG, "rcc_serve: a limit is out of range (batch, images, body, side and "
                                      "connections >= 1, timeout >= 1 s, wait and poll >= 0)");
-    if (o->precision && o->precision[0] && strcmp(o->precision, "f32") != 0 && strcmp(o->precision, "bf16") != 0)
-        return rcc_fail(RCC_ERR_ARG, "rcc_serve: precision is f32 or bf16, not '%.32s'", o->precision);
+    rcc_precision prec;
+    if (o->precision && o->precision[0] && rcc_precision_parse(o->precision, &prec) != RCC_OK)
+        return rcc_fail(RCC_ERR_ARG, "rcc_serve: %s", rcc_last_error());
     rcc_server *s = calloc(1, sizeof *s);
     if (!s)
         return rcc_fail(RCC_ERR_NOMEM, "server");

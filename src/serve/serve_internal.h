@@ -28,15 +28,16 @@ typedef struct {
     long step;             /* training step of the checkpoint */
     char digest[17];       /* FNV-1a 64 of the file's bytes, hex */
     char *config_json;     /* rcc_config_to_json of the training's configuration (the checkpoint's) */
-    char trained_in[16];   /* the training's precision; rcc_net_config(net)->precision is the one in use */
+    rcc_precision trained_in; /* the training's precision; rcc_net_config(net)->precision is the one in use */
     double loaded_at;      /* Unix time of the load */
     serve_file_id id;
 } serve_model;
 
 /* Loads, reads and validates the checkpoint at path (a trial forward pass must give finite
- * numbers). want_c, want_s > 0: the input shape the server answers with. On failure the reason is
- * in rcc_last_error(). */
-rcc_status serve_model_load(const char *path, const char *precision, int want_c, int want_s, serve_model **out);
+ * numbers); its passes compute with `threads`. want_c, want_s > 0: the input shape the server
+ * answers with. On failure the reason is in rcc_last_error(). */
+rcc_status serve_model_load(const char *path, const char *precision, int threads, int want_c, int want_s,
+                            serve_model **out);
 void serve_model_free(serve_model *m);
 /* The identity of path now (false when it cannot be stat'ed). */
 bool serve_file_identity(const char *path, serve_file_id *id);

@@ -1,4 +1,4 @@
-"""PyTorch reference implementation of the RCC model and losses (see shared SPEC.md).
+"""PyTorch reference implementation of the RCC model and losses (see docs/method.md).
 
 This module is the oracle the C implementation is tested against: the golden fixtures in
 tests/fixtures/ are produced from it by make_fixtures.py, and bench/bench_torch.py uses it
