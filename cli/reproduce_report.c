@@ -152,7 +152,7 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
             data_desc, p->data->n, p->classes);
     fprintf(f, "- Started %s; this invocation took %s on %d thread(s).\n\n", started, hms, p->base.threads);
 
-    fprintf(f, "## The paper's table (docs/method.md) beside ours\n\n");
+    fprintf(f, "## The paper's table (docs/method.md §6) beside ours\n\n");
     fprintf(f, "Ours: mean ± sd over %d seed(s) (sample sd). The paper's figures are on MNIST with its own set-up.\n\n",
             p->seeds);
     fprintf(f, "| | CC (λ = 1), paper | CC, ours | RCC (λ = %g), paper | RCC, ours |\n|---|---|---|---|---|\n",

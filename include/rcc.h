@@ -53,6 +53,10 @@ int rcc_get_threads(void);
 /* The CPUs this process may use: those of its affinity mask (sched_getaffinity), at most its
  * cgroup v2 CPU quota (cpu.max: ceil(quota / period)) where one is set; at least 1. */
 int rcc_threads_available(void);
+/* The thread count rcc computes with when asked for `threads`: at most rcc_threads_available(),
+ * since OpenMP threads past the CPUs wait for each other at every barrier (a step 5-20x slower,
+ * measured in docs/performance.md); the environment variable RCC_OVERSUBSCRIBE=1 lifts the cap. */
+int rcc_compute_cap(int threads);
 /* Whether oneDNN has Winograd convolution kernels on this CPU (fp32: AVX-512); without them,
  * conv "winograd" computes every convolution directly. */
 bool rcc_conv_winograd_available(void);

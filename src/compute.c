@@ -113,17 +113,32 @@ void rcc_set_threads(int threads)
     atomic_store(&g_default, threads > 0 ? (threads < RCC_THREADS_MAX ? threads : RCC_THREADS_MAX) : 0);
 }
 
-int rcc_get_threads(void)
+/* rcc_threads_available(), found once (two threads may both look: they find the same). */
+static int available(void)
 {
-    int n = atomic_load(&g_default);
-    if (n > 0)
-        return n;
-    n = atomic_load(&g_available);
-    if (n == 0) { /* two threads may both look: they find the same */
+    int n = atomic_load(&g_available);
+    if (n == 0) {
         n = rcc_threads_available();
         atomic_store(&g_available, n);
     }
     return n;
+}
+
+int rcc_get_threads(void)
+{
+    int n = atomic_load(&g_default);
+    return n > 0 ? n : available();
+}
+
+int rcc_compute_cap(int threads)
+{
+    static int oversubscribe = -1; /* RCC_OVERSUBSCRIBE=1 lets a count past the CPUs stand */
+    if (oversubscribe < 0) {
+        const char *e = getenv("RCC_OVERSUBSCRIBE");
+        oversubscribe = e && strcmp(e, "1") == 0;
+    }
+    int cpus = available();
+    return threads > cpus && !oversubscribe ? cpus : threads;
 }
 
 /* ---------------------------------------------------------------- the guard */
@@ -178,7 +193,7 @@ static void restore_workers(void)
 void rcc_compute_enter(int threads, rcc_compute_saved *saved)
 {
     int n = threads > 0 ? threads : rcc_compute_threads();
-    n = n < RCC_THREADS_MAX ? n : RCC_THREADS_MAX;
+    n = rcc_compute_cap(n < RCC_THREADS_MAX ? n : RCC_THREADS_MAX);
     saved->depth = tl_depth;
     saved->threads = tl_threads;
     saved->omp_threads = omp_get_max_threads();

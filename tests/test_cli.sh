@@ -28,6 +28,13 @@ grep -q "ACC" "$tmp/train.err"; ok $? "the epoch line shows ACC"
 ok $? "rcc predict exits 0"
 [ "$(wc -l < "$tmp/pred.csv")" = 10000 ]; ok $? "one line per image"
 grep -qvE '^[0-9]+,[0-9],[01]\.[0-9]{4}$' "$tmp/pred.csv"; [ $? = 1 ]; ok $? "lines are index,cluster,confidence"
+# more threads than the CPUs the process may use: capped, with a note, and the same answers
+if command -v taskset > /dev/null; then
+  taskset -c 0 "$RCC" predict --model "$tmp/run" --data "$IMG" --threads 4 > "$tmp/capped.csv" 2> "$tmp/err" &&
+    grep -q "note: --threads 4, but this process may use 1 CPU(s): computing with 1" "$tmp/err" &&
+    cmp -s "$tmp/capped.csv" "$tmp/pred.csv"
+  ok $? "--threads 4 on one CPU computes with 1, saying so ($(head -c 120 "$tmp/err"))"
+fi
 echo "$IMG" | "$RCC" predict --model "$tmp/run" --stdin > "$tmp/stream.csv"
 ok $? "rcc predict --stdin exits 0"
 cmp -s <(cut -d, -f2- "$tmp/pred.csv") <(cut -d, -f2- "$tmp/stream.csv"); ok $? "stdin answers equal the batch answers"

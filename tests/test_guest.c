@@ -141,6 +141,10 @@ int main(void)
     CHECK(avail >= 1 && rcc_get_threads() == avail && c.threads == avail,
           "default threads: the CPUs available (%d), the default (%d), the preset's (%d)", avail,
           rcc_get_threads(), c.threads);
+    /* more threads than CPUs are capped (unless RCC_OVERSUBSCRIBE=1, which this test does not set) */
+    CHECK(rcc_compute_cap(avail + 3) == avail && rcc_compute_cap(1) == 1 && rcc_compute_cap(avail) == avail,
+          "rcc_compute_cap: %d threads on %d CPUs -> %d, 1 -> %d", avail + 3, avail, rcc_compute_cap(avail + 3),
+          rcc_compute_cap(1));
 
     /* the host's settings: 3 threads, no flush-to-zero anywhere, its workers rounding down */
     omp_set_num_threads(HOST_THREADS);
