@@ -12,6 +12,8 @@ Screenshots go to SHOTS (kept, not part of the repository). Exits 0 when every c
 Usage: /usr/bin/python3 test_browser.py REPORT_DIR URL TOKEN UPLOAD_PNG EXPECTED_CLUSTER SHOTS NAME...
 (NAME: texts the report must show as text)."""
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,21 +47,47 @@ class LoopbackService(Service):
         return "http://127.0.0.1:%d" % self.port
 
     def is_connectable(self):
-        import socket
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-            return True
-        except OSError:
-            return False
+        return connectable(self.port)
+
+
+def connectable(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+CHROMIUM = None  # the browser process, started here (ended in the finally at the bottom)
 
 
 def browser():
+    """Starts chromium headless with its DevTools at 127.0.0.1:PORT and attaches chromedriver to it
+    there: a chromium that chromedriver starts itself is reached at "localhost", which CI's root
+    cannot resolve ('unable to connect to renderer')."""
+    global CHROMIUM
+    port = free_port()
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+            "--user-data-dir=" + tempfile.mkdtemp(prefix="rcc-browser-profile-"), "--window-size=1400,1000",
+            "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=%d" % port, "about:blank"]
+    log = open(os.path.join(shots, "chromium.log"), "w")
+    CHROMIUM = subprocess.Popen(["/usr/bin/chromium"] + args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    deadline = time.time() + 60
+    while not connectable(port):
+        if CHROMIUM.poll() is not None or time.time() > deadline:
+            sys.exit("test_browser: chromium did not open its DevTools port (see %s)" % log.name)
+        time.sleep(0.2)
     o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-              "--user-data-dir=" + tempfile.mkdtemp(prefix="rcc-browser-profile-"), "--window-size=1400,1000"):
-        o.add_argument(a)
+    o.add_experimental_option("debuggerAddress", "127.0.0.1:%d" % port)
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # the driver Debian installs: selenium must never look for (or download) one of its own
     return webdriver.Chrome(service=LoopbackService("/usr/bin/chromedriver"), options=o)
@@ -90,7 +118,12 @@ def images_loaded(d, selector):
         "return [a.length, a.filter(i => i.complete && i.naturalWidth > 0).length];", selector)
 
 
-d = browser()
+try:
+    d = browser()
+except BaseException:
+    if CHROMIUM:
+        CHROMIUM.kill()
+    raise
 try:
     # ------------------------------------------------------------ the report from disk
     d.get("file://" + os.path.abspath(os.path.join(report, "index.html")))
@@ -161,6 +194,11 @@ try:
     screenshot(d, "served.png")
 finally:
     d.quit()
+    CHROMIUM.terminate()
+    try:
+        CHROMIUM.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        CHROMIUM.kill()
 
 print(f"test_browser: {passed} passed, {failed} failed", flush=True)
 sys.exit(1 if failed else 0)
