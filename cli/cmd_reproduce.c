@@ -99,6 +99,16 @@ static rcc_status score_one(const plan *p, run_result *r)
     const rcc_kselect_result *kr = &s.kselect;
     r->elbow = kr->elbow, r->best_sil = kr->best_silhouette, r->best_ch = kr->best_ch, r->chosen = kr->chosen;
     r->sil_at_chosen = kr->silhouette[kr->chosen];
+    int64_t *sizes = calloc((size_t)r->k, sizeof *sizes);
+    rcc_size_profile prof;
+    r->size_tv = r->size_kl = NAN;
+    if (sizes) {
+        for (size_t i = 0; i < n; i++)
+            sizes[s.cluster[i]]++;
+        if (rcc_size_profile_compare(sizes, r->k, p->class_sizes, p->classes, &prof, NULL, NULL) == RCC_OK)
+            r->size_tv = prof.tv, r->size_kl = prof.kl;
+        free(sizes);
+    }
     st = rcc_path_join(path, sizeof path, r->dir, "h.npy");
     if (st == RCC_OK)
         st = rcc_npy_write_f32(path, s.h, n, (size_t)R);
@@ -164,6 +174,8 @@ int cmd_reproduce(int argc, char **argv)
     rcc_config *c = &p.base;
     cli_strs data = {0}, labels = {0};
     const char *conv = NULL;
+    float long_tail = 0;
+    p.long_tail_seed = 1;
     const cli_opt opts[] = {
         {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, or a folder of PNG/JPEG (repeat to concatenate)"},
         {"labels", 'l', OPT_STRS, &labels, "IDX label file for each --data (required: the runs are scored)"},
@@ -186,6 +198,10 @@ int cmd_reproduce(int argc, char **argv)
         {"hidden", 0, OPT_INT, &c->hidden, "heads' hidden width (overrides the preset)"},
         {"feature-dim", 0, OPT_INT, &c->feature_dim, "instance head output (overrides the preset)"},
         {"eval-every", 0, OPT_INT, &c->eval_every, "epochs between evaluations in the logs"},
+        {"long-tail", 0, OPT_FLOAT, &long_tail,
+         "train and score on a long-tailed subset: class sizes fall exponentially by this ratio (rcc subset's; "
+         "0: the data as given)"},
+        {"long-tail-seed", 0, OPT_INT, &p.long_tail_seed, "the seed of the long tail's class order and images"},
         {0},
     };
     int r = cli_parse("reproduce",
@@ -205,9 +221,11 @@ int cmd_reproduce(int argc, char **argv)
         return 2;
     }
     if (p.seeds < 1 || p.seeds > 64 || p.kright < 1 || p.kwrong < 0 || p.kmax < 2 || p.probe_epochs < 1 ||
-        !(p.probe_lr > 0) || p.sphere_sample < 2 || p.sphere_sample > 50000 || !(p.rcc_lambda >= 0 && p.rcc_lambda <= 1)) {
+        !(p.probe_lr > 0) || p.sphere_sample < 2 || p.sphere_sample > 50000 || !(p.rcc_lambda >= 0 && p.rcc_lambda <= 1) ||
+        !(long_tail == 0 || long_tail >= 1) || p.long_tail_seed < 0) {
         fprintf(stderr, "rcc reproduce: need --seeds 1..64, --clusters >= 1, --wrong-k >= 0, --kmax >= 2, "
-                        "--probe-epochs >= 1, --probe-lr > 0, --sphere-sample 2..50000, --lambda in [0, 1]\n");
+                        "--probe-epochs >= 1, --probe-lr > 0, --sphere-sample 2..50000, --lambda in [0, 1], "
+                        "--long-tail 0 or >= 1, --long-tail-seed >= 0\n");
         return 2;
     }
     c->lambda = p.rcc_lambda, c->clusters = p.kright;
@@ -239,13 +257,31 @@ int cmd_reproduce(int argc, char **argv)
         fprintf(stderr, "rcc reproduce: %s\n", rcc_last_error());
         return 1;
     }
-    p.data = &d;
     p.classes = d.num_classes;
-    if (p.classes < 2) {
-        fprintf(stderr, "rcc reproduce: the labels hold fewer than 2 classes\n");
+    if (p.classes < 2 || p.classes > 256) {
+        fprintf(stderr, "rcc reproduce: the labels hold %d classes (2..256 are scored)\n", p.classes);
         rcc_dataset_free(&d);
         return 1;
     }
+    p.long_tail = long_tail;
+    if (long_tail > 0) { /* the same subset as rcc subset --long-tail R --seed S */
+        int *index = NULL, count = 0;
+        rcc_dataset lt;
+        rcc_status st = rcc_long_tail_select(d.labels, d.n, d.num_classes, long_tail, 0, (uint64_t)p.long_tail_seed,
+                                             &index, &count);
+        if (st == RCC_OK)
+            st = rcc_dataset_subset(&d, index, count, &lt);
+        free(index);
+        rcc_dataset_free(&d);
+        if (st != RCC_OK) {
+            fprintf(stderr, "rcc reproduce: --long-tail %g: %s\n", (double)long_tail, rcc_last_error());
+            return 1;
+        }
+        d = lt;
+    }
+    p.data = &d;
+    for (int i = 0; i < d.n; i++)
+        p.class_sizes[d.labels[i]]++;
     int kinds = p.kwrong > 0 ? NKS : 1, nruns = NMETHODS * kinds * p.seeds;
     run_result *runs = calloc((size_t)nruns, sizeof *runs);
     if (!runs) {
@@ -298,9 +334,9 @@ int cmd_reproduce(int argc, char **argv)
             status = 1;
             break;
         }
-        fprintf(stderr, "  ACC %.4f NMI %.4f ARI %.4f | probe %.4f (paper's) %.4f (converged) | uniformity %.3f, cells "
+        fprintf(stderr, "  ACC %.4f NMI %.4f ARI %.4f | sizes apart from the classes' by TV %.3f | probe %.4f (paper's) %.4f (converged) | uniformity %.3f, cells "
                         "%.1f%% | elbow %d, chosen k %d\n",
-                x->sc.acc, x->sc.nmi, x->sc.ari, x->probe_paper, x->probe_conv, x->sph.uniformity,
+                x->sc.acc, x->sc.nmi, x->sc.ari, x->size_tv, x->probe_paper, x->probe_conv, x->sph.uniformity,
                 100 * x->sph.occupancy, x->elbow, x->chosen);
     }
     cli_catch_stop(false);

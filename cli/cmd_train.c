@@ -64,6 +64,13 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
     for (int k = 0; k < e->clusters; k++)
         fprintf(stderr, " %ld", e->sizes[k]);
     fputc('\n', stderr);
+    if (e->assigned && rcc_sizes_look_forced(e->size_spread, e->mean_confidence))
+        fprintf(stderr,
+                "  warning: every cluster is within %.0f%% of an equal share while the model is unsure of its "
+                "answers (mean confidence %.3f < %.2f): the sizes may be forced by the equal-size prior; if the "
+                "data's classes differ in size, large ones are being split and small ones merged "
+                "(docs/imbalance.md)\n",
+                100 * e->size_spread, e->mean_confidence, RCC_FORCED_CONFIDENCE);
     if (e->empty || e->largest > 0.5)
         fprintf(stderr, "  warning: cluster collapse: %d empty cluster(s), the largest holds %.0f%% of the images\n",
                 e->empty, 100 * e->largest);

@@ -33,6 +33,7 @@ typedef struct {
     rcc_sphere_stats sph;
     int elbow, best_sil, best_ch, chosen;
     double sil_at_chosen;
+    double size_tv, size_kl; /* its cluster sizes against the classes' (rcc_size_profile_compare) */
 } run_result;
 
 typedef struct {
@@ -43,6 +44,9 @@ typedef struct {
     const char *preset;
     const rcc_dataset *data;
     int classes;
+    double long_tail;       /* > 0: the runs see a long-tailed subset of this ratio (rcc subset's) */
+    int long_tail_seed;     /* ... whose class order this seed draws */
+    int64_t class_sizes[256]; /* the images of each class the runs see (classes <= 256) */
 } plan;
 
 /* OUT/report.md and OUT/report.json; 0, or 1 with the problem on stderr. */

@@ -124,7 +124,7 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
         fprintf(stderr, "rcc reproduce: cannot write %s\n", path);
         return 1;
     }
-    stat2 acc[2], nmi[2], ari[2], prp[2], prc[2], uni[2], occ[2], acc5[2];
+    stat2 acc[2], nmi[2], ari[2], prp[2], prc[2], uni[2], occ[2], acc5[2], tv[2];
     for (int m = 0; m < NMETHODS; m++) {
         acc[m] = agg(runs, nruns, m, K_RIGHT, AGGS(acc));
         nmi[m] = agg(runs, nruns, m, K_RIGHT, AGGS(nmi));
@@ -134,6 +134,7 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
         uni[m] = agg(runs, nruns, m, K_RIGHT, AGGP(uniformity));
         occ[m] = agg(runs, nruns, m, K_RIGHT, AGGP(occupancy));
         acc5[m] = agg(runs, nruns, m, K_WRONG, AGGS(acc));
+        tv[m] = agg(runs, nruns, m, K_RIGHT, AGG(size_tv));
     }
     char hms[32], a[64], b[64];
     cli_fmt_duration(hms, sizeof hms, seconds, true);
@@ -148,8 +149,17 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
     else
         fprintf(f, ".\n- CC: λ = 1; RCC: λ = %g. Seeds 1..%d. K = %d; the wrong-K experiment skipped (--wrong-k 0).\n",
                 (double)p->rcc_lambda, p->seeds, p->kright);
-    fprintf(f, "- Data: %s (%d images, %d classes). Labels are used only to score, never to train or choose.\n",
-            data_desc, p->data->n, p->classes);
+    if (p->long_tail > 0) {
+        fprintf(f, "- Data: a long-tailed subset of %s (ratio %g, class order and images drawn from seed %d: the "
+                   "same as `rcc subset --long-tail %g --seed %d`; %d images, %d classes of",
+                data_desc, p->long_tail, p->long_tail_seed, p->long_tail, p->long_tail_seed, p->data->n, p->classes);
+        for (int c = 0; c < p->classes; c++)
+            fprintf(f, " %lld", (long long)p->class_sizes[c]);
+        fprintf(f, " images). Labels are used only to score and to draw the subset, never to train or choose.\n");
+    } else {
+        fprintf(f, "- Data: %s (%d images, %d classes). Labels are used only to score, never to train or choose.\n",
+                data_desc, p->data->n, p->classes);
+    }
     fprintf(f, "- Started %s; this invocation took %s on %d thread(s).\n\n", started, hms, p->base.threads);
 
     fprintf(f, "## The paper's table (docs/method.md §6) beside ours\n\n");
@@ -164,6 +174,10 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
     fprintf(f, "| NMI | – | %s | – | %s |\n", a, b);
     num(a, sizeof a, ari[M_CC]), num(b, sizeof b, ari[M_RCC]);
     fprintf(f, "| ARI | – | %s | – | %s |\n", a, b);
+    num(a, sizeof a, tv[M_CC]), num(b, sizeof b, tv[M_RCC]);
+    fprintf(f, "| cluster sizes against the classes' (TV of the sorted shares; 0: the same profile) | – | %s | – | %s "
+               "|\n",
+            a, b);
     pct(a, sizeof a, prp[M_CC]), pct(b, sizeof b, prp[M_RCC]);
     fprintf(f, "| linear probe, the paper's schedule (Adam 1e-4, 5 epochs) | %.0f %% (78 %% in the abstract) | %s | "
                "%.0f %% | %s |\n",
@@ -306,6 +320,14 @@ int write_report_json(const plan *p, const run_result *runs, int nruns, const ch
     cJSON_AddNumberToObject(o, "lambda_rcc", p->rcc_lambda);
     cJSON_AddNumberToObject(o, "k", p->kright);
     cJSON_AddNumberToObject(o, "k_wrong", p->kwrong);
+    if (p->long_tail > 0) {
+        cJSON *lt = cJSON_AddObjectToObject(o, "long_tail");
+        cJSON_AddNumberToObject(lt, "ratio", p->long_tail);
+        cJSON_AddNumberToObject(lt, "seed", p->long_tail_seed);
+        cJSON *cs = cJSON_AddArrayToObject(lt, "class_sizes");
+        for (int c = 0; c < p->classes; c++)
+            cJSON_AddItemToArray(cs, cJSON_CreateNumber((double)p->class_sizes[c]));
+    }
     cJSON *paper = cJSON_AddObjectToObject(o, "paper");
     cJSON_AddNumberToObject(paper, "acc_cc", PAPER_ACC_CC);
     cJSON_AddNumberToObject(paper, "acc_rcc", PAPER_ACC_RCC);
@@ -326,6 +348,7 @@ int write_report_json(const plan *p, const run_result *runs, int nruns, const ch
             cJSON_AddItemToObject(g, "probe_converged", stat_json(agg(runs, nruns, m, kind, AGG(probe_conv))));
             cJSON_AddItemToObject(g, "uniformity", stat_json(agg(runs, nruns, m, kind, AGGP(uniformity))));
             cJSON_AddItemToObject(g, "occupancy", stat_json(agg(runs, nruns, m, kind, AGGP(occupancy))));
+            cJSON_AddItemToObject(g, "size_tv", stat_json(agg(runs, nruns, m, kind, AGG(size_tv))));
         }
     cJSON *rl = cJSON_AddArrayToObject(o, "runs");
     for (int i = 0; i < nruns; i++) {
@@ -341,6 +364,8 @@ int write_report_json(const plan *p, const run_result *runs, int nruns, const ch
         cli_json_num(x, "ari", r->sc.ari);
         cJSON_AddNumberToObject(x, "clusters_used", r->nonempty);
         cli_json_num(x, "largest_cluster", r->largest);
+        cli_json_num(x, "size_tv", r->size_tv);
+        cli_json_num(x, "size_kl", r->size_kl);
         cli_json_num(x, "probe_paper", r->probe_paper);
         cli_json_num(x, "probe_converged", r->probe_conv);
         cli_json_num(x, "probe_majority", r->probe_majority);

@@ -60,5 +60,22 @@ else
   echo "test_longtail: CIFAR-10-test not found: the folder part skipped"
 fi
 
+# rcc reproduce --long-tail: CC and RCC on the same long tail (a tiny network, one epoch, one seed)
+LAB=$DATA/t10k-labels-idx1-ubyte.gz
+"$RCC" reproduce --data "$IMG" --labels "$LAB" --out "$tmp/rep" --long-tail 10 --long-tail-seed 3 --seeds 1 \
+  --wrong-k 0 --epochs 1 --width 4 --size 16 --batch 128 --hidden 16 --feature-dim 8 --kmax 6 --probe-epochs 2 \
+  --sphere-sample 1000 --threads 1 > /dev/null 2> "$tmp/rep.err"
+ok $? "rcc reproduce --long-tail exits 0 ($(tail -1 "$tmp/rep.err"))"
+grep -q "runs (CC and RCC x K = 10 x 1 seeds) on 3642 images" "$tmp/rep.err"
+ok $? "it trains on the subset rcc subset makes with the same ratio and seed (3642 images)"
+grep -q "a long-tailed subset of .* (ratio 10, class order and images drawn from seed 3" "$tmp/rep/report.md" &&
+  grep -q "^| cluster sizes against the classes' (TV of the sorted shares; 0: the same profile) | – | [0-9.]* | – | [0-9.]* |" \
+    "$tmp/rep/report.md"
+ok $? "report.md names the long tail and each method's size profile against the classes'"
+sizes=$(tr -d ' \n\t' < "$tmp/rep/report.json" | grep -o '"class_sizes":\[[0-9,]*\]' | tr -dc '0-9,' | tr ',' '\n' |
+        sort -rn | tr '\n' ' ')
+[ "$sizes" = "892 690 534 414 320 248 192 148 115 89 " ]; ok $? "report.json's class sizes are the tail's (got $sizes)"
+[ "$(grep -c '"size_tv"' "$tmp/rep/report.json")" = 4 ]; ok $? "report.json has size_tv per method and per run"
+
 echo "test_longtail: $pass passed, $fail failed"
 [ "$fail" = 0 ]

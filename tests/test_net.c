@@ -60,14 +60,20 @@ static void on_emit(int index, int cluster, float confidence, const float *h, vo
 
 typedef struct {
     double acc;
+    bool assigned;              /* the last epoch's evaluation views */
+    double confidence, spread;
     int notes;
     char last_note[4500];
 } run_log;
 
 static void on_epoch(const rcc_epoch_event *e, void *user)
 {
+    run_log *l = user;
     if (e->evaluated)
-        ((run_log *)user)->acc = e->acc;
+        l->acc = e->acc;
+    l->assigned = e->assigned;
+    l->confidence = e->mean_confidence;
+    l->spread = e->size_spread;
 }
 
 static void on_note(const char *message, void *user)
@@ -116,12 +122,22 @@ int main(void)
 
     rcc_dataset train;
     random_data(&train, 48, 3);
-    run_log log = {-1, 0, ""};
+    run_log log = {-1, false, 0, 0, 0, ""};
     rcc_run_hooks hooks = {NULL, on_epoch, &log, NULL, NULL, on_note, NULL};
     CHECK_OK(rcc_run_train(&c, &train, out, NULL, &hooks));
     CHECK(log.notes == 1 && strstr(log.last_note, stale) && strstr(log.last_note, "interrupted checkpoint write"),
           "the stale temporary file is reported to the caller (%d notes: '%s')", log.notes, log.last_note);
     CHECK(access(stale, F_OK) != 0, "and removed");
+    /* the last epoch is assigned, labels or not: its mean confidence and size spread */
+    CHECK(log.assigned && log.confidence >= 1.0 / c.clusters - 1e-6 && log.confidence <= 1 && log.spread >= 0 &&
+              log.spread <= c.clusters - 1,
+          "the last epoch's assignment: confidence %.3f, spread %.3f", log.confidence, log.spread);
+    long even[4] = {25, 25, 25, 25}, tail[4] = {10, 20, 30, 40}, near[4] = {23, 27, 24, 26};
+    CHECK(rcc_size_spread(even, 4) == 0 && fabs(rcc_size_spread(tail, 4) - 0.6) < 1e-12 &&
+              fabs(rcc_size_spread(near, 4) - 0.08) < 1e-12,
+          "rcc_size_spread: %g %g %g", rcc_size_spread(even, 4), rcc_size_spread(tail, 4), rcc_size_spread(near, 4));
+    CHECK(rcc_sizes_look_forced(0.08, 0.80) && !rcc_sizes_look_forced(0.08, 0.90) && !rcc_sizes_look_forced(0.6, 0.5),
+          "rcc_sizes_look_forced: equal and unsure only");
 
     /* loading plans both passes and leaves the thread count alone */
     char ckpt[400];

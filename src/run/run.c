@@ -102,6 +102,7 @@ typedef struct {
     FILE *metrics;
     char ckpt[RCC_PATH_MAX], metrics_path[RCC_PATH_MAX];
     int *idx, *pred;
+    float *conf; /* evaluate's confidences */
     long *sizes;
     rcc_dist *dist; /* NULL: one process */
     bool root;      /* this process writes checkpoints, metrics and evaluates */
@@ -131,9 +132,20 @@ static rcc_status evaluate(run_state *s, rcc_epoch_event *ev)
     const rcc_dataset *d = s->data;
     rcc_net *net;
     RCC_TRY(rcc_net_wrap(&net, &s->cfg, &s->tr.ps, d->n));
-    rcc_status st = rcc_net_assign_data(net, d, s->pred, NULL, NULL, NULL, NULL, NULL);
+    rcc_status st = rcc_net_assign_data(net, d, s->pred, s->conf, NULL, NULL, NULL, NULL);
     rcc_net_free(net);
     RCC_TRY(st);
+    int K = s->cfg.clusters;
+    long sizes[K];
+    memset(sizes, 0, sizeof sizes);
+    double conf = 0;
+    for (int i = 0; i < d->n; i++)
+        sizes[s->pred[i]]++, conf += s->conf[i];
+    ev->assigned = true;
+    ev->mean_confidence = d->n ? conf / d->n : 0;
+    ev->size_spread = rcc_size_spread(sizes, K);
+    if (!d->labels)
+        return RCC_OK;
     rcc_scores sc;
     RCC_TRY(rcc_scores_compute(s->pred, d->labels, (size_t)d->n, &sc));
     ev->evaluated = true;
@@ -141,6 +153,24 @@ static rcc_status evaluate(run_state *s, rcc_epoch_event *ev)
     ev->nmi = sc.nmi;
     ev->ari = sc.ari;
     return RCC_OK;
+}
+
+double rcc_size_spread(const long *sizes, int k)
+{
+    long n = 0;
+    for (int i = 0; i < k; i++)
+        n += sizes[i];
+    if (n == 0 || k < 1)
+        return 0;
+    double fair = (double)n / k, worst = 0;
+    for (int i = 0; i < k; i++)
+        worst = fmax(worst, fabs((double)sizes[i] - fair) / fair);
+    return worst;
+}
+
+bool rcc_sizes_look_forced(double size_spread, double mean_confidence)
+{
+    return size_spread <= RCC_FORCED_SPREAD && mean_confidence < RCC_FORCED_CONFIDENCE;
 }
 
 /* One step of the epoch: contrastive, or self-labelling (lt gets its loss as total, the other
@@ -256,8 +286,9 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         }
         ev.largest = total ? (double)big / (double)total : 0;
         bool last = epoch + 1 == epochs, last_contrastive = c->self_label_epochs && epoch + 1 == c->epochs;
-        if (s->root && s->data->labels &&
-            ((c->eval_every && (epoch + 1) % c->eval_every == 0) || last || last_contrastive))
+        /* the last epoch (of each stage) is always assigned, labels or not: its sizes and confidence */
+        if (s->root && ((s->data->labels && c->eval_every && (epoch + 1) % c->eval_every == 0) || last ||
+                        last_contrastive))
             RCC_TRY(evaluate(s, &ev));
         /* the epoch's lines are written before its checkpoint: a checkpoint never holds a step whose
          * log lines could not be written (on resume, lines past the checkpoint are dropped) */
@@ -351,8 +382,9 @@ static rcc_status run_train(const rcc_config *cfg_in, const rcc_dataset *data, c
         st = rcc_loader_set_shard(s.sl_loader, s.dist->rank, P);
     s.idx = malloc(sizeof(int) * (size_t)c->batch);
     s.pred = malloc(sizeof(int) * (size_t)data->n);
+    s.conf = malloc(sizeof(float) * (size_t)data->n);
     s.sizes = malloc(sizeof(long) * (size_t)c->clusters);
-    if (st == RCC_OK && (!s.idx || !s.pred || !s.sizes))
+    if (st == RCC_OK && (!s.idx || !s.pred || !s.conf || !s.sizes))
         st = rcc_fail(RCC_ERR_NOMEM, "run buffers");
     if (st == RCC_OK && !resuming)
         st = save(&s, &pr); /* a loadable checkpoint exists from the start */
@@ -365,6 +397,7 @@ static rcc_status run_train(const rcc_config *cfg_in, const rcc_dataset *data, c
     rcc_trainer_free(&s.tr);
     free(s.idx);
     free(s.pred);
+    free(s.conf);
     free(s.sizes);
     return st;
 }
