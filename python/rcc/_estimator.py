@@ -165,7 +165,7 @@ class RCC:
         else:
             out = tmp = tempfile.mkdtemp(prefix="rcc-fit-")
         try:
-            done = _rcc.train(json.dumps(cfg), images, out, callback=events)
+            done, labels = _rcc.train(json.dumps(cfg), images, out, callback=events)
             self._adopt(checkpoint_path(out), tmp)
         except KeyboardInterrupt as e:
             if tmp is None:
@@ -180,7 +180,8 @@ class RCC:
         self.preset_ = preset
         self.history_ = history
         self.stopped_early_ = not done
-        self.labels_ = self._net.assign(images, callback=self._events())[0]
+        # the run assigns the images after its last epoch: the clusters the saved network gives them
+        self.labels_ = labels if labels is not None else self._net.assign(images, callback=self._events())[0]
         return self
 
     def fit_predict(self, X, y=None):
