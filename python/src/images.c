@@ -321,6 +321,7 @@ static PyObject *images_load(PyObject *cls, PyObject *args, PyObject *kw)
     o.on_progress = on_progress;
     rcc_py_call call;
     o.user = &call;
+    o.stop = &call.stop; /* Ctrl-C or an exception in the callback stops the load at the next file */
     rcc_status st;
     rcc_py_call_begin(&call, callback);
     st = rcc_dataset_load_opts(&im->d, pv, (int)n, lv, &o, &im->report);

@@ -4,7 +4,9 @@ and RCC_BUILD (the build folder). MNIST-test comes from RCC_DATA (the folder of 
 for tests/test_cli.sh) or RCC_SHARED_DATA/mnist; the tests that need it skip without it."""
 
 import os
+import struct
 import subprocess
+import zlib
 
 import numpy as np
 import pytest
@@ -75,3 +77,18 @@ def noise():
 @pytest.fixture(scope="session")
 def noise_model(noise):
     return rcc.RCC(n_clusters=4, epochs=1, **{**TINY, "batch": 64}).fit(noise)
+
+
+def write_png(path, image):
+    """An 8-bit gray (H×W) or RGB (H×W×3) uint8 array as a PNG file, by hand (zlib only)."""
+    h, w = image.shape[:2]
+    colour = image.ndim == 3
+    rows = b"".join(b"\0" + image[y].tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2 if colour else 0, 0, 0, 0)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) +
+                chunk(b"IEND", b""))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import rcc
-from conftest import TINY
+from conftest import TINY, write_png
 
 NOISE_TINY = {**TINY, "batch": 64}
 
@@ -68,6 +68,37 @@ def test_paths_that_are_missing_or_not_images(noise_model, tmp_path):
         noise_model.predict(tmp_path / "empty")
     with pytest.raises(TypeError, match="paths only"):
         noise_model.predict([str(text), np.zeros((16, 16), np.uint8)])
+
+
+def test_png_files_and_folders(noise, noise_model, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    paths = []
+    for i in range(6):
+        paths.append(str(tmp_path / "ab"[i % 2] / f"{i}.png"))
+        write_png(paths[-1], noise[i])
+    im = rcc.images(tmp_path)
+    assert im.n == 6 and im.dtype == "uint8" and list(im.labels) == [0, 0, 0, 1, 1, 1]
+    assert im.names == sorted(paths, key=lambda p: (p.split("/")[-2], p))
+    assert np.array_equal(rcc.images(paths).to_array(), noise[:6]), "PNG files read back as written"
+    assert np.array_equal(noise_model.predict(paths), noise_model.predict(noise[:6]))
+    colour = np.stack([noise[0], noise[1], noise[2]], axis=2)
+    write_png(tmp_path / "colour.png", colour)
+    assert np.array_equal(rcc.images(str(tmp_path / "colour.png")).to_array()[0], colour)
+
+
+def test_an_exception_in_the_callback_stops_a_load(noise, tmp_path):
+    write_png(tmp_path / "one.png", noise[0])
+    seen = []
+
+    def callback(e):
+        seen.append(e)
+        if e["kind"] == "load":
+            raise RuntimeError("enough")
+
+    with pytest.raises(RuntimeError, match="enough"):
+        rcc.images([str(tmp_path / "one.png")] * 1200, callback=callback)
+    assert [e["decoded"] for e in seen] == [500], "the load stopped at its first progress event"
 
 
 def test_bad_labels(noise):
