@@ -147,3 +147,21 @@ def test_history_and_progress(trained):
     assert e["evaluated"] and 0 <= e["acc"] <= 1 and sum(e["sizes"]) == 1000 - 1000 % 128
     assert model.config_["clusters"] == 10 and model.config_["width"] == 4
     assert not model.stopped_early_
+
+
+def test_all_10000_digits_go_in_chunks_with_the_same_answers(cli, mnist, trained, tmp_path):
+    """10 000 images go through in several chunks of whole batches (a Ctrl-C is seen between two):
+    the same clusters and features, bit for bit, as the tool's one pass."""
+    model, run = trained
+    events = []
+    model.callback = events.append
+    try:
+        ours = model.predict(mnist)
+        chunks = [e["done"] for e in events if e["kind"] == "assign"]
+        h = model.transform(mnist)
+    finally:
+        model.callback = None
+    assert len(chunks) >= 4 and chunks[-1] == 10000 and chunks == sorted(chunks), chunks
+    assert np.array_equal(ours, cli_clusters(cli, run, mnist))
+    run_cli(cli, "embed", "--model", run, "--data", mnist, "--out", tmp_path / "h.npy")
+    assert np.array_equal(h.view(np.uint32), np.load(tmp_path / "h.npy").view(np.uint32))
