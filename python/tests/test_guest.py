@@ -222,6 +222,14 @@ def test_ctrl_c_stops_fit_cleanly(tmp_path):
     assert "fitted: False" in stdout
     loaded = rcc.RCC.load(out)
     assert 2 <= loaded.progress_["step"] <= 4, "the checkpoint saved at the stop"
+    cli = os.environ.get("RCC_CLI")
+    if cli:  # the tool resumes it (to the end of its first epoch): the run folder is the tool's
+        X = np.random.default_rng(0).integers(0, 256, (512, 16, 16), dtype=np.uint8)
+        np.save(tmp_path / "x.npy", X)
+        r = subprocess.run([cli, "train", "--resume", str(out), "--data", str(tmp_path / "x.npy"), "--epochs", "1"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert rcc.RCC.load(out).progress_ == {"epoch": 1, "batch_in_epoch": 0, "step": 8}
     # without out_dir the temporary run folder goes, and the message says so
     rc, stdout, stderr = run_python(INTERRUPT, "-")
     assert rc == 0, stderr
