@@ -10,6 +10,8 @@ import tempfile
 import warnings
 import weakref
 
+import numpy as np
+
 from . import _inputs, _rcc
 from ._progress import Progress
 
@@ -227,7 +229,9 @@ class RCC:
         if not os.path.exists(ckpt):
             raise FileNotFoundError(2, "No such checkpoint", ckpt)
         cfg = json.loads(_rcc.checkpoint_info(ckpt)[0])
-        params = {name: cfg[key] for name, key in _CONFIG_KEYS.items() if key in cfg}
+        # the configuration's floats are float32: their shortest text (0.001, not 0.00100000005)
+        params = {name: float(str(np.float32(cfg[key]))) if isinstance(cfg[key], float) else cfg[key]
+                  for name, key in _CONFIG_KEYS.items() if key in cfg}
         params["seed"] = int(cfg["seed"])
         if threads is not None:
             params["threads"] = threads

@@ -133,6 +133,7 @@ def test_load_refits_with_the_checkpoints_configuration(digits, trained, tmp_pat
     X, y, _ = digits
     model, run = trained
     loaded = rcc.RCC.load(run)
+    assert loaded.lr == 0.001 and loaded.lambda_ == 0.95, "float32 parameters read back as written"
     params = {k: v for k, v in loaded.get_params().items() if k not in ("callback", "verbose")}
     refit = rcc.RCC(**{**params, "out_dir": str(tmp_path / "refit")}).fit(X)
     with open(refit.checkpoint_, "rb") as a, open(model.checkpoint_, "rb") as b:

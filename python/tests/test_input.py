@@ -84,7 +84,30 @@ def test_png_files_and_folders(noise, noise_model, tmp_path):
     assert np.array_equal(noise_model.predict(paths), noise_model.predict(noise[:6]))
     colour = np.stack([noise[0], noise[1], noise[2]], axis=2)
     write_png(tmp_path / "colour.png", colour)
-    assert np.array_equal(rcc.images(str(tmp_path / "colour.png")).to_array()[0], colour)
+    im = rcc.images(str(tmp_path / "colour.png"))
+    assert im.channels == 3 and np.array_equal(im.to_array()[0], colour)
+    gray = rcc.images(paths, labels=[5, 4, 3, 2, 1, 0])
+    assert list(gray.labels) == [5, 4, 3, 2, 1, 0] and gray.num_classes == 6
+    assert rcc.images(gray, labels=np.zeros(6, np.int8)).labels.tolist() == [0] * 6
+    assert gray.labels.tolist() == [5, 4, 3, 2, 1, 0], "an ImageSet never changes"
+    three = gray.converted(3)
+    assert three.channels == 3 and np.array_equal(three.to_array(), np.repeat(noise[:6, :, :, None], 3, axis=3))
+
+
+def test_verbose_progress_and_notes(noise, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid no process has: the stale temporary file of an interrupted write
+    (out / f"checkpoint.safetensors.tmp.{dead.pid}").write_bytes(b"half a checkpoint")
+    events = []
+    rcc.RCC(n_clusters=4, epochs=1, out_dir=str(out), verbose=True, callback=events.append, **NOISE_TINY).fit(noise)
+    err = capsys.readouterr().err
+    assert "epoch 1/1 batch 8/8 step 8: loss" in err and "epoch 1/1 done in" in err and "cluster sizes:" in err, err
+    assert "rcc: note: removed" in err
+    notes = [e for e in events if e["kind"] == "note"]
+    assert len(notes) == 1 and "interrupted checkpoint write" in notes[0]["message"]
+    assert [e["kind"] for e in events].count("step") == 8
 
 
 def test_an_exception_in_the_callback_stops_a_load(noise, tmp_path):
