@@ -110,6 +110,16 @@ def test_verbose_progress_and_notes(noise, tmp_path, capsys):
     assert [e["kind"] for e in events].count("step") == 8
 
 
+def test_array_layouts(noise, noise_model):
+    """Strided, Fortran-ordered and big-endian arrays are read as their values, whatever the layout."""
+    expected = noise_model.predict(noise[:, ::2, ::2].copy())
+    assert np.array_equal(noise_model.predict(noise[:, ::2, ::2]), expected)
+    assert np.array_equal(noise_model.predict(np.asfortranarray(noise[:, ::2, ::2])), expected)
+    f = noise.astype(np.float32) / 255
+    assert np.array_equal(noise_model.transform(f.astype(">f4")), noise_model.transform(f))
+    assert np.array_equal(noise_model.transform(f[..., None]), noise_model.transform(f)), "N×H×W×1 is N×H×W"
+
+
 def test_an_exception_in_the_callback_stops_a_load(noise, tmp_path):
     write_png(tmp_path / "one.png", noise[0])
     seen = []
