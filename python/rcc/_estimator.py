@@ -168,7 +168,7 @@ class RCC:
             out = tmp = tempfile.mkdtemp(prefix="rcc-fit-")
         try:
             done, labels = _rcc.train(json.dumps(cfg), images, out, callback=events)
-            self._adopt(checkpoint_path(out), tmp)
+            self._adopt(os.path.join(out, CHECKPOINT), tmp)
         except KeyboardInterrupt as e:
             if tmp is None:
                 raise

@@ -132,25 +132,22 @@ static PyObject *images_from_array(PyObject *cls, PyObject *args, PyObject *kw)
     }
     const npy_intp *dim = PyArray_DIMS(a);
     npy_intp n = 0, h = 0, w = 0, c = 1;
-    PyObject *err = Py_None; /* NULL once an error is set */
-    if (nd == 3) {
-        n = dim[0], h = dim[1], w = dim[2];
-    } else if (nd == 4 && (dim[3] == 1 || dim[3] == 3)) {
-        n = dim[0], h = dim[1], w = dim[2], c = dim[3];
-    } else if (nd == 4) {
-        err = value_error("images of shape %s: N×H×W×C arrays need C = 1 or 3 channels, last%s", shape,
-                          dim[1] == 1 || dim[1] == 3 ? " (an N×C×H×W array: pass X.transpose(0, 2, 3, 1))" : "");
-    } else {
-        err = value_error("images must be an N×H×W (gray) or N×H×W×C (C = 1 or 3) array, not %d-D of shape %s%s",
-                          nd, shape, nd == 2 ? " (one image: X[None])" : "");
-    }
-    if (err && (n == 0 || h == 0 || w == 0))
-        err = value_error("no images: the array's shape is %s", shape);
-    else if (err && (n > INT_MAX || h > MAX_SIDE || w > MAX_SIDE))
-        err = value_error("images of shape %s: at most %d images of at most %d×%d pixels", shape, INT_MAX, MAX_SIDE,
-                          MAX_SIDE);
+    bool ok = false;
+    if (nd == 4 && dim[3] != 1 && dim[3] != 3)
+        value_error("images of shape %s: N×H×W×C arrays need C = 1 or 3 channels, last%s", shape,
+                    dim[1] == 1 || dim[1] == 3 ? " (an N×C×H×W array: pass X.transpose(0, 2, 3, 1))" : "");
+    else if (nd != 3 && nd != 4)
+        value_error("images must be an N×H×W (gray) or N×H×W×C (C = 1 or 3) array, not %d-D of shape %s%s", nd,
+                    shape, nd == 2 ? " (one image: X[None])" : "");
+    else if ((n = dim[0]) == 0 || (h = dim[1]) == 0 || (w = dim[2]) == 0)
+        value_error("no images: the array's shape is %s", shape);
+    else if (n > INT_MAX || h > MAX_SIDE || w > MAX_SIDE)
+        value_error("images of shape %s: at most %d images of at most %d×%d pixels", shape, INT_MAX, MAX_SIDE,
+                    MAX_SIDE);
+    else
+        ok = true, c = nd == 4 ? dim[3] : 1;
     Py_DECREF(shape_repr);
-    if (!err)
+    if (!ok)
         return NULL;
     /* native byte order, aligned, C order: a copy only when the array is not so already */
     PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(x, PyArray_DescrFromType(type), 0, 0,
