@@ -7,8 +7,11 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME  ?= 12
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
+# the interpreter `make python` builds and installs the package for (Debian's, with python3-numpy)
+PYTHON     ?= /usr/bin/python3
+SUDO       := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan test test-fast test-asan test-fuzz demo bench bench-compare fixtures clean
+.PHONY: all deps build build-asan python test test-deps test-fast test-asan test-fuzz demo bench bench-compare fixtures clean
 
 all: build
 
@@ -19,6 +22,16 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DRCC_WERROR=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
+# The Python package (docs/python.md): Debian's python3-dev and python3-numpy, the extension built
+# against the static librcc, installed into the interpreter's site folder (Debian: /usr/local/lib/
+# python3.X/dist-packages, on sys.path), then imported from elsewhere to prove it.
+python:
+	@scripts/setup-deps.sh build python
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DRCC_WERROR=ON -DRCC_PYTHON=ON -DPython3_EXECUTABLE=$(PYTHON) $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS) --target rcc_python
+	@$(SUDO) cmake --install $(BUILD) --component python
+	@cd / && $(PYTHON) -c "import rcc; print('rcc', rcc.__version__, 'for Python is installed:', rcc.__file__)"
+
 build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRCC_SANITIZE=ON -DRCC_WERROR=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
@@ -27,8 +40,13 @@ build-asan: deps
 # fuzzing of every parser.
 test: test-fast test-asan test-fuzz
 
-test-fast: build
-	@scripts/setup-deps.sh build browser
+# what the tests need beyond the build (the browser test's chromium, the Python package's), installed
+# before the build is configured: the Python package is built when CMake finds them
+test-deps:
+	@scripts/setup-deps.sh build browser python
+
+test-fast: test-deps
+	@$(MAKE) --no-print-directory build
 	@cd $(BUILD) && ctest --output-on-failure
 
 test-asan: build-asan

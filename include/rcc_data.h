@@ -4,6 +4,7 @@
 #ifndef RCC_DATA_PUBLIC_H
 #define RCC_DATA_PUBLIC_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "rcc.h"
@@ -70,9 +71,13 @@ typedef struct {
      * folder of something else, a failing disk): 0.05 by default; 1 never refuses. */
     double max_broken;
     void (*on_broken)(const char *path, const char *why, void *user);
-    /* Called every few hundred image files decoded, and once at the end (may be NULL). */
+    /* Called every few hundred image files decoded, in folders or named as sources, with the folder
+     * (or file) being read, and once at the end with NULL (may be NULL). */
     void (*on_progress)(long decoded, const char *folder, void *user);
     void *user;
+    /* When it becomes non-zero (a signal handler, another thread, on_progress), the load stops before
+     * its next image file or source and returns RCC_ERR_INTERRUPTED (may be NULL). */
+    volatile sig_atomic_t *stop;
 } rcc_load_options;
 
 /* Turns d's images into `channels` (1 or 3) in place: colour to gray by the luma weights of the

@@ -76,6 +76,8 @@ typedef struct {
                              * and every evaluated one): mean_confidence and size_spread valid */
     double mean_confidence; /* mean of each image's largest cluster probability */
     double size_spread;     /* rcc_size_spread of the assigned sizes */
+    const int *assignment;  /* when assigned: the cluster of each of the data's images, in its order (valid
+                             * during the call); after the last epoch, what the saved checkpoint assigns */
 } rcc_epoch_event;
 
 /* The largest relative distance of a cluster's size from n/k (0: all equal; 1: one cluster empty

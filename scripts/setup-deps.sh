@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of the groups named (default: build), from scripts/packages.txt, the
 # one list of what rcc needs; only those missing, with --no-install-recommends.
-# Usage: scripts/setup-deps.sh [GROUP ...]        groups: build browser fuzz bench fixtures valgrind
+# Usage: scripts/setup-deps.sh [GROUP ...]        groups: build browser python fuzz bench fixtures valgrind
 #        scripts/setup-deps.sh --list [GROUP ...]  print the packages, install nothing
 set -euo pipefail
 list="$(dirname "$0")/packages.txt"

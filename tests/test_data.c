@@ -812,6 +812,7 @@ typedef struct {
     int calls, progress_calls;
     long decoded;
     char path[512], why[512];
+    volatile sig_atomic_t *stop; /* set by on_progress when not NULL */
 } broken_log;
 
 static void on_broken(const char *path, const char *why, void *user)
@@ -827,6 +828,8 @@ static void on_progress(long decoded, const char *folder, void *user)
     broken_log *b = user;
     b->progress_calls++;
     b->decoded = decoded;
+    if (b->stop)
+        *b->stop = 1;
     (void)folder;
 }
 
@@ -949,6 +952,34 @@ static void test_bad_images(void)
         o.max_broken = 1.5;
         st = rcc_dataset_load_opts(&d, &many, 1, NULL, &o, &rep);
         CHECK(st == RCC_ERR_ARG, "max_broken 1.5 refused: %s", rcc_strerror(st));
+        /* stopped: before the first file, and from on_progress once 500 image files named as sources
+         * (the same one again) are decoded */
+        volatile sig_atomic_t stop = 1;
+        o = rcc_load_defaults();
+        o.stop = &stop;
+        st = rcc_dataset_load_opts(&d, &many, 1, NULL, &o, &rep);
+        CHECK(st == RCC_ERR_INTERRUPTED && strstr(rcc_last_error(), "loading stopped") && !d.pix && !d.u8,
+              "a load asked to stop: %s: %s", rcc_strerror(st), rcc_last_error());
+        const char *same[600], *one = tmp_path("many/00.png");
+        for (int i = 0; i < 600; i++)
+            same[i] = one;
+        stop = 0;
+        bl = (broken_log){0};
+        bl.stop = &stop;
+        o.on_progress = on_progress, o.user = &bl;
+        st = rcc_dataset_load_opts(&d, same, 600, NULL, &o, &rep);
+        CHECK(st == RCC_ERR_INTERRUPTED && bl.progress_calls == 1 && bl.decoded == 500 &&
+                  strstr(rcc_last_error(), "after 500 images"),
+              "stopped from on_progress: %s (%s), %d progress calls, %ld decoded", rcc_strerror(st),
+              rcc_last_error(), bl.progress_calls, bl.decoded);
+        stop = 0;
+        bl = (broken_log){0};
+        st = rcc_dataset_load_opts(&d, same, 600, NULL, &o, &rep);
+        CHECK(st == RCC_OK && d.n == 600 && bl.progress_calls == 2 && bl.decoded == 600,
+              "600 image files as sources: progress at 500 and at the end (%d calls, %ld)", bl.progress_calls,
+              bl.decoded);
+        if (st == RCC_OK)
+            rcc_dataset_free(&d);
         /* a class folder whose every image is broken is no class */
         tmp_dir("brokencls");
         tmp_dir("brokencls/a");

@@ -62,6 +62,7 @@ typedef struct {
     double acc;
     bool assigned;              /* the last epoch's evaluation views */
     double confidence, spread;
+    int n, *assignment;         /* the data's images, the last epoch's clusters of them */
     int notes;
     char last_note[4500];
 } run_log;
@@ -74,6 +75,8 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
     l->assigned = e->assigned;
     l->confidence = e->mean_confidence;
     l->spread = e->size_spread;
+    if (e->assigned && e->assignment)
+        memcpy(l->assignment, e->assignment, sizeof(int) * (size_t)l->n);
 }
 
 static void on_note(const char *message, void *user)
@@ -122,7 +125,9 @@ int main(void)
 
     rcc_dataset train;
     random_data(&train, 48, 3);
-    run_log log = {-1, false, 0, 0, 0, ""};
+    run_log log = {-1, false, 0, 0, 48, calloc(48, sizeof(int)), 0, ""};
+    for (int i = 0; i < 48; i++)
+        log.assignment[i] = -1;
     rcc_run_hooks hooks = {NULL, on_epoch, &log, NULL, NULL, on_note, NULL};
     CHECK_OK(rcc_run_train(&c, &train, out, NULL, &hooks));
     CHECK(log.notes == 1 && strstr(log.last_note, stale) && strstr(log.last_note, "interrupted checkpoint write"),
@@ -158,6 +163,9 @@ int main(void)
     rcc_scores sc;
     CHECK_OK(rcc_scores_compute(cl, train.labels, (size_t)train.n, &sc));
     CHECK(log.acc >= 0 && sc.acc == log.acc, "ACC during training %.6f == ACC of the checkpoint %.6f", log.acc, sc.acc);
+    CHECK(memcmp(log.assignment, cl, sizeof(int) * 48) == 0,
+          "the last epoch's assignment (rcc_epoch_event.assignment) is the checkpoint's, image for image");
+    free(log.assignment);
 
     /* 150 images: two full batches, a short one; answers equal those of rcc_net_assign on the views */
     rcc_dataset d;

@@ -187,6 +187,13 @@ typedef struct {
 
 #define PROGRESS_EVERY 500
 
+static bool stopped(const load_ctx *cx) { return cx->opt && cx->opt->stop && *cx->opt->stop; }
+
+static rcc_status interrupted(const load_ctx *cx, const char *where)
+{
+    return rcc_fail(RCC_ERR_INTERRUPTED, "loading stopped at %s, after %ld images", where, cx->decoded);
+}
+
 /* Image files directly in `dir`, in name order; non-image files and nested folders are skipped. */
 static rcc_status load_image_files(part_list *l, const char *dir, const char *source, int label, load_ctx *cx,
                                    int *count)
@@ -197,6 +204,10 @@ static rcc_status load_image_files(part_list *l, const char *dir, const char *so
     rcc_status st = RCC_OK;
     int before = l->n, skipped = rep->skipped_files, broken = rep->broken_files;
     for (int i = 0; i < dl.n && st == RCC_OK; i++) {
+        if (stopped(cx)) {
+            st = interrupted(cx, dir);
+            break;
+        }
         if (dl.dir[i] || !is_image_name(dl.name[i])) {
             note_skip(rep, dir, dl.name[i]);
             continue;
@@ -294,7 +305,10 @@ static rcc_status load_source(part_list *l, const char *path, const char *label_
     if (is_png || is_jpeg) {
         if (label_path)
             return rcc_fail(RCC_ERR_ARG, "%s: a single image takes no label file (%s)", path, label_path);
-        return add_image(l, path, path, -1);
+        rcc_status st = add_image(l, path, path, -1);
+        if (st == RCC_OK && ++cx->decoded % PROGRESS_EVERY == 0 && cx->opt && cx->opt->on_progress)
+            cx->opt->on_progress(cx->decoded, path, cx->opt->user);
+        return st;
     }
     part tmp = {0};
     RCC_TRY(rcc_read_array_source(path, label_path, sig, got, &tmp));
@@ -579,7 +593,9 @@ rcc_status rcc_dataset_load_opts(rcc_dataset *d, const char *const *paths, int n
     part_list l = {0};
     rcc_status st = RCC_OK;
     for (int i = 0; i < npaths && st == RCC_OK; i++) {
-        if (!paths[i])
+        if (stopped(&cx))
+            st = interrupted(&cx, paths[i]);
+        else if (!paths[i])
             st = rcc_fail(RCC_ERR_ARG, "data source %d is NULL", i);
         else
             st = load_source(&l, paths[i], label_paths ? label_paths[i] : NULL, &cx);

@@ -142,6 +142,7 @@ static rcc_status evaluate(run_state *s, rcc_epoch_event *ev)
     for (int i = 0; i < d->n; i++)
         sizes[s->pred[i]]++, conf += s->conf[i];
     ev->assigned = true;
+    ev->assignment = s->pred;
     ev->mean_confidence = d->n ? conf / d->n : 0;
     ev->size_spread = rcc_size_spread(sizes, K);
     if (!d->labels)
