@@ -56,8 +56,9 @@ bool cli_infer_precision_ok(const char *cmd, const char *precision);
     "bf16 is faster for batches, slower for one image; docs/performance.md)"
 
 /* --best (all) and --conv best (!all: the convolution kernels at c's precision): rcc_config_pick_mode,
- * saying on stderr what it measured. */
-rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all);
+ * saying on stderr what it measured; automatic: rcc train's default (all modes), said as its first
+ * line ("mode: ..."). */
+rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all, bool automatic);
 
 /* A training run's note (rcc_run_hooks.on_note): a line on stderr. */
 void cli_print_note(const char *message, void *user);

@@ -144,9 +144,9 @@ int cmd_train(int argc, char **argv)
         {"seed", 0, OPT_INT, &seed, "random seed (same seed, same model)"},
         {"threads", 't', OPT_INT, &c.threads, "compute threads"},
         {"loader-threads", 0, OPT_INT, &c.loader_threads, "data preparation threads"},
-        {"conv", 0, OPT_STR, &conv, "convolution kernels: direct (default), winograd (faster at 64x64; docs/performance.md), or best (time both on this run's step first, keep the faster)"},
-        {"precision", 0, OPT_STR, &precision, "backbone activations and convolution weights: f32 (default) or bf16 (about 1.8x faster; only where the CPU has AVX512-BF16; direct convolutions; docs/performance.md)"},
-        {"best", 0, OPT_FLAG, &best, "the fastest mode: time every convolution kernel and precision on this run's step first (a few seconds), keep the fastest"},
+        {"conv", 0, OPT_STR, &conv, "convolution kernels: direct, winograd (faster at 64x64; docs/performance.md), or best (time both on this run's step first, keep the faster); given alone, precision f32 unless --precision. Default (neither --conv nor --precision): the fastest mode, as --best"},
+        {"precision", 0, OPT_STR, &precision, "backbone activations and convolution weights: f32 or bf16 (about 1.8x faster; only where the CPU has AVX512-BF16; direct convolutions; docs/performance.md); given alone, direct convolutions unless --conv"},
+        {"best", 0, OPT_FLAG, &best, "the fastest mode: time every convolution kernel and precision on this run's step first (a few seconds), keep the fastest; the default when neither --conv nor --precision is given (and not --resume, --follow, --stream or under mpirun)"},
         {"eval-every", 0, OPT_INT, &c.eval_every, "epochs between evaluations when labels are given"},
         {"save-every", 0, OPT_INT, &c.save_every, "epochs between checkpoints"},
         {"self-label", 0, OPT_INT, &c.self_label_epochs, "epochs of self-labelling after the contrastive ones (0: none)"},
@@ -219,7 +219,10 @@ int cmd_train(int argc, char **argv)
         return 2;
     }
     bool conv_best = conv && strcmp(conv, "best") == 0;
-    const char *pick = best ? "--best" : conv_best ? "--conv best" : NULL; /* a mode timed before training */
+    /* without --conv, --precision or --best (and not resuming or streaming), the fastest mode of this
+     * CPU on this run's step, as --best finds it (docs/performance.md) */
+    bool automatic = !best && !conv && !precision && !resume && !follow && !stream;
+    const char *pick = best ? "--best" : conv_best ? "--conv best" : automatic ? "mode" : NULL; /* timed first */
     if (best && (conv || precision)) {
         fprintf(stderr, "rcc train: --best chooses the convolution kernels and the precision; not with --conv or "
                         "--precision\n");
@@ -244,7 +247,7 @@ int cmd_train(int argc, char **argv)
         so.max_steps = max_steps;
         so.save_seconds = save_seconds;
         so.retry_seconds = retry_seconds;
-        if (pick && cli_pick_mode("train", &c, c.in_channels, best) != RCC_OK) {
+        if (pick && cli_pick_mode("train", &c, c.in_channels, best, false) != RCC_OK) {
             fprintf(stderr, "rcc train: %s: %s\n", pick, rcc_last_error());
             return 1;
         }
@@ -263,6 +266,7 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "rcc train: %s\n", rcc_last_error());
         return 1;
     }
+    const char *preset_line = NULL; /* the preset chosen from the data, said after the mode */
     bool preset_given = false;
     for (int i = 1; i < argc; i++)
         preset_given |= strcmp(argv[i], "--preset") == 0 || strncmp(argv[i], "--preset=", 9) == 0 ||
@@ -282,10 +286,27 @@ int cmd_train(int argc, char **argv)
                 return 2;
             }
         }
-        if (root)
-            fprintf(stderr, "preset: %s (%s images; --preset cpu, photo or paper to choose)\n", name,
-                    d.c == 3 ? "colour" : "gray");
+        preset_line = name;
     }
+    if (pick && dist->size > 1 && automatic) {
+        pick = NULL; /* timing is one process's: under mpirun the default mode, said below */
+        if (root)
+            fprintf(stderr, "mode: direct f32 (not timed under mpirun; --conv and --precision choose)\n");
+    }
+    if (pick && dist->size > 1) {
+        fprintf(stderr, "rcc train: %s times one process alone; under mpirun choose --conv and --precision\n",
+                pick);
+        rcc_dataset_free(&d);
+        return 2;
+    }
+    if (pick && cli_pick_mode("train", &c, d.c, best || automatic, automatic) != RCC_OK) {
+        fprintf(stderr, "rcc train: %s: %s\n", pick, rcc_last_error());
+        rcc_dataset_free(&d);
+        return 1;
+    }
+    if (root && preset_line)
+        fprintf(stderr, "preset: %s (%s images; --preset cpu, photo or paper to choose)\n", preset_line,
+                d.c == 3 ? "colour" : "gray");
     char sl[64] = "";
     if (c.self_label_epochs)
         snprintf(sl, sizeof sl, " + %d of self-labelling", c.self_label_epochs);
@@ -299,17 +320,6 @@ int cmd_train(int argc, char **argv)
     int batches = d.n / c.batch;
     p.every = batches >= 10 ? batches / 10 : 1;
     dist->sync_bn = sync_bn;
-    if (pick && dist->size > 1) {
-        fprintf(stderr, "rcc train: %s times one process alone; under mpirun choose --conv and --precision\n",
-                pick);
-        rcc_dataset_free(&d);
-        return 2;
-    }
-    if (pick && cli_pick_mode("train", &c, d.c, best) != RCC_OK) {
-        fprintf(stderr, "rcc train: %s: %s\n", pick, rcc_last_error());
-        rcc_dataset_free(&d);
-        return 1;
-    }
     if (root && c.conv == RCC_CONV_WINOGRAD)
         cli_note_winograd("train");
     if (root && c.precision == RCC_PRECISION_BF16)

@@ -197,22 +197,30 @@ bool cli_infer_precision_ok(const char *cmd, const char *precision)
     return true;
 }
 
-rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all)
+rcc_status cli_pick_mode(const char *cmd, rcc_config *c, int channels, bool all, bool automatic)
 {
     const char *flag = all ? "--best" : "--conv best";
     rcc_mode_choice ch;
     CLI_TRY(rcc_config_pick_mode(c, channels, all, &ch));
-    if (ch.bf16_direct) {
+    char said[256] = "";
+    int len = 0;
+    for (int i = 0; i < ch.n && len >= 0 && (size_t)len < sizeof said; i++)
+        len += snprintf(said + len, sizeof said - (size_t)len, "%s%s %s %.0f", i ? ", " : "",
+                        rcc_conv_kind_name(ch.mode[i].conv), rcc_precision_name(ch.mode[i].precision), ch.rate[i]);
+    const char *unsafe = ch.bf16_unsafe ? "; bf16 left out: oneDNN's bf16 kernels give NaN gradients on stage 4's 1x1 "
+                                          "maps at this image size"
+                                        : "";
+    if (automatic) { /* the first line of rcc train */
+        if (ch.n > 1)
+            fprintf(stderr, "mode: %s %s, the fastest on this step (%s pairs/s)%s; --conv and --precision choose\n",
+                    rcc_conv_kind_name(c->conv), rcc_precision_name(c->precision), said, unsafe);
+        else
+            fprintf(stderr, "mode: direct f32 (oneDNN has no Winograd or bf16 kernels for this CPU%s)\n", unsafe);
+    } else if (ch.bf16_direct) {
         fprintf(stderr, "rcc %s: --conv best: direct (bf16 convolutions compute directly)\n", cmd);
     } else if (ch.n > 1) {
-        char said[256];
-        int len = 0;
-        for (int i = 0; i < ch.n; i++)
-            len += snprintf(said + len, sizeof said - (size_t)len, "%s%s %s %.0f", i ? ", " : "",
-                            rcc_conv_kind_name(ch.mode[i].conv), rcc_precision_name(ch.mode[i].precision),
-                            ch.rate[i]);
-        fprintf(stderr, "rcc %s: %s: %s pairs/s on this step: %s %s\n", cmd, flag, said,
-                rcc_conv_kind_name(c->conv), rcc_precision_name(c->precision));
+        fprintf(stderr, "rcc %s: %s: %s pairs/s on this step: %s %s%s\n", cmd, flag, said,
+                rcc_conv_kind_name(c->conv), rcc_precision_name(c->precision), unsafe);
     } else {
         fprintf(stderr, "rcc %s: %s: direct f32 (oneDNN has no Winograd%s kernels for this CPU)\n", cmd, flag,
                 all ? " or bf16" : "");

@@ -90,7 +90,15 @@ typedef struct {
     double rate[RCC_MODES_MAX]; /* pairs/s of each on the configuration's step, when n > 1 */
     int chosen;                 /* the index of the one kept */
     bool bf16_direct;           /* !all at precision bf16: direct, bf16's only kernels, nothing timed */
+    bool bf16_unsafe;           /* bf16 left out: !rcc_config_bf16_safe(c) */
 } rcc_mode_choice;
+
+/* Whether bf16 trains c's shape: oneDNN 2.6's bf16 backward-weights kernel of stage 4's stride-2
+ * convolution on a 1x1 input (16x16 images with the resnet18 stem) writes NaN into the weight
+ * gradient now and then, natively (AVX512-BF16 with AMX, measured: step 94 of a tiny run) as under
+ * emulation; from 2x2 (32x32 images) on, 3 seeds x 40 epochs trained clean. rcc_config_pick_mode
+ * leaves bf16 out where this is false. */
+bool rcc_config_bf16_safe(const rcc_config *c);
 
 /* The fastest mode for c's own step (`rcc train --best` and `--conv best`): all, every convolution
  * kernel and precision this CPU runs; !all, the kernels at c's precision. Times a short run of each

@@ -23,6 +23,34 @@ ok $? "rcc train exits 0"
 [ -s "$tmp/run/checkpoint.safetensors" ]; ok $? "a checkpoint is written"
 grep -q '"kind":"eval"' "$tmp/run/metrics.jsonl"; ok $? "labels found beside the images give an evaluation line"
 grep -q "ACC" "$tmp/train.err"; ok $? "the epoch line shows ACC"
+# the default mode: every kernel and precision this CPU offers timed on the run's step, the fastest
+# kept, said first and recorded in the checkpoint (direct f32 is left out of it as the default)
+modes=1; grep -q avx512f /proc/cpuinfo && modes=2; grep -q avx512_bf16 /proc/cpuinfo && modes=3
+first=$(head -1 "$tmp/train.err")
+if [ "$modes" = 1 ]; then
+  [ "$first" = "mode: direct f32 (oneDNN has no Winograd or bf16 kernels for this CPU)" ]
+else
+  # bf16 is left out at 16x16 (stage 4 sees 1x1 maps, where oneDNN's bf16 kernels give NaN gradients)
+  echo "$first" | grep -q "bf16 left out: oneDNN's bf16 kernels give NaN gradients on stage 4's 1x1 maps" &&
+    [ "$modes" = 3 ] && modes=2
+  echo "$first" | grep -q "^mode: [a-z]* [bf0-9]*, the fastest on this step (direct f32 [0-9]*, winograd f32 [0-9]*\(, direct bf16 [0-9]*\)\? pairs/s)\(; bf16 left out: [^;]*\)\?; --conv and --precision choose$" &&
+    [ "$(echo "$first" | sed 's/.*(direct f32/direct f32/; s/ pairs.*//' | tr ',' '\n' | wc -l)" = "$modes" ]
+fi
+ok $? "rcc train's first line is the mode it chose ($first)"
+chosen=$(echo "$first" | sed -n 's/^mode: \([a-z]*\) \([bf0-9]*\),.*/\1 \2/p')
+case "$chosen" in
+  "direct bf16") grep -aqE 'precision[\\"]+:[\\"]+bf16' "$tmp/run/checkpoint.safetensors" ;;
+  "winograd f32") grep -aqE 'conv[\\"]+:[\\"]+winograd' "$tmp/run/checkpoint.safetensors" ;;
+  *) ! grep -aqE '(precision[\\"]+:[\\"]+bf16|conv[\\"]+:[\\"]+winograd)' "$tmp/run/checkpoint.safetensors" ;;
+esac
+ok $? "the checkpoint records the chosen mode (${chosen:-direct f32})"
+ONEDNN_MAX_CPU_ISA=AVX2 "$RCC" train --data "$IMG" --out "$tmp/avx2" "${tiny[@]}" --epochs 1 > /dev/null 2> "$tmp/err"
+[ "$(head -1 "$tmp/err")" = "mode: direct f32 (oneDNN has no Winograd or bf16 kernels for this CPU)" ] &&
+  ! grep -aqE '(precision[\\"]+:[\\"]+bf16|conv[\\"]+:[\\"]+winograd)' "$tmp/avx2/checkpoint.safetensors"
+ok $? "a CPU without AVX-512 (ONEDNN_MAX_CPU_ISA=AVX2) keeps direct f32, saying so"
+"$RCC" train --data "$IMG" --out "$tmp/fixed" "${tiny[@]}" --epochs 1 --precision f32 > /dev/null 2> "$tmp/err" &&
+  ! grep -q "^mode: \|--best" "$tmp/err"
+ok $? "--precision (or --conv) chooses the mode: nothing is timed"
 
 "$RCC" predict --model "$tmp/run" --data "$IMG" --out "$tmp/pred.npy" > "$tmp/pred.csv"
 ok $? "rcc predict exits 0"
@@ -85,7 +113,7 @@ if [ -d "$CIFAR/cat" ]; then
   grep -aq "conv\\\\\":\\\\\"$chosen" "$tmp/crun/checkpoint.safetensors" || { [ "$chosen" = direct ] && ! grep -aq 'conv\\":' "$tmp/crun/checkpoint.safetensors"; }
   ok $? "and the checkpoint records the choice ($chosen)"
   "$RCC" train --data "$tmp/photos" --out "$tmp/brun" "${tiny[@]}" --batch 32 --clusters 2 --epochs 1 --best \
-    > /dev/null 2> "$tmp/b.err" && grep -q "^rcc train: --best: direct f32 [0-9]*\(, winograd f32 [0-9]*\)\?\(, direct bf16 [0-9]*\)\? pairs/s on this step: [a-z]* \(f32\|bf16\)$\|--best: direct f32 (oneDNN has no" "$tmp/b.err"
+    > /dev/null 2> "$tmp/b.err" && grep -q "^rcc train: --best: direct f32 [0-9]*\(, winograd f32 [0-9]*\)\?\(, direct bf16 [0-9]*\)\? pairs/s on this step: [a-z]* \(f32\|bf16\)\(; bf16 left out: .*\)\?$\|--best: direct f32 (oneDNN has no" "$tmp/b.err"
   ok $? "rcc train --best times every mode on the run's step ($(grep -m1 -- "--best" "$tmp/b.err"))"
   if grep -q "on this step: direct bf16$" "$tmp/b.err"; then
     grep -aq 'precision\\":\\"bf16' "$tmp/brun/checkpoint.safetensors" && grep -q "^precision: bf16" "$tmp/b.err" &&

@@ -25,7 +25,8 @@ N=256
 { printf '\x00\x00\x08\x03\x00\x00\x01\x00\x00\x00\x00\x1c\x00\x00\x00\x1c'
   zcat "$IMG" | tail -c +17 | head -c $((N * 784)); } > "$tmp/sub-images-idx3-ubyte"
 SUB=$tmp/sub-images-idx3-ubyte
-tiny=(--width 4 --size 16 --batch 64 --clusters 10 --hidden 16 --feature-dim 8 --threads 2 --epochs 1)
+tiny=(--width 4 --size 16 --batch 64 --clusters 10 --hidden 16 --feature-dim 8 --threads 2 --epochs 1 --conv direct
+      --precision f32)
 "$RCC" train --data "$SUB" --out "$tmp/run" "${tiny[@]}" > /dev/null 2> "$tmp/train.err"
 ok $? "train the served model"
 "$RCC" train --data "$SUB" --out "$tmp/run2" "${tiny[@]}" --seed 7 > /dev/null 2>> "$tmp/train.err"

@@ -16,7 +16,8 @@ from ._inputs import images
 from ._rcc import ArgumentError, BackendError, FileError, FormatError, ImageSet, NumericError, RCCError
 
 __version__ = _rcc.version
-__all__ = ["RCC", "ImageSet", "images", "metrics", "threads_available", "bf16_available", "RCCError", "FileError",
+__all__ = ["RCC", "ImageSet", "images", "metrics", "threads_available", "bf16_available", "winograd_available",
+           "RCCError", "FileError",
            "FormatError", "ArgumentError", "BackendError", "NumericError", "NotFittedError"]
 
 
@@ -29,3 +30,9 @@ def threads_available():
 def bf16_available():
     """Whether this CPU computes bf16 convolutions (AVX512-BF16): precision="bf16" needs it."""
     return _rcc.bf16_available()
+
+
+def winograd_available():
+    """Whether oneDNN has Winograd convolution kernels for this CPU (AVX-512): conv="winograd" computes
+    with them there, directly elsewhere."""
+    return _rcc.winograd_available()

@@ -162,6 +162,20 @@ class RCC:
         if images.n < cfg["batch"]:
             raise ValueError(f"{images.n} images are fewer than one batch of {cfg['batch']}: pass a smaller batch "
                              "(RCC(batch=...))")
+        if self.conv is None and self.precision is None:
+            # as rcc train: the fastest kernels and precision of this CPU, timed on this run's step
+            text, rates, unsafe = _rcc.pick_mode(json.dumps(cfg), images.channels)
+            cfg = json.loads(text)
+            mode = f"{cfg.get('conv', 'direct')} {cfg.get('precision', 'f32')}"
+            left = ("; bf16 left out: oneDNN's bf16 kernels give NaN gradients on stage 4's 1x1 maps at this "
+                    "image size") if unsafe else ""
+            if rates:
+                timed = ", ".join(f"{c} {p} {r:.0f}" for c, p, r in rates)
+                events({"kind": "note", "message": f"mode: {mode}, the fastest on this step ({timed} pairs/s){left}; "
+                                                   "conv= and precision= choose"})
+            else:
+                events({"kind": "note", "message": "mode: direct f32 (oneDNN has no Winograd or bf16 kernels "
+                                                   f"for this CPU{left})"})
         if self.out_dir is not None:
             out, tmp = os.fspath(self.out_dir), None
         else:
@@ -233,6 +247,10 @@ class RCC:
         params = {name: float(str(np.float32(cfg[key]))) if isinstance(cfg[key], float) else cfg[key]
                   for name, key in _CONFIG_KEYS.items() if key in cfg}
         params["seed"] = int(cfg["seed"])
+        # checkpoints leave out the default mode: name it, so that a refit trains in the same mode
+        # rather than timing the modes again
+        params.setdefault("conv", "direct")
+        params.setdefault("precision", "f32")
         if threads is not None:
             params["threads"] = threads
         est = cls(callback=callback, verbose=verbose, **params)

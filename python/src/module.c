@@ -4,6 +4,7 @@
  * training in train.c. */
 #define RCC_PY_MODULE
 #include "ext.h"
+#include "rcc_bench.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,46 @@ static PyObject *py_config_check(PyObject *self, PyObject *args)
     if (config_parse(json, &c) < 0)
         return NULL;
     return config_str(&c);
+}
+
+/* rcc train's default mode: every kernel and precision timed on the configuration's step, the
+ * fastest kept (rcc_config_pick_mode, the GIL released meanwhile). */
+static PyObject *py_pick_mode(PyObject *self, PyObject *args)
+{
+    (void)self;
+    const char *json;
+    int channels;
+    if (!PyArg_ParseTuple(args, "si:pick_mode", &json, &channels))
+        return NULL;
+    rcc_config c;
+    if (config_parse(json, &c) < 0)
+        return NULL;
+    rcc_mode_choice ch;
+    rcc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = rcc_config_pick_mode(&c, channels, true, &ch);
+    Py_END_ALLOW_THREADS
+    if (st != RCC_OK)
+        return rcc_py_raise(st);
+    PyObject *rates = PyList_New(0);
+    for (int i = 0; rates && i < ch.n && ch.n > 1; i++) {
+        PyObject *t = Py_BuildValue("ssd", rcc_conv_kind_name(ch.mode[i].conv),
+                                    rcc_precision_name(ch.mode[i].precision), ch.rate[i]);
+        if (!t || PyList_Append(rates, t) < 0) {
+            Py_XDECREF(t);
+            Py_CLEAR(rates);
+            break;
+        }
+        Py_DECREF(t);
+    }
+    if (!rates)
+        return NULL;
+    PyObject *j = config_str(&c);
+    if (!j) {
+        Py_DECREF(rates);
+        return NULL;
+    }
+    return Py_BuildValue("NNO", j, rates, ch.bf16_unsafe ? Py_True : Py_False);
 }
 
 static PyObject *py_checkpoint_info(PyObject *self, PyObject *args)
@@ -211,6 +252,9 @@ static PyMethodDef methods[] = {
     {"config_for_data", py_config_for_data, METH_VARARGS,
      "config_for_data(images) -> (preset name, JSON text): the preset rcc train picks for the data"},
     {"config_check", py_config_check, METH_VARARGS, "config_check(json) -> the checked configuration as JSON text"},
+    {"pick_mode", py_pick_mode, METH_VARARGS,
+     "pick_mode(config_json, channels) -> (JSON text with the fastest conv and precision, [(conv, precision, "
+     "pairs/s), ...] as timed (empty when this CPU offers one mode), bf16 left out for the shape)"},
     {"checkpoint_info", py_checkpoint_info, METH_VARARGS,
      "checkpoint_info(path) -> (JSON text of the configuration, progress dict)"},
     {"scores", py_scores, METH_VARARGS, "scores(pred, labels) -> dict of acc, nmi, ari (int32 arrays, ids >= 0)"},

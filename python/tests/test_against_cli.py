@@ -166,3 +166,26 @@ def test_all_10000_digits_go_in_chunks_with_the_same_answers(cli, mnist, trained
     assert np.array_equal(ours, cli_clusters(cli, run, mnist))
     run_cli(cli, "embed", "--model", run, "--data", mnist, "--out", tmp_path / "h.npy")
     assert np.array_equal(h.view(np.uint32), np.load(tmp_path / "h.npy").view(np.uint32))
+
+
+def test_the_default_mode_is_the_fastest_timed_and_said(digits, tmp_path):
+    """conv and precision left None: as rcc train, every mode this CPU offers is timed on the run's
+    step, the fastest kept and said (a note event), and the checkpoint names it."""
+    X, _, _ = digits
+    notes = []
+    tiny = {k: v for k, v in TINY.items() if k not in ("conv", "precision")}
+    model = rcc.RCC(n_clusters=10, epochs=1, out_dir=str(tmp_path / "auto"),
+                    callback=lambda e: notes.append(e["message"]) if e["kind"] == "note" else None, **tiny).fit(X)
+    said = [n for n in notes if n.startswith("mode: ")]
+    assert len(said) == 1, notes
+    mode = (model.config_.get("conv", "direct"), model.config_.get("precision", "f32"))
+    offered = {("direct", "f32")} | ({("winograd", "f32")} if rcc.winograd_available() else set()) | \
+        ({("direct", "bf16")} if rcc.bf16_available() and "bf16 left out" not in said[0] else set())
+    assert mode in offered, (mode, offered)
+    if len(offered) > 1:
+        timed = dict(((c, p), float(r)) for c, p, r in
+                     (t.rsplit(" ", 2) for t in said[0].split("(", 1)[1].split(" pairs/s")[0].split(", ")))
+        assert set(timed) == offered and said[0].startswith(f"mode: {mode[0]} {mode[1]}, the fastest")
+        assert timed[mode] == max(timed.values()), said[0]
+    else:
+        assert said[0].startswith("mode: direct f32 (oneDNN has no"), said[0]

@@ -251,6 +251,24 @@ rcc_status rcc_bench_modes(rcc_bench_config *b, const rcc_mode *m, int n, rcc_mo
     return RCC_OK;
 }
 
+/* The side of the feature map stage 4 (layer4) receives: each strided layer maps n to
+ * floor((n + 2p - k) / s) + 1. */
+static int stage4_input(rcc_backbone backbone, int size)
+{
+    int n = size;
+    if (backbone == RCC_BACKBONE_RESNET18) {
+        n = (n + 6 - 7) / 2 + 1; /* stem: 7x7, stride 2, padding 3 */
+        n = (n + 2 - 3) / 2 + 1; /* max-pool: 3x3, stride 2, padding 1 */
+    }
+    n = (n + 2 - 3) / 2 + 1; /* layer2 */
+    return (n + 2 - 3) / 2 + 1; /* layer3 */
+}
+
+bool rcc_config_bf16_safe(const rcc_config *c)
+{
+    return stage4_input(c->backbone, c->image_size) >= 2;
+}
+
 rcc_status rcc_config_pick_mode(rcc_config *c, int channels, bool all, rcc_mode_choice *choice)
 {
     rcc_mode_choice ch;
@@ -261,6 +279,10 @@ rcc_status rcc_config_pick_mode(rcc_config *c, int channels, bool all, rcc_mode_
         ch.bf16_direct = true;
     } else {
         ch.n = rcc_modes(ch.mode, !all);
+        if (ch.n > 0 && ch.mode[ch.n - 1].precision == RCC_PRECISION_BF16 && !rcc_config_bf16_safe(c)) {
+            ch.n--; /* bf16 last in rcc_modes' order */
+            ch.bf16_unsafe = true;
+        }
     }
     if (ch.n > 1) {
         rcc_bench_config b;
