@@ -258,8 +258,8 @@ int cmd_reproduce(int argc, char **argv)
         return 1;
     }
     p.classes = d.num_classes;
-    if (p.classes < 2 || p.classes > 256) {
-        fprintf(stderr, "rcc reproduce: the labels hold %d classes (2..256 are scored)\n", p.classes);
+    if (p.classes < 2) {
+        fprintf(stderr, "rcc reproduce: the labels hold fewer than 2 classes\n");
         rcc_dataset_free(&d);
         return 1;
     }
@@ -280,11 +280,17 @@ int cmd_reproduce(int argc, char **argv)
         d = lt;
     }
     p.data = &d;
+    p.class_sizes = calloc((size_t)p.classes, sizeof *p.class_sizes);
+    if (!p.class_sizes) {
+        rcc_dataset_free(&d);
+        return 1;
+    }
     for (int i = 0; i < d.n; i++)
         p.class_sizes[d.labels[i]]++;
     int kinds = p.kwrong > 0 ? NKS : 1, nruns = NMETHODS * kinds * p.seeds;
     run_result *runs = calloc((size_t)nruns, sizeof *runs);
     if (!runs) {
+        free(p.class_sizes);
         rcc_dataset_free(&d);
         return 1;
     }
@@ -305,6 +311,7 @@ int cmd_reproduce(int argc, char **argv)
     if (named != RCC_OK) {
         fprintf(stderr, "rcc reproduce: %s\n", rcc_last_error());
         free(runs);
+        free(p.class_sizes);
         rcc_dataset_free(&d);
         return 2;
     }
@@ -352,6 +359,7 @@ int cmd_reproduce(int argc, char **argv)
             printf("rcc reproduce: %s/report.md and %s/report.json\n", p.out, p.out);
     }
     free(runs);
+    free(p.class_sizes);
     rcc_dataset_free(&d);
     return status;
 }

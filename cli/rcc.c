@@ -132,11 +132,12 @@ int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int arg
                 return -1;
             }
             *(int *)o->target = (int)v;
-            if (strcmp(o->name, "threads") == 0 && v > 0 && rcc_compute_cap((int)v) < v)
+            int capped = v > 0 ? rcc_compute_cap((int)v) : 0;
+            if (strcmp(o->name, "threads") == 0 && capped < v)
                 fprintf(stderr,
                         "rcc %s: note: --threads %ld, but this process may use %d CPU(s): computing with %d "
                         "(more threads than CPUs wait for each other; RCC_OVERSUBSCRIBE=1 insists)\n",
-                        cmd, v, rcc_compute_cap((int)v), rcc_compute_cap((int)v));
+                        cmd, v, capped, capped);
         } else if (o->kind == OPT_FLOAT) {
             float v = strtof(val, &end);
             if (*end || end == val || errno) {

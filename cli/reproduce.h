@@ -46,7 +46,7 @@ typedef struct {
     int classes;
     double long_tail;       /* > 0: the runs see a long-tailed subset of this ratio (rcc subset's) */
     int long_tail_seed;     /* ... whose class order this seed draws */
-    int64_t class_sizes[256]; /* the images of each class the runs see (classes <= 256) */
+    int64_t *class_sizes;   /* classes: the images of each class the runs see */
 } plan;
 
 /* OUT/report.md and OUT/report.json; 0, or 1 with the problem on stderr. */

@@ -132,13 +132,15 @@ int rcc_get_threads(void)
 
 int rcc_compute_cap(int threads)
 {
-    static int oversubscribe = -1; /* RCC_OVERSUBSCRIBE=1 lets a count past the CPUs stand */
-    if (oversubscribe < 0) {
+    static atomic_int oversubscribe = -1; /* RCC_OVERSUBSCRIBE=1 lets a count past the CPUs stand */
+    int o = atomic_load(&oversubscribe);
+    if (o < 0) { /* two threads may both look: they find the same */
         const char *e = getenv("RCC_OVERSUBSCRIBE");
-        oversubscribe = e && strcmp(e, "1") == 0;
+        o = e && strcmp(e, "1") == 0;
+        atomic_store(&oversubscribe, o);
     }
     int cpus = available();
-    return threads > cpus && !oversubscribe ? cpus : threads;
+    return threads > cpus && !o ? cpus : threads;
 }
 
 /* ---------------------------------------------------------------- the guard */
