@@ -38,6 +38,9 @@ typedef struct {
 
 /* Parses argv[1..]; prints help and returns 1 on --help, -1 on error (message printed), 0 otherwise. */
 int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int argc, char **argv);
+/* --threads N (or -t N) with N > 0 among the arguments: the user chose the count, so it is not
+ * shared (rcc_run_hooks.share, rcc_serve_options.share). */
+bool cli_threads_given(int argc, char **argv);
 void cli_help(FILE *out, const char *cmd, const char *summary, const cli_opt *opts);
 
 /* A checkpoint given as a file, or as a training output folder (its checkpoint.safetensors), into
@@ -76,7 +79,8 @@ void cli_catch_stop(bool on);
 volatile sig_atomic_t *cli_stop_flag(void);
 
 /* `rcc train --follow/--stream` (cli/train_stream.c): runs rcc_run_stream with progress; the exit code. */
-int cli_train_stream(const rcc_config *c, const rcc_stream_options *so, const char *out, const char *resume);
+int cli_train_stream(const rcc_config *c, const rcc_stream_options *so, const char *out, const char *resume,
+                     bool share);
 
 /* How --data treats broken image files in folders (cli/data_load.c); CLI_LOAD_OPTS(f) are the
  * two option-table rows that set it. */

@@ -65,7 +65,8 @@ static rcc_status train_one(const plan *p, run_result *r)
         fprintf(stderr, "  %s: resuming at epoch %d, batch %d\n", r->dir, pr.epoch + 1, pr.batch_in_epoch);
     }
     snprintf(r->conv, sizeof r->conv, "%s", rcc_conv_kind_name(c.conv));
-    rcc_run_hooks hooks = {NULL, on_epoch, r, cli_stop_flag(), NULL, cli_print_note, NULL};
+    rcc_run_hooks hooks = {NULL, on_epoch, r, cli_stop_flag(), NULL, cli_print_note, NULL,
+                           false /* the paper's table: the runs' own thread count */};
     return rcc_run_train(&c, p->data, r->dir, resume ? ckpt : NULL, &hooks);
 }
 

@@ -59,7 +59,7 @@ int cmd_serve(int argc, char **argv)
         {"max-connections", 0, OPT_INT, &o.max_connections, "connections at once (default 128)"},
         {"poll-ms", 0, OPT_INT, &o.poll_ms, "how often the checkpoint is checked for a new one (0: never; default 500)"},
         {"drain", 0, OPT_FLOAT, &drain, "seconds SIGTERM waits for requests in flight (default 10)"},
-        {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained)"},
+        {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained, shared with the other rcc processes computing on this host; docs/performance.md)"},
         {"precision", 0, OPT_STR, &precision, CLI_INFER_PRECISION_HELP},
         {0},
     };
@@ -109,6 +109,7 @@ int cmd_serve(int argc, char **argv)
 
     /* no rcc_set_threads here: the server's compute threads are its own (rcc_serve.h) */
     o.threads = threads;
+    o.share = !cli_threads_given(argc, argv); /* a count given is kept, whoever else computes */
     rcc_server *s;
     rcc_status st = rcc_serve_start(&s, &o);
     if (st == RCC_OK) {

@@ -142,7 +142,7 @@ int cmd_train(int argc, char **argv)
         {"blur-prob", 0, OPT_FLOAT, &c.blur_prob, "blur probability (-1: the preset's)"},
         {"rotate", 0, OPT_FLOAT, &c.rotate_deg, "largest random rotation in degrees (-1: the preset's)"},
         {"seed", 0, OPT_INT, &seed, "random seed (same seed, same model)"},
-        {"threads", 't', OPT_INT, &c.threads, "compute threads"},
+        {"threads", 't', OPT_INT, &c.threads, "compute threads; without it, the CPUs this process may use, shared with the other rcc processes computing on this host (docs/performance.md)"},
         {"loader-threads", 0, OPT_INT, &c.loader_threads, "data preparation threads"},
         {"conv", 0, OPT_STR, &conv, "convolution kernels: direct, winograd (faster at 64x64; docs/performance.md), or best (time both on this run's step first, keep the faster); given alone, precision f32 unless --precision. Default (neither --conv nor --precision): the fastest mode, as --best"},
         {"precision", 0, OPT_STR, &precision, "backbone activations and convolution weights: f32 or bf16 (about 1.8x faster; only where the CPU has AVX512-BF16; direct convolutions; docs/performance.md); given alone, direct convolutions unless --conv"},
@@ -251,7 +251,7 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "rcc train: %s: %s\n", pick, rcc_last_error());
             return 1;
         }
-        return cli_train_stream(&c, &so, out, resume ? ckpt : NULL);
+        return cli_train_stream(&c, &so, out, resume ? ckpt : NULL, !cli_threads_given(argc, argv));
     }
 
     rcc_dist *dist = cli_dist();
@@ -328,7 +328,8 @@ int cmd_train(int argc, char **argv)
     if (dist->size > 1 && root)
         fprintf(stderr, "data-parallel: %d processes, %d images per view each, batch-norm statistics %s\n",
                 dist->size, c.batch / dist->size, sync_bn ? "over all processes" : "per process");
-    rcc_run_hooks hooks = {root ? on_step : NULL, root ? on_epoch : NULL, &p, cli_stop_flag(), dist, cli_print_note, NULL};
+    rcc_run_hooks hooks = {root ? on_step : NULL, root ? on_epoch : NULL, &p, cli_stop_flag(), dist, cli_print_note, NULL,
+                           dist->size == 1 && !cli_threads_given(argc, argv)};
     cli_catch_stop(true);
     double t0 = rcc_now();
     st = rcc_run_train(&c, &d, out, resume ? ckpt : NULL, &hooks);

@@ -159,6 +159,21 @@ int cli_parse(const char *cmd, const char *summary, const cli_opt *opts, int arg
     return 0;
 }
 
+bool cli_threads_given(int argc, char **argv)
+{
+    bool given = false; /* the last one counts, as in cli_parse; 0 (rcc serve's "as trained") is none */
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if ((strcmp(argv[i], "--threads") == 0 || strcmp(argv[i], "-t") == 0) && i + 1 < argc)
+            v = argv[++i];
+        else if (strncmp(argv[i], "--threads=", 10) == 0)
+            v = argv[i] + 10;
+        if (v)
+            given = atoi(v) > 0;
+    }
+    return given;
+}
+
 rcc_status cli_checkpoint_path(const char *model, char *buf, size_t n)
 {
     size_t l = strlen(model);

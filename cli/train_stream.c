@@ -47,13 +47,13 @@ static void on_note(const char *message, void *user)
     cli_print_note(message, NULL);
 }
 
-int cli_train_stream(const rcc_config *c, const rcc_stream_options *so, const char *out, const char *resume)
+int cli_train_stream(const rcc_config *c, const rcc_stream_options *so, const char *out, const char *resume, bool share)
 {
     stream_progress p = {isatty(2) != 0, 0, 0};
     fprintf(stderr, "%s %s: a pool of %d + %d recent images, batch %d, a checkpoint every %d steps or %.0f s%s\n",
             so->follow_dir ? "following" : "reading image paths from", so->follow_dir ? so->follow_dir : "stdin",
             so->pool, so->recent, c->batch, so->save_steps, so->save_seconds, resume ? " (resumed)" : "");
-    rcc_run_hooks hooks = {on_step, NULL, &p, cli_stop_flag(), NULL, on_note, on_drift};
+    rcc_run_hooks hooks = {on_step, NULL, &p, cli_stop_flag(), NULL, on_note, on_drift, share};
     cli_catch_stop(true);
     rcc_status st = rcc_run_stream(c, so, out, resume, &hooks);
     cli_catch_stop(false);

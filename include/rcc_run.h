@@ -135,6 +135,14 @@ typedef struct {
     void (*on_note)(const char *message, void *user);
     /* A streaming run's checkpoint and its drift record (rcc_run_stream; may be NULL). */
     void (*on_drift)(const struct rcc_drift_event *e, void *user);
+    /* Share the CPUs with the other rcc processes computing on this host (one process only): before
+     * each step the run takes its share of cfg->threads (cfg->threads / busy processes; planned
+     * again when it changes, and said through on_note), so two trainings, or a training and `rcc
+     * serve`, split the cores instead of oversubscribing them (docs/performance.md, "Sharing the
+     * machine"). A run's numbers then depend on its neighbours, as they do on the thread count:
+     * what `rcc train` does unless --threads is given. Without it the run still tells its
+     * neighbours that it is busy (RCC_SHARE=0: neither). */
+    bool share;
 } rcc_run_hooks;
 
 /* Trains on `data` and writes out_dir/checkpoint.safetensors and out_dir/metrics.jsonl.

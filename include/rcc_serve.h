@@ -29,6 +29,9 @@ typedef struct {
     int threads;             /* compute threads (default 0: the training run's, from the checkpoint) */
     const char *precision;   /* of the forward passes: "f32", "bf16", or NULL (default) for the training's,
                               * f32 where the CPU has no bf16 convolutions (rcc_net_load_precision) */
+    bool share;              /* share the CPUs with the other rcc processes computing on this host (default
+                              * true): busy for a few seconds after each batch, and each batch computes with
+                              * this server's share of `threads` (rcc_run_hooks.share; docs/performance.md) */
     /* Lines for a log (a reload, a refused checkpoint): called from the server's threads, one
      * call at a time. NULL: silent. */
     void (*on_log)(const char *line, void *user);

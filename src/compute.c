@@ -222,4 +222,17 @@ void rcc_compute_leave(const rcc_compute_saved *saved)
     tl_threads = saved->threads;
 }
 
+int rcc_compute_set_threads(int threads)
+{
+    int n = rcc_compute_cap(threads < 1 ? 1 : threads < RCC_THREADS_MAX ? threads : RCC_THREADS_MAX);
+    if (tl_depth == 0)
+        return n;
+    if (n > 1 && n > tl_workers && !omp_in_parallel())
+        flush_workers(n);
+    if (omp_get_max_threads() != n)
+        omp_set_num_threads(n);
+    tl_threads = n;
+    return n;
+}
+
 int rcc_compute_threads(void) { return tl_depth > 0 ? tl_threads : rcc_get_threads(); }

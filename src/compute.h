@@ -33,6 +33,10 @@ void rcc_compute_leave(const rcc_compute_saved *saved);
 /* The thread count of the innermost guard on this thread, or rcc_get_threads() outside any: what
  * our own parallel loops give num_threads where the team's size matters. */
 int rcc_compute_threads(void);
+/* Inside a guard: its thread count becomes `threads` (capped as rcc_compute_enter caps it; the
+ * new OpenMP workers get the library's MXCSR); returns the count. Plans made for the old count
+ * must be made again (oneDNN fixes a kernel's team size when it makes it). */
+int rcc_compute_set_threads(int threads);
 
 /* Sets flush-to-zero and denormals-are-zero on the calling thread: for the library's own threads
  * (the loader's), which live only while a computation runs. */

@@ -72,6 +72,16 @@ rcc_status rcc_trainer_create_dist(rcc_trainer *t, const rcc_model_config *mcfg,
     return RCC_OK;
 }
 
+rcc_status rcc_trainer_replan(rcc_trainer *t)
+{
+    if (t->dist)
+        return rcc_fail(RCC_ERR_ARG, "a data-parallel trainer keeps its plan");
+    rcc_model_free(&t->model);
+    memset(&t->model, 0, sizeof t->model);
+    RCC_TRY(rcc_model_plan_dist(&t->model, &t->mcfg, &t->ps, 2 * t->n, 2, true, NULL));
+    return rcc_model_commit(&t->model);
+}
+
 /* Rows of one view of every process, in rank order: global[view][rank][n rows] from each process's
  * local[view][n rows]. */
 static rcc_status gather_views(rcc_trainer *t, const float *local, int dim, float *global)

@@ -50,6 +50,10 @@ void rcc_trainer_adam_restart(rcc_trainer *t, long at, bool reset);
  * (global) batch, *confident the rows over the threshold; with `update` and at least one confident
  * row, an Adam step (none without: the moments would move the weights with no gradient). */
 rcc_status rcc_trainer_step_self_label(rcc_trainer *t, float threshold, double *loss, int *confident, bool update);
+/* Plans the model again for the calling context's thread count, over the same parameters,
+ * gradients, moments and batch-norm statistics (rcc_compute_set_threads; one process only): the
+ * input buffer moves, the numbers stay. */
+rcc_status rcc_trainer_replan(rcc_trainer *t);
 void rcc_trainer_free(rcc_trainer *t);
 /* Direct-equivalent floating-point operations of one step (forward, backward-data, backward-weights). */
 double rcc_trainer_step_flops(const rcc_trainer *t);

@@ -1,4 +1,4 @@
-list(APPEND RCC_TESTS test_run test_net test_stream test_guest)
+list(APPEND RCC_TESTS test_run test_net test_stream test_guest test_share)
 add_test(NAME test_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_cli.sh $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA})
 set_tests_properties(test_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 if(NOT RCC_SANITIZE) # a sanitized librcc.a needs the sanitizer flags to link

@@ -128,7 +128,7 @@ int main(void)
     run_log log = {-1, false, 0, 0, 48, calloc(48, sizeof(int)), 0, ""};
     for (int i = 0; i < 48; i++)
         log.assignment[i] = -1;
-    rcc_run_hooks hooks = {NULL, on_epoch, &log, NULL, NULL, on_note, NULL};
+    rcc_run_hooks hooks = {NULL, on_epoch, &log, NULL, NULL, on_note, NULL, false};
     CHECK_OK(rcc_run_train(&c, &train, out, NULL, &hooks));
     CHECK(log.notes == 1 && strstr(log.last_note, stale) && strstr(log.last_note, "interrupted checkpoint write"),
           "the stale temporary file is reported to the caller (%d notes: '%s')", log.notes, log.last_note);

@@ -181,7 +181,9 @@ class RCC:
         else:
             out = tmp = tempfile.mkdtemp(prefix="rcc-fit-")
         try:
-            done, labels = _rcc.train(json.dumps(cfg), images, out, callback=events)
+            # threads=None: share the CPUs with the other rcc processes computing on this host,
+            # as `rcc train` without --threads does (docs/performance.md)
+            done, labels = _rcc.train(json.dumps(cfg), images, out, callback=events, share=self.threads is None)
             self._adopt(os.path.join(out, CHECKPOINT), tmp)
         except KeyboardInterrupt as e:
             if tmp is None:

@@ -259,8 +259,9 @@ static PyMethodDef methods[] = {
      "checkpoint_info(path) -> (JSON text of the configuration, progress dict)"},
     {"scores", py_scores, METH_VARARGS, "scores(pred, labels) -> dict of acc, nmi, ari (int32 arrays, ids >= 0)"},
     {"train", RCC_PY_KW(rcc_py_train), METH_VARARGS | METH_KEYWORDS,
-     "train(config_json, images, out_dir, callback=None) -> (completed, labels): completed is False "
-     "when the callback stopped the run; labels, the clusters of the images after the last epoch, or None"},
+     "train(config_json, images, out_dir, callback=None, share=False) -> (completed, labels): completed is False "
+     "when the callback stopped the run; labels, the clusters of the images after the last epoch, or None; share: "
+     "take this process's share of the threads while other rcc processes compute on the host"},
     {"threads_available", py_threads_available, METH_NOARGS, "the CPUs this process may use"},
     {"default_threads", py_default_threads, METH_NOARGS, "the library's default thread count"},
     {"bf16_available", py_bf16_available, METH_NOARGS, "whether this CPU computes bf16 convolutions"},

@@ -96,11 +96,12 @@ static void on_note(const char *message, void *user)
 PyObject *rcc_py_train(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
-    static char *keys[] = {"config", "images", "out_dir", "callback", NULL};
+    static char *keys[] = {"config", "images", "out_dir", "callback", "share", NULL};
     const char *json;
     PyObject *images, *out, *callback = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO!O&|O:train", keys, &json, &rcc_py_images_type, &images,
-                                     PyUnicode_FSConverter, &out, &callback))
+    int share = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO!O&|Op:train", keys, &json, &rcc_py_images_type, &images,
+                                     PyUnicode_FSConverter, &out, &callback, &share))
         return NULL;
     rcc_config c;
     rcc_status st = rcc_config_preset(&c, "cpu");
@@ -119,7 +120,7 @@ PyObject *rcc_py_train(PyObject *self, PyObject *args, PyObject *kw)
     }
     train_ctx t = {.n = d->n, .assignment = PyArray_DATA(labels)};
     rcc_run_hooks hooks = {.on_step = on_step, .on_epoch = on_epoch, .user = &t, .stop = &t.call.stop,
-                           .on_note = on_note};
+                           .on_note = on_note, .share = share != 0};
     Py_INCREF(images); /* kept while the GIL is away */
     rcc_py_call_begin(&t.call, callback);
     st = rcc_run_train(&c, d, PyBytes_AS_STRING(out), NULL, &hooks);

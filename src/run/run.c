@@ -12,6 +12,7 @@
 #include "rcc_eval.h"
 #include "../compute.h"
 #include "../dist.h"
+#include "../share.h"
 #include "../train.h"
 #include "config.h"
 #include "metrics_log.h"
@@ -106,6 +107,8 @@ typedef struct {
     long *sizes;
     rcc_dist *dist; /* NULL: one process */
     bool root;      /* this process writes checkpoints, metrics and evaluates */
+    rcc_share *share; /* sharing the host's CPUs (hooks->share), or NULL */
+    int threads;      /* the count the run computes with now (cfg.threads, or its share of them) */
 } run_state;
 
 static rcc_status save(run_state *s, const rcc_progress *pr)
@@ -131,7 +134,9 @@ static rcc_status evaluate(run_state *s, rcc_epoch_event *ev)
 {
     const rcc_dataset *d = s->data;
     rcc_net *net;
-    RCC_TRY(rcc_net_wrap(&net, &s->cfg, &s->tr.ps, d->n));
+    rcc_config now = s->cfg; /* with the thread count the run computes with now */
+    now.threads = s->threads;
+    RCC_TRY(rcc_net_wrap(&net, &now, &s->tr.ps, d->n));
     rcc_status st = rcc_net_assign_data(net, d, s->pred, s->conf, NULL, NULL, NULL, NULL);
     rcc_net_free(net);
     RCC_TRY(st);
@@ -213,6 +218,8 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         double t_epoch = rcc_now(), t_prev = t_epoch;
         for (;;) {
             int count = 0;
+            if (s->share && hooks && hooks->share)
+                RCC_TRY(rcc_run_share_cpus(s->share, &s->tr, s->cfg.threads, &s->threads, hooks));
             RCC_TRY(rcc_loader_next(loader, s->tr.model.input.ptr, s->idx, &count));
             if (count == 0)
                 break;
@@ -288,16 +295,18 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         ev.largest = total ? (double)big / (double)total : 0;
         bool last = epoch + 1 == epochs, last_contrastive = c->self_label_epochs && epoch + 1 == c->epochs;
         /* the last epoch (of each stage) is always assigned, labels or not: its sizes and confidence */
+        double t_eval = rcc_now();
         if (s->root && ((s->data->labels && c->eval_every && (epoch + 1) % c->eval_every == 0) || last ||
                         last_contrastive))
             RCC_TRY(evaluate(s, &ev));
+        t_eval = rcc_now() - t_eval;
         /* the epoch's lines are written before its checkpoint: a checkpoint never holds a step whose
          * log lines could not be written (on resume, lines past the checkpoint are dropped) */
         ev.seconds = rcc_now() - t_epoch;
         rcc_metrics_write_epoch(s->metrics, epoch + 1, pr->step, &ev.mean, ev.seconds, ev.empty, ev.largest, s->sizes,
                                 K);
         if (ev.evaluated)
-            rcc_metrics_write_eval(s->metrics, epoch + 1, pr->step, ev.acc, ev.nmi, ev.ari);
+            rcc_metrics_write_eval(s->metrics, epoch + 1, pr->step, ev.acc, ev.nmi, ev.ari, t_eval);
         RCC_TRY(metrics_flush(s, pr->step));
         if ((c->save_every && (epoch + 1) % c->save_every == 0) || last || last_contrastive) {
             RCC_TRY(save(s, pr));
@@ -323,6 +332,7 @@ static rcc_status run_train(const rcc_config *cfg_in, const rcc_dataset *data, c
     s.data = data;
     s.dist = hooks && hooks->dist && hooks->dist->size > 1 ? hooks->dist : NULL;
     s.root = !s.dist || s.dist->rank == 0;
+    s.threads = rcc_compute_threads(); /* the guard's: cfg->threads, capped at the CPUs */
     int P = s.dist ? s.dist->size : 1;
     rcc_config *c = &s.cfg;
     if (strlen(out_dir) > RCC_DIR_MAX) /* before anything is allocated */
@@ -389,8 +399,13 @@ static rcc_status run_train(const rcc_config *cfg_in, const rcc_dataset *data, c
         st = rcc_fail(RCC_ERR_NOMEM, "run buffers");
     if (st == RCC_OK && !resuming)
         st = save(&s, &pr); /* a loadable checkpoint exists from the start */
+    /* one process: it says it is busy (neighbours that share take it into account); it takes
+     * its own share only with hooks->share */
+    if (st == RCC_OK && !s.dist && (s.share = rcc_share_join()))
+        rcc_share_busy(s.share, INFINITY);
     if (st == RCC_OK)
         st = train_loop(&s, &pr, hooks);
+    rcc_share_leave(s.share);
     if (s.metrics)
         fclose(s.metrics);
     rcc_loader_free(s.loader);

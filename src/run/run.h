@@ -7,6 +7,7 @@
 #include "../loss.h"
 #include "../train.h"
 #include "checkpoint.h"
+#include "../share.h"
 
 #include "rcc_run.h"
 
@@ -19,6 +20,11 @@ rcc_status rcc_run_settle(rcc_config *c, int channels, const char *what);
  * caller's compute guard: the plans are made for its threads. On failure *t holds nothing. */
 rcc_status rcc_run_setup(rcc_trainer *t, rcc_config *c, int channels, const char *what, int n, rcc_dist *dist,
                          rcc_aug_config *aug);
+/* Before a step of t, with sharing on (share.h): this process's share of `asked` threads; when it
+ * differs from *threads, the context's count changes, t is planned again, *threads follows and
+ * hooks->on_note says so. */
+rcc_status rcc_run_share_cpus(rcc_share *share, rcc_trainer *t, int asked, int *threads,
+                              const rcc_run_hooks *hooks);
 
 /* The learning rate at `step` (0-based) of a run with `batches` steps per epoch. */
 double rcc_run_lr(const rcc_config *cfg, long step, int batches);

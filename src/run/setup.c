@@ -4,6 +4,10 @@
 #include "config.h"
 #include "run.h"
 #include "../train.h"
+#include "../compute.h"
+#include "../share.h"
+
+#include <stdio.h>
 
 rcc_status rcc_run_settle(rcc_config *c, int channels, const char *what)
 {
@@ -31,4 +35,26 @@ rcc_status rcc_run_setup(rcc_trainer *t, rcc_config *c, int channels, const char
     if (st != RCC_OK)
         rcc_trainer_free(t); /* nothing half-made for the caller to know about */
     return st;
+}
+
+rcc_status rcc_run_share_cpus(rcc_share *share, rcc_trainer *t, int asked, int *threads, const rcc_run_hooks *hooks)
+{
+    int want = rcc_share_threads(share, asked);
+    if (want == *threads)
+        return RCC_OK;
+    int got = rcc_compute_set_threads(want);
+    if (got == *threads)
+        return RCC_OK;
+    double t0 = rcc_now();
+    RCC_TRY(rcc_trainer_replan(t));
+    *threads = got;
+    if (hooks && hooks->on_note) {
+        int n = rcc_share_neighbours(share);
+        char msg[256];
+        snprintf(msg, sizeof msg, "computing with %d thread%s from now on (%d busy rcc process%s on these CPUs; "
+                                  "planned again in %.2f s)",
+                 got, got == 1 ? "" : "s", n, n == 1 ? "" : "es", rcc_now() - t0);
+        hooks->on_note(msg, hooks->user);
+    }
+    return RCC_OK;
 }

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include "rcc_eval.h"
 #include "../compute.h"
+#include "../share.h"
 #include "../train.h"
 #include "config.h"
 #include "metrics_log.h"
@@ -144,6 +145,8 @@ typedef struct {
     retry_item *retry;
     int nretry, retry_cap;
     bool need_first;          /* the step-0 checkpoint is still to be written */
+    rcc_share *share;         /* sharing the host's CPUs (hooks->share), or NULL */
+    int threads;              /* the count it computes with now (cfg.threads, or its share) */
     char dir[RCC_PATH_MAX], ckpt[RCC_PATH_MAX], metrics_path[RCC_PATH_MAX], state_path[RCC_PATH_MAX];
 } stream_run;
 
@@ -418,7 +421,9 @@ static rcc_status read_state(stream_run *r)
 
 static rcc_status drift_and_save(stream_run *r, long step)
 {
-    const rcc_config *c = &r->cfg;
+    rcc_config now = r->cfg; /* with the thread count it computes with now */
+    now.threads = r->threads;
+    const rcc_config *c = &now;
     int K = c->clusters;
     rcc_net *net;
     RCC_TRY(rcc_net_wrap(&net, c, &r->tr.ps, RCC_NET_BATCH));
@@ -560,6 +565,11 @@ static rcc_status stream_loop(stream_run *r, long step)
                 break;
             }
         }
+        /* busy while it steps: a stream waiting for images leaves the CPUs to others */
+        rcc_share_busy(r->share, 2.0);
+        if (r->share && hooks && hooks->share && (st = rcc_run_share_cpus(r->share, &r->tr, r->cfg.threads, &r->threads,
+                                                                  hooks)) != RCC_OK)
+            break;
         rcc_loss_terms lt;
         double lr;
         st = step_once(r, step, batch, idx, &lt, &lr);
@@ -667,8 +677,12 @@ static rcc_status run_stream(const rcc_config *cfg, const rcc_stream_options *o,
     if (st == RCC_OK)
         st = o->follow_dir ? rcc_source_follow(&r->src, o->follow_dir) : rcc_source_lines(&r->src, o->lines_fd);
     r->need_first = !resume_from; /* a loadable checkpoint from the start, as rcc train */
+    r->threads = rcc_compute_threads();
+    if (st == RCC_OK) /* it says when it is busy; takes its own share only with hooks->share */
+        r->share = rcc_share_join();
     if (st == RCC_OK)
         st = stream_loop(r, step);
+    rcc_share_leave(r->share);
     rcc_source_free(r->src);
     if (r->seen_txt)
         fclose(r->seen_txt);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include "serve_internal.h"
+#include "../share.h"
 
 double serve_now(void)
 {
@@ -197,6 +198,30 @@ static void run_batch(rcc_server *s, serve_model *m, serve_job *jobs, int n)
     free(h);
 }
 
+/* Before a batch, with sharing on: busy for the next few seconds, and this server's share of its
+ * threads (share.h); the net planned again when the share changed. */
+static void share_cpus(rcc_server *s, serve_model *m)
+{
+    if (!s->share)
+        return;
+    rcc_share_busy(s->share, SERVE_SHARE_BUSY_S);
+    if (!s->share_own)
+        return;
+    int want = rcc_share_threads(s->share, rcc_compute_cap(s->threads));
+    if (want == rcc_net_threads(m->net))
+        return;
+    double t0 = serve_now();
+    if (rcc_net_set_threads(m->net, want) != RCC_OK)
+        serve_log(s, "could not plan for %d threads (%s); going on with %d", want, rcc_last_error(),
+                  rcc_net_threads(m->net));
+    else {
+        int n = rcc_share_neighbours(s->share);
+        serve_log(s, "computing with %d thread%s from now on (%d busy rcc process%s on these CPUs; planned again in "
+                     "%.2f s)",
+                  want, want == 1 ? "" : "s", n, n == 1 ? "" : "es", serve_now() - t0);
+    }
+}
+
 static void *batcher_main(void *arg)
 {
     rcc_server *s = arg;
@@ -257,6 +282,7 @@ static void *batcher_main(void *arg)
         last->next = NULL;
         serve_model *m = s->model;
         pthread_mutex_unlock(&s->mu);
+        share_cpus(s, m);
         run_batch(s, m, first, n);
         pthread_mutex_lock(&s->mu);
     }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 #include "serve_internal.h"
+#include "../share.h"
 
 typedef struct {
     char *data;
@@ -361,6 +362,7 @@ void rcc_serve_stop(rcc_server *s, double drain_s)
     serve_metrics_destroy(&s->metrics);
     serve_core_destroy(s);
     serve_page_free(s->page);
+    rcc_share_leave(s->share);
     free(s->path);
     free(s->token);
     free(s);

@@ -11,6 +11,7 @@
 #include "rcc_data.h"
 #include "rcc_run.h"
 #include "serve_internal.h"
+#include "../share.h"
 
 void rcc_serve_defaults(rcc_serve_options *o)
 {
@@ -25,6 +26,7 @@ void rcc_serve_defaults(rcc_serve_options *o)
     o->timeout_s = 10;
     o->max_connections = 128;
     o->poll_ms = 500;
+    o->share = true;
 }
 
 char *serve_error_json(int status, const char *message)
@@ -334,6 +336,8 @@ rcc_status serve_server_create(rcc_server **out, const rcc_serve_options *o)
         st = rcc_checkpoint_info(s->path, &cfg, &pr);
     if (st == RCC_OK) {
         s->threads = o->threads > 0 ? o->threads : cfg.threads > 0 ? cfg.threads : rcc_get_threads();
+        s->share = rcc_share_join(); /* busy after each batch; takes its own share only with o->share */
+        s->share_own = o->share;
         st = serve_core_start(s); /* the batcher loads the model */
     }
     if (st != RCC_OK) {

@@ -100,6 +100,9 @@ typedef struct serve_client {
 
 /* A client counts as sending while busy or for this long after its last answer. */
 #define SERVE_CLIENT_WINDOW_S 0.05
+/* With sharing on, a batch keeps the server busy this long (share.h): neighbours give back its
+ * share between requests that close together, and take the cores back once the clients stop. */
+#define SERVE_SHARE_BUSY_S 5.0
 
 typedef struct serve_page serve_page;
 
@@ -118,6 +121,8 @@ struct rcc_server {
     int arriving;          /* requests being received or decoded: the batcher waits for them */
     serve_client *clients; /* the open connections */
     int threads;           /* compute threads of the batcher and of every model load */
+    struct rcc_share *share; /* the host's record of this server (share.h), or NULL; the batcher's alone */
+    bool share_own;          /* o.share: each batch computes with this server's share of the threads */
     char precision[16];    /* of every model load: "f32", "bf16", or "" for the training's */
     bool started;          /* the batcher has loaded the first model (or failed: start_st) */
     rcc_status start_st;
