@@ -3,6 +3,7 @@
  * (training curves from a metrics JSON-lines file), confusion (a confusion matrix). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "rcc_plot.h"
 
@@ -153,6 +154,68 @@ static int plot_curves(int argc, char **argv)
     return 0;
 }
 
+static int plot_acc_time(int argc, char **argv)
+{
+    cli_strs metrics = {0}, names = {0};
+    const char *out = NULL, *title = NULL;
+    float target = 0;
+    const cli_opt opts[] = {
+        {"metrics", 'm', OPT_STRS, &metrics, "a run's metrics.jsonl (or its output folder); repeat for several runs"},
+        {"name", 'n', OPT_STRS, &names, "the run's name in the legend, one per --metrics, in order"},
+        {"target", 0, OPT_FLOAT, &target, "a dashed line at this ACC (0: none)"},
+        {"out", 'o', OPT_STR, &out, "output PNG"},
+        {"title", 0, OPT_STR, &title, "picture title"},
+        {0},
+    };
+    int r = cli_parse("plot acc-time",
+                      "Draw ACC against seconds of training for one or more runs trained with labels (their eval "
+                      "lines; evaluations' time left out): what a preset costs to reach an accuracy.",
+                      opts, argc, argv);
+    if (r)
+        return r > 0 ? 0 : 2;
+    if (!metrics.n || !out) {
+        fprintf(stderr, "rcc plot acc-time: need --metrics FILE (one or more) and --out PNG\n");
+        return 2;
+    }
+    if (names.n && names.n != metrics.n) {
+        fprintf(stderr, "rcc plot acc-time: give one --name per --metrics (%d vs %d)\n", names.n, metrics.n);
+        return 2;
+    }
+    char paths[CLI_MAX_STRS][RCC_PATH_MAX];
+    const char *files[CLI_MAX_STRS];
+    for (int i = 0; i < metrics.n; i++) {
+        struct stat sb;
+        if (stat(metrics.v[i], &sb) == 0 && S_ISDIR(sb.st_mode)) { /* a run's folder: its log */
+            if (rcc_path_join(paths[i], sizeof paths[i], metrics.v[i], RCC_METRICS_FILE) != RCC_OK)
+                return fail("acc-time");
+            files[i] = paths[i];
+        } else {
+            files[i] = metrics.v[i];
+        }
+    }
+    if (rcc_plot_acc_time(out, files, names.n ? names.v : NULL, metrics.n, target, title) != RCC_OK)
+        return fail("acc-time");
+    printf("rcc plot acc-time: %s\n", out);
+    for (int i = 0; i < metrics.n; i++) {
+        double *x, *y;
+        int n;
+        if (rcc_metrics_acc_time(files[i], &x, &y, &n) != RCC_OK)
+            return fail("acc-time");
+        int first = -1;
+        for (int k = 0; k < n && target > 0 && first < 0; k++)
+            if (y[k] >= target)
+                first = k;
+        printf("  %s: ACC %.4f after %.1f s of training", names.n ? names.v[i] : files[i], y[n - 1], x[n - 1]);
+        if (target > 0 && first >= 0)
+            printf("; first at or above %.2f after %.1f s", target, x[first]);
+        else if (target > 0)
+            printf("; never at or above %.2f", target);
+        printf("\n");
+        free(x), free(y);
+    }
+    return 0;
+}
+
 static int plot_confusion(int argc, char **argv)
 {
     const char *pred = NULL, *labels_path = NULL, *out = NULL, *title = NULL;
@@ -210,6 +273,7 @@ int cmd_plot(int argc, char **argv)
                                "  sphere     3-D features on the unit sphere, coloured by label or cluster\n"
                                "  kselect    WCSS, silhouette and Calinski-Harabasz against k, chosen k marked\n"
                                "  curves     training curves from a metrics JSON-lines file\n"
+                               "  acc-time   ACC against seconds of training, one line per run\n"
                                "  confusion  confusion matrix of clusters against classes\n\n"
                                "'rcc plot KIND --help' describes a kind's options.\n";
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -225,6 +289,8 @@ int cmd_plot(int argc, char **argv)
         return plot_curves(argc - 1, argv + 1);
     if (strcmp(kind, "confusion") == 0)
         return plot_confusion(argc - 1, argv + 1);
+    if (strcmp(kind, "acc-time") == 0)
+        return plot_acc_time(argc - 1, argv + 1);
     fprintf(stderr, "rcc plot: unknown kind '%s'\n\n%s", kind, usage);
     return 2;
 }

@@ -201,7 +201,7 @@ void rcc_training_free(rcc_training *t);
 typedef enum {
     RCC_METRICS_STEP,  /* "kind":"step": one optimizer step (epoch, batch, step, lr, the loss terms) */
     RCC_METRICS_EPOCH, /* "kind":"epoch": the epoch's mean loss terms, seconds, empty, largest */
-    RCC_METRICS_EVAL,  /* "kind":"eval": acc, nmi, ari after an epoch */
+    RCC_METRICS_EVAL,  /* "kind":"eval": acc, nmi, ari after an epoch, and the seconds it took */
     RCC_METRICS_DRIFT, /* "kind":"drift": a streaming run's checkpoint (rcc_run_stream, docs/online.md) */
     RCC_METRICS_OTHER  /* no "kind", or another one (a file written by another program) */
 } rcc_metrics_kind;
@@ -216,7 +216,8 @@ typedef struct {
     double epoch, batch, step;    /* epoch and batch are 1-based, step counts the steps taken */
     double lr;                    /* learning rate of the step */
     double terms[RCC_LOSS_TERMS]; /* "ins", "clu_nce", "entropy", "unif", "total" */
-    double seconds;               /* duration of the epoch */
+    double seconds;               /* duration of the epoch (its evaluation included); of an eval line, of
+                                   * the evaluation alone (so training time is the difference) */
     double empty, largest;        /* clusters that received nothing, fraction in the largest */
     double acc, nmi, ari;
     /* drift: images seen, held in the pool, skipped; mean confidence of the recent images; the

@@ -50,6 +50,14 @@ rcc_status rcc_plot_kselect(const char *path, const rcc_kselect_result *r, const
  * rules: docs/evaluation.md): one panel per loss term over epochs, and ACC/NMI/ARI over epochs
  * when eval lines are present. */
 rcc_status rcc_plot_curves(const char *path, const char *metrics_jsonl, const char *title);
+/* Training seconds and ACC at each scored epoch of a metrics file: an epoch's seconds without its
+ * evaluation's (eval lines written since 2026-12-07 say how long they took; older ones count as
+ * 0), summed. *seconds and *acc are malloc'd (*n points); RCC_ERR_FORMAT when no eval line. */
+rcc_status rcc_metrics_acc_time(const char *metrics_jsonl, double **seconds, double **acc, int *n);
+/* ACC against seconds of training for `runs` metrics files on one chart (names may be NULL: the
+ * paths), with a dashed line at `target` when > 0: what a preset costs to reach an accuracy. */
+rcc_status rcc_plot_acc_time(const char *path, const char *const *metrics, const char *const *names, int runs,
+                             double target, const char *title);
 /* Confusion matrix from a K×C contingency table: rows = classes, columns = clusters ordered by
  * their Hungarian match, colour = fraction of the class, counts written in the cells. */
 rcc_status rcc_plot_confusion(const char *path, const int64_t *table, int k, int c, const char *title);

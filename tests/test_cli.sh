@@ -23,6 +23,18 @@ ok $? "rcc train exits 0"
 [ -s "$tmp/run/checkpoint.safetensors" ]; ok $? "a checkpoint is written"
 grep -q '"kind":"eval"' "$tmp/run/metrics.jsonl"; ok $? "labels found beside the images give an evaluation line"
 grep -q "ACC" "$tmp/train.err"; ok $? "the epoch line shows ACC"
+grep '"kind":"eval"' "$tmp/run/metrics.jsonl" | grep -q '"seconds":[0-9]'; ok $? "an eval line says how long it took"
+# ACC against seconds of training: the run's folder or its log; one --name per --metrics
+"$RCC" plot acc-time --metrics "$tmp/run" --metrics "$tmp/run/metrics.jsonl" --name a --name b --target 0.05 \
+  --out "$tmp/acc-time.png" > "$tmp/acc-time.out" 2>&1 && [ "$(head -c 4 "$tmp/acc-time.png" | tail -c 3)" = PNG ] &&
+  grep -q "^  a: ACC 0\.[0-9]* after [0-9.]* s of training; first at or above 0\.05 after [0-9.]* s$" "$tmp/acc-time.out" &&
+  [ "$(grep -c '^  [ab]: ACC' "$tmp/acc-time.out")" = 2 ]
+ok $? "rcc plot acc-time draws two runs and says when each reached the target ($(tail -1 "$tmp/acc-time.out"))"
+"$RCC" plot acc-time --metrics "$tmp/run" --name a --name b --out "$tmp/x.png" > /dev/null 2>&1
+[ $? = 2 ]; ok $? "rcc plot acc-time: names not matching the runs exit 2"
+printf '{"kind":"epoch","epoch":1,"seconds":2}\n' > "$tmp/noeval.jsonl"
+"$RCC" plot acc-time --metrics "$tmp/noeval.jsonl" --out "$tmp/x.png" 2> "$tmp/noeval.err"
+[ $? = 1 ] && grep -q "no evaluation lines" "$tmp/noeval.err"; ok $? "rcc plot acc-time: a log without eval lines exits 1 saying so"
 # the default mode: every kernel and precision this CPU offers timed on the run's step, the fastest
 # kept, said first and recorded in the checkpoint (direct f32 is left out of it as the default)
 modes=1; grep -q avx512f /proc/cpuinfo && modes=2; grep -q avx512_bf16 /proc/cpuinfo && modes=3
@@ -247,6 +259,26 @@ cmp -s <(grep -v '"seconds"\|"started"\|"train_seconds"' "$tmp/rep1.json") \
 ok $? "and reports the same numbers"
 "$RCC" reproduce --data "$IMG" --out "$tmp/rep3" > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q labels "$tmp/err"; ok $? "reproduce without labels: exit 2 naming them"
+
+# sharing the CPUs (src/share.h): beside a busy training, a training without --threads takes its
+# share and says so; with --threads it keeps its count (and says nothing)
+if [ "$(nproc)" -ge 2 ]; then
+  small=(--data "$IMG" --width 4 --size 16 --batch 128 --clusters 10 --hidden 16 --feature-dim 8 --eval-every 0
+         --conv direct --precision f32)
+  "$RCC" train "${small[@]}" --out "$tmp/busy" --threads 1 --epochs 200 > /dev/null 2>&1 &
+  busy=$!
+  for _ in $(seq 1 100); do [ -s "$tmp/busy/checkpoint.safetensors" ] && break; sleep 0.1; done
+  sleep 0.3
+  "$RCC" train "${small[@]}" --out "$tmp/shared" --epochs 1 > /dev/null 2> "$tmp/shared.err"
+  ok $? "a training beside a busy one exits 0"
+  grep -q "computing with 1 thread from now on (2 busy rcc processes on these CPUs" "$tmp/shared.err"
+  ok $? "beside a busy training, a default one takes 1 of the 2 CPUs and says so"
+  "$RCC" train "${small[@]}" --out "$tmp/fixed" --epochs 1 --threads 2 > /dev/null 2> "$tmp/fixed.err"
+  ! grep -q "computing with" "$tmp/fixed.err"; ok $? "with --threads the count stays"
+  kill "$busy" 2> /dev/null; wait "$busy" 2> /dev/null
+  "$RCC" train "${small[@]}" --out "$tmp/alone" --epochs 1 > /dev/null 2> "$tmp/alone.err"
+  ! grep -q "computing with" "$tmp/alone.err"; ok $? "once the busy one has stopped, a default training keeps every CPU"
+fi
 
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

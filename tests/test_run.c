@@ -950,7 +950,7 @@ static void metrics_log(void)
     rcc_metrics_write_step(f, 1, 2, 2, 2e-4, &t);
     fputs("\n  \t\n", f);
     rcc_metrics_write_epoch(f, 1, 2, &t, 1.5, 1, 0.75, sizes, 3);
-    rcc_metrics_write_eval(f, 1, 2, 0.5, 0.25, 0.125);
+    rcc_metrics_write_eval(f, 1, 2, 0.5, 0.25, 0.125, 0.25);
     fputs("{\"epoch\":3,\"ins\":1}\nnot json\n", f);
     fclose(f);
     size_t n = 0;
@@ -977,8 +977,9 @@ static void metrics_log(void)
         CHECK(r[2].kind == RCC_METRICS_EPOCH && r[2].line == 5 && r[2].seconds == 1.5 && r[2].empty == 1 &&
                   r[2].largest == 0.75 && r[2].terms[RCC_LOSS_TOTAL] == 7.5 && isnan(r[2].batch),
               "an epoch record");
-        CHECK(r[3].kind == RCC_METRICS_EVAL && r[3].acc == 0.5 && r[3].nmi == 0.25 && r[3].ari == 0.125,
-              "an eval record");
+        CHECK(r[3].kind == RCC_METRICS_EVAL && r[3].acc == 0.5 && r[3].nmi == 0.25 && r[3].ari == 0.125 &&
+                  r[3].seconds == 0.25,
+              "an eval record, with the evaluation's seconds");
         CHECK(r[4].kind == RCC_METRICS_OTHER && r[4].epoch == 3 && r[4].terms[RCC_LOSS_INS] == 1 && isnan(r[4].step),
               "a line of no kind");
     }

@@ -53,10 +53,10 @@ void rcc_metrics_write_epoch(FILE *f, int epoch, long step, const rcc_loss_terms
     fputs("]}\n", f);
 }
 
-void rcc_metrics_write_eval(FILE *f, int epoch, long step, double acc, double nmi, double ari)
+void rcc_metrics_write_eval(FILE *f, int epoch, long step, double acc, double nmi, double ari, double seconds)
 {
-    fprintf(f, "{\"kind\":\"eval\",\"epoch\":%d,\"step\":%ld,\"acc\":%.6f,\"nmi\":%.6f,\"ari\":%.6f}\n", epoch, step,
-            acc, nmi, ari);
+    fprintf(f, "{\"kind\":\"eval\",\"epoch\":%d,\"step\":%ld,\"acc\":%.6f,\"nmi\":%.6f,\"ari\":%.6f,\"seconds\":%.3f}\n",
+            epoch, step, acc, nmi, ari, seconds);
 }
 
 static void number_or_null(FILE *f, const char *key, double v)
