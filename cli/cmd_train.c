@@ -142,7 +142,7 @@ int cmd_train(int argc, char **argv)
         {"blur-prob", 0, OPT_FLOAT, &c.blur_prob, "blur probability (-1: the preset's)"},
         {"rotate", 0, OPT_FLOAT, &c.rotate_deg, "largest random rotation in degrees (-1: the preset's)"},
         {"seed", 0, OPT_INT, &seed, "random seed (same seed, same model)"},
-        {"threads", 't', OPT_INT, &c.threads, "compute threads; without it, the CPUs this process may use, shared with the other rcc processes computing on this host (docs/performance.md)"},
+        {"threads", 't', OPT_INT, &c.threads, "compute threads; without it, the CPUs this process may use (with --resume: the checkpoint's count), shared with the other rcc processes computing on this host (docs/performance.md)"},
         {"loader-threads", 0, OPT_INT, &c.loader_threads, "data preparation threads"},
         {"conv", 0, OPT_STR, &conv, "convolution kernels: direct, winograd (faster at 64x64; docs/performance.md), or best (time both on this run's step first, keep the faster); given alone, precision f32 unless --precision. Default (neither --conv nor --precision): the fastest mode, as --best"},
         {"precision", 0, OPT_STR, &precision, "backbone activations and convolution weights: f32 or bf16 (about 1.8x faster; only where the CPU has AVX512-BF16; direct convolutions; docs/performance.md); given alone, direct convolutions unless --conv"},
@@ -274,8 +274,8 @@ int cmd_train(int argc, char **argv)
     if (!preset_given && !resume) {
         const char *name = "cpu";
         rcc_config dc;
-        if (rcc_config_for_data(&d, &dc, &name) == RCC_OK && strcmp(name, "cpu") != 0) {
-            c = dc; /* the flags again, over the data's preset (cpu is the one already) */
+        if (rcc_config_for_data(&d, &dc, &name) == RCC_OK) {
+            c = dc; /* the flags again, over the data's preset */
             data.n = labels.n = 0;
             bool parsed = cli_parse("train", summary, opts, argc, argv) == 0;
             if (conv_best)

@@ -267,7 +267,8 @@ const rcc_config *rcc_net_config(const rcc_net *net);
 int rcc_net_batch(const rcc_net *net);
 /* The threads of its passes (<= 0: rcc_get_threads()). oneDNN fits its kernels to the count when
  * they are planned, so a change plans the passes again (the cost of a load without the reading):
- * set it right after loading. */
+ * set it right after loading. When planning fails, the old count's plans are made again (the
+ * error says whether that worked; if not, the network must not be used). */
 rcc_status rcc_net_set_threads(rcc_net *net, int threads);
 int rcc_net_threads(const rcc_net *net);
 /* n images, C×S×S each (C, S of the configuration), values in [0, 1]. Any output may be NULL:

@@ -1,9 +1,8 @@
 /* share.c — the CPUs of one host shared among the rcc processes computing on it (share.h). */
-#define _GNU_SOURCE /* sched_getaffinity, CPU_AND, O_CLOEXEC */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_AND, O_CLOEXEC, O_NOFOLLOW */
 #include "share.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -17,34 +16,51 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "rcc.h"
 
 #define SHARE_MAGIC 0x53434352u /* "RCCS" */
 
-/* One process's record, the whole content of its file. */
+/* One record, the whole content of its file "PID-TOKEN" (a process may hold several: a training
+ * and a server in one program; each counts as one busy party). */
 typedef struct {
     uint32_t magic;
     int32_t pid;
-    double busy_until; /* CLOCK_MONOTONIC seconds (one clock for the whole host); INFINITY: until idle */
+    double busy_until; /* rcc_now() seconds (CLOCK_MONOTONIC: one clock for the host); INFINITY: on */
     cpu_set_t cpus;    /* its affinity mask */
 } share_record;
 
 struct rcc_share {
-    pthread_mutex_t mu; /* the record and fd, between a server's threads */
+    pthread_mutex_t mu; /* the record, between the threads of a server */
+    int dir;            /* the folder, opened once */
     int fd;             /* the record's file, locked (flock, exclusive) while the process lives */
-    char dir[512], path[600];
+    char name[64];      /* its name in the folder */
     share_record rec;
 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static bool write_record(rcc_share *s)
 {
     return pwrite(s->fd, &s->rec, sizeof s->rec, 0) == (ssize_t)sizeof s->rec;
+}
+
+/* The folder: made if missing, and used only when it is a real folder of this user that nobody
+ * else may write in (another user could otherwise plant links or FIFOs under our names). */
+static int open_folder(void)
+{
+    char path[512];
+    const char *dir = getenv("RCC_SHARE_DIR");
+    int len = dir && *dir ? snprintf(path, sizeof path, "%s", dir)
+                          : snprintf(path, sizeof path, "/dev/shm/rcc-share-%u", (unsigned)geteuid());
+    if (len < 0 || (size_t)len >= sizeof path)
+        return -1;
+    mkdir(path, 0700); /* or it exists: checked below */
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat sb;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
+                    (sb.st_mode & (S_IWGRP | S_IWOTH)))) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }
 
 rcc_share *rcc_share_join(void)
@@ -55,21 +71,24 @@ rcc_share *rcc_share_join(void)
     rcc_share *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    const char *dir = getenv("RCC_SHARE_DIR");
-    int len = dir && *dir ? snprintf(s->dir, sizeof s->dir, "%s", dir)
-                          : snprintf(s->dir, sizeof s->dir, "/dev/shm/rcc-share-%u", (unsigned)getuid());
-    if (len < 0 || (size_t)len >= sizeof s->dir) {
+    s->dir = open_folder();
+    if (s->dir < 0) {
         free(s);
         return NULL;
     }
-    mkdir(s->dir, 0700); /* or it exists; anything else shows at open */
-    /* made under a temporary name and locked before it gets its own: a neighbour never sees an
-     * unlocked record of a live process (it would take it for a dead one's) */
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s/.join.%d", s->dir, (int)getpid());
-    snprintf(s->path, sizeof s->path, "%s/%d", s->dir, (int)getpid());
-    s->fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* a name of its own (pid and a token from the clock and the record's address), made under a
+     * temporary name and locked before it gets it: a neighbour never sees an unlocked record of a
+     * live process (it would take it for a dead one's) */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long token = ((unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec) ^
+                               ((unsigned long long)(uintptr_t)s << 16);
+    char tmp[80];
+    snprintf(s->name, sizeof s->name, "%d-%llx", (int)getpid(), token);
+    snprintf(tmp, sizeof tmp, ".join-%s", s->name);
+    s->fd = openat(s->dir, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (s->fd < 0) {
+        close(s->dir);
         free(s);
         return NULL;
     }
@@ -78,9 +97,10 @@ rcc_share *rcc_share_join(void)
     s->rec.busy_until = 0;
     if (sched_getaffinity(0, sizeof s->rec.cpus, &s->rec.cpus) != 0)
         memset(&s->rec.cpus, 0xff, sizeof s->rec.cpus); /* more CPUs than a mask holds: overlaps everyone */
-    if (flock(s->fd, LOCK_EX | LOCK_NB) != 0 || !write_record(s) || rename(tmp, s->path) != 0) {
+    if (flock(s->fd, LOCK_EX | LOCK_NB) != 0 || !write_record(s) || renameat(s->dir, tmp, s->dir, s->name) != 0) {
+        unlinkat(s->dir, tmp, 0);
         close(s->fd);
-        unlink(tmp);
+        close(s->dir);
         free(s);
         return NULL;
     }
@@ -92,48 +112,45 @@ void rcc_share_busy(rcc_share *s, double seconds)
 {
     if (!s)
         return;
-    double until = isinf(seconds) ? INFINITY : mono_now() + seconds;
     pthread_mutex_lock(&s->mu);
-    if (until > s->rec.busy_until || isinf(seconds)) {
-        s->rec.busy_until = until;
-        write_record(s);
-    }
-    pthread_mutex_unlock(&s->mu);
-}
-
-void rcc_share_idle(rcc_share *s)
-{
-    if (!s)
-        return;
-    pthread_mutex_lock(&s->mu);
-    s->rec.busy_until = 0;
+    s->rec.busy_until = isinf(seconds) ? INFINITY : rcc_now() + seconds;
     write_record(s);
     pthread_mutex_unlock(&s->mu);
 }
 
-/* Counts the busy neighbours whose CPUs overlap ours (*lower: those of them with a lower pid),
- * removing the records of processes that died. */
+/* Counts the busy records of others whose CPUs overlap ours (*lower: those of them whose names
+ * sort before ours, for the remainder), removing the records of processes that died. */
 static int count_busy(rcc_share *s, int *lower)
 {
     int busy = 0;
     *lower = 0;
-    DIR *d = opendir(s->dir);
-    if (!d)
+    int dfd = dup(s->dir);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
         return 0;
-    double now = mono_now();
+    }
+    rewinddir(d);
+    double now = rcc_now();
     struct dirent *e;
     while ((e = readdir(d))) {
         char *end;
         long pid = strtol(e->d_name, &end, 10);
-        if (*end || end == e->d_name || pid == s->rec.pid)
+        if (end == e->d_name || *end != '-' || strcmp(e->d_name, s->name) == 0)
             continue; /* not a record, or ours */
-        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC);
+        int fd = openat(s->dir, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
             continue;
+        struct stat a;
+        if (fstat(fd, &a) != 0 || !S_ISREG(a.st_mode)) {
+            close(fd);
+            continue;
+        }
         if (flock(fd, LOCK_SH | LOCK_NB) == 0) { /* nobody holds it: its process is gone */
-            struct stat a, b;
-            if (fstat(fd, &a) == 0 && fstatat(dirfd(d), e->d_name, &b, 0) == 0 && a.st_ino == b.st_ino)
-                unlinkat(dirfd(d), e->d_name, 0);
+            struct stat b;
+            if (fstatat(s->dir, e->d_name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino)
+                unlinkat(s->dir, e->d_name, 0);
             close(fd);
             continue;
         }
@@ -147,7 +164,7 @@ static int count_busy(rcc_share *s, int *lower)
         if (CPU_COUNT(&both) == 0)
             continue;
         busy++;
-        *lower += pid < s->rec.pid;
+        *lower += strcmp(e->d_name, s->name) < 0;
     }
     closedir(d);
     return busy;
@@ -182,8 +199,9 @@ void rcc_share_leave(rcc_share *s)
 {
     if (!s)
         return;
-    unlink(s->path);
+    unlinkat(s->dir, s->name, 0);
     close(s->fd); /* drops the lock */
+    close(s->dir);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

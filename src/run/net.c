@@ -172,13 +172,24 @@ rcc_status rcc_net_set_threads(rcc_net *n, int threads)
     if (t == n->threads)
         return RCC_OK;
     /* the same sizes planned again over the same (allocated) parameters */
-    int batch = n->size[n->nsizes - 1];
+    int batch = n->size[n->nsizes - 1], old = n->threads;
     free_plans(n);
     n->threads = t;
     rcc_compute_saved saved;
     rcc_compute_enter(n->threads, &saved);
     rcc_status st = net_plan(n, batch, n->ladder, false);
     rcc_compute_leave(&saved);
+    if (st != RCC_OK) { /* the old count's plans again, so that the network still works */
+        char why[512];
+        snprintf(why, sizeof why, "%s", rcc_last_error());
+        free_plans(n);
+        n->threads = old;
+        rcc_compute_enter(n->threads, &saved);
+        rcc_status back = net_plan(n, batch, n->ladder, false);
+        rcc_compute_leave(&saved);
+        st = rcc_fail(st, "planning for %d threads: %s%s", t, why,
+                      back == RCC_OK ? " (kept the old count)" : "; the network is unusable");
+    }
     return st;
 }
 

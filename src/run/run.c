@@ -218,8 +218,15 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         double t_epoch = rcc_now(), t_prev = t_epoch;
         for (;;) {
             int count = 0;
-            if (s->share && hooks && hooks->share)
-                RCC_TRY(rcc_run_share_cpus(s->share, &s->tr, s->cfg.threads, &s->threads, hooks));
+            if (s->share && hooks && hooks->share) {
+                rcc_status st = rcc_run_share_cpus(s->share, &s->tr, s->cfg.threads, &s->threads, hooks);
+                if (st != RCC_OK) { /* no plan at all: what was learnt is kept (the parameters are intact) */
+                    char why[512];
+                    snprintf(why, sizeof why, "%s", rcc_last_error());
+                    RCC_TRY(save(s, pr));
+                    return rcc_fail(st, "%s; saved %s", why, s->ckpt);
+                }
+            }
             RCC_TRY(rcc_loader_next(loader, s->tr.model.input.ptr, s->idx, &count));
             if (count == 0)
                 break;

@@ -5,9 +5,9 @@
 
 #include "../data/data.h"
 #include "../loss.h"
+#include "../share.h"
 #include "../train.h"
 #include "checkpoint.h"
-#include "../share.h"
 
 #include "rcc_run.h"
 
@@ -22,7 +22,8 @@ rcc_status rcc_run_setup(rcc_trainer *t, rcc_config *c, int channels, const char
                          rcc_aug_config *aug);
 /* Before a step of t, with sharing on (share.h): this process's share of `asked` threads; when it
  * differs from *threads, the context's count changes, t is planned again, *threads follows and
- * hooks->on_note says so. */
+ * hooks->on_note says so. A plan that fails is noted and the old count kept; an error only when
+ * that fails too (t then has no plan). */
 rcc_status rcc_run_share_cpus(rcc_share *share, rcc_trainer *t, int asked, int *threads,
                               const rcc_run_hooks *hooks);
 

@@ -1,13 +1,12 @@
 /* setup.c — the one set-up of a training, shared by a whole run (run.c), a stream (stream.c) and
  * the step-by-step API (api.c): the configuration settled against the images and checked, its
  * model, loss and Adam settings made into a trainer, and its augmentations. */
+#include <stdio.h>
 #include "config.h"
 #include "run.h"
-#include "../train.h"
 #include "../compute.h"
 #include "../share.h"
-
-#include <stdio.h>
+#include "../train.h"
 
 rcc_status rcc_run_settle(rcc_config *c, int channels, const char *what)
 {
@@ -46,7 +45,17 @@ rcc_status rcc_run_share_cpus(rcc_share *share, rcc_trainer *t, int asked, int *
     if (got == *threads)
         return RCC_OK;
     double t0 = rcc_now();
-    RCC_TRY(rcc_trainer_replan(t));
+    rcc_status st = rcc_trainer_replan(t);
+    if (st != RCC_OK) { /* sharing is an optimisation: the old count's plan again, and on */
+        char msg[600];
+        snprintf(msg, sizeof msg, "could not plan for %d threads (%s); going on with %d", got, rcc_last_error(),
+                 *threads);
+        rcc_compute_set_threads(*threads);
+        RCC_TRY(rcc_trainer_replan(t));
+        if (hooks && hooks->on_note)
+            hooks->on_note(msg, hooks->user);
+        return RCC_OK;
+    }
     *threads = got;
     if (hooks && hooks->on_note) {
         int n = rcc_share_neighbours(share);

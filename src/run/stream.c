@@ -23,6 +23,7 @@
 
 #define STREAM_MAX_FILE (64 << 20) /* bytes of one image file */
 #define STREAM_INGEST_PER_STEP 512 /* files taken in between two steps at most */
+#define STREAM_BUSY_AFTER_S 2.0    /* a stream stays busy this long after a step (src/share.h) */
 
 void rcc_stream_defaults(rcc_stream_options *o)
 {
@@ -421,12 +422,12 @@ static rcc_status read_state(stream_run *r)
 
 static rcc_status drift_and_save(stream_run *r, long step)
 {
-    rcc_config now = r->cfg; /* with the thread count it computes with now */
+    const rcc_config *c = &r->cfg; /* what the checkpoint records: the thread count asked for */
+    rcc_config now = r->cfg;       /* the passes: the count it computes with now (its share) */
     now.threads = r->threads;
-    const rcc_config *c = &now;
     int K = c->clusters;
     rcc_net *net;
-    RCC_TRY(rcc_net_wrap(&net, c, &r->tr.ps, RCC_NET_BATCH));
+    RCC_TRY(rcc_net_wrap(&net, &now, &r->tr.ps, RCC_NET_BATCH));
     int nr = r->pool.n_recent, most = nr > r->nprobe ? nr : r->nprobe;
     int *cl = malloc(sizeof(int) * (size_t)(most ? most : 1));
     float *conf = malloc(sizeof(float) * (size_t)(most ? most : 1));
@@ -565,14 +566,17 @@ static rcc_status stream_loop(stream_run *r, long step)
                 break;
             }
         }
-        /* busy while it steps: a stream waiting for images leaves the CPUs to others */
-        rcc_share_busy(r->share, 2.0);
-        if (r->share && hooks && hooks->share && (st = rcc_run_share_cpus(r->share, &r->tr, r->cfg.threads, &r->threads,
-                                                                  hooks)) != RCC_OK)
-            break;
+        /* busy while it steps, and 2 s after: a stream waiting for images leaves the CPUs to others */
+        rcc_share_busy(r->share, INFINITY);
+        if (r->share && hooks && hooks->share) {
+            st = rcc_run_share_cpus(r->share, &r->tr, r->cfg.threads, &r->threads, hooks);
+            if (st != RCC_OK)
+                break;
+        }
         rcc_loss_terms lt;
         double lr;
         st = step_once(r, step, batch, idx, &lt, &lr);
+        rcc_share_busy(r->share, STREAM_BUSY_AFTER_S);
         if (st != RCC_OK)
             break;
         step++;

@@ -5,6 +5,7 @@
  * watcher looks at the checkpoint file every poll_ms and loads a replaced one in the background,
  * on a thread that ends with the load (see serve_internal.h on threads). */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,35 +199,42 @@ static void run_batch(rcc_server *s, serve_model *m, serve_job *jobs, int n)
     free(h);
 }
 
-/* Before a batch, with sharing on: busy for the next few seconds, and this server's share of its
- * threads (share.h); the net planned again when the share changed. */
+/* The thread count a batch (or a model loaded now) computes with: the server's share of its
+ * threads when it shares (share.h), else its threads; at most the CPUs either way. */
+static int threads_now(rcc_server *s)
+{
+    int cap = rcc_compute_cap(s->threads);
+    return s->share && s->share_own ? rcc_share_threads(s->share, cap) : cap;
+}
+
+/* Before a batch: busy (until 5 s after it), and with sharing on the net planned again when the
+ * server's share changed. A plan that fails keeps the old count. */
 static void share_cpus(rcc_server *s, serve_model *m)
 {
     if (!s->share)
         return;
-    rcc_share_busy(s->share, SERVE_SHARE_BUSY_S);
+    rcc_share_busy(s->share, INFINITY);
     if (!s->share_own)
         return;
-    int want = rcc_share_threads(s->share, rcc_compute_cap(s->threads));
-    if (want == rcc_net_threads(m->net))
+    int want = threads_now(s), had = rcc_compute_cap(rcc_net_threads(m->net));
+    if (want == had)
         return;
     double t0 = serve_now();
-    if (rcc_net_set_threads(m->net, want) != RCC_OK)
-        serve_log(s, "could not plan for %d threads (%s); going on with %d", want, rcc_last_error(),
-                  rcc_net_threads(m->net));
-    else {
-        int n = rcc_share_neighbours(s->share);
-        serve_log(s, "computing with %d thread%s from now on (%d busy rcc process%s on these CPUs; planned again in "
-                     "%.2f s)",
-                  want, want == 1 ? "" : "s", n, n == 1 ? "" : "es", serve_now() - t0);
+    if (rcc_net_set_threads(m->net, want) != RCC_OK) {
+        serve_log(s, "could not plan for %d threads (%s); going on with %d", want, rcc_last_error(), had);
+        return;
     }
+    int n = rcc_share_neighbours(s->share);
+    serve_log(s, "computing with %d thread%s from now on (%d busy rcc process%s on these CPUs; planned again in "
+                 "%.2f s)",
+              want, want == 1 ? "" : "s", n, n == 1 ? "" : "es", serve_now() - t0);
 }
 
 static void *batcher_main(void *arg)
 {
     rcc_server *s = arg;
     serve_model *first_model = NULL;
-    rcc_status st = serve_model_load(s->path, s->precision, s->threads, 0, 0, &first_model);
+    rcc_status st = serve_model_load(s->path, s->precision, threads_now(s), 0, 0, &first_model);
     pthread_mutex_lock(&s->mu);
     s->model = first_model;
     s->start_st = st;
@@ -284,6 +292,7 @@ static void *batcher_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         share_cpus(s, m);
         run_batch(s, m, first, n);
+        rcc_share_busy(s->share, SERVE_SHARE_BUSY_S);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
@@ -302,7 +311,7 @@ typedef struct {
 static void *reload_main(void *arg)
 {
     reload_job *r = arg;
-    r->st = serve_model_load(r->s->path, r->s->precision, r->s->threads, r->s->c, r->s->s, &r->m);
+    r->st = serve_model_load(r->s->path, r->s->precision, threads_now(r->s), r->s->c, r->s->s, &r->m);
     if (r->st != RCC_OK)
         snprintf(r->why, sizeof r->why, "%s", rcc_last_error());
     return NULL;
