@@ -19,9 +19,13 @@ extern "C" {
 
 /* ------------------------------------------------------------------ choosing a configuration */
 
+/* Images (pairs of views) a `cpu` run sees at least: its 15 epochs of MNIST-test's 10 000. */
+#define RCC_CPU_PAIRS 150000L
+
 /* The preset `rcc train` uses for d when none is named, into c: "photo" for colour images, at 64×64
- * when they are larger than 48 pixels, else 32×32; "cpu" for gray ones (docs/training.md). *preset
- * (may be NULL) gets the preset's name. */
+ * when they are larger than 48 pixels, else 32×32; "cpu" for gray ones, with more epochs for fewer
+ * than 10 000 images (at least RCC_CPU_PAIRS images seen; docs/training.md). *preset (may be NULL)
+ * gets the preset's name. */
 rcc_status rcc_config_for_data(const rcc_dataset *d, rcc_config *c, const char **preset);
 
 /* ------------------------------------------------------------------ progress and events */

@@ -826,7 +826,7 @@ static void choices(void)
         int size;
     } cases[] = {{1, 28, 28, "cpu", 32}, {3, 32, 32, "photo", 32}, {3, 49, 20, "photo", 64}, {1, 96, 96, "cpu", 32}};
     for (int i = 0; i < 4; i++) {
-        rcc_dataset d = {.n = 1, .c = cases[i].c, .h = cases[i].h, .w = cases[i].w};
+        rcc_dataset d = {.n = 10000, .c = cases[i].c, .h = cases[i].h, .w = cases[i].w};
         rcc_config c, p;
         const char *name = NULL;
         CHECK_OK(rcc_config_for_data(&d, &c, &name));
@@ -835,6 +835,18 @@ static void choices(void)
         CHECK(name && strcmp(name, cases[i].preset) == 0 && memcmp(&c, &p, sizeof c) == 0,
               "%d-channel %dx%d images: the %s preset at %d (got %s at %d)", cases[i].c, cases[i].h, cases[i].w,
               cases[i].preset, cases[i].size, name ? name : "(none)", c.image_size);
+    }
+    /* cpu: fewer than 10 000 gray images get as many epochs as make RCC_CPU_PAIRS image pairs;
+     * more keep the preset's 15; colour images keep photo's */
+    const struct {
+        int n, c, epochs;
+    } sizes[] = {{3642, 1, 42}, {10000, 1, 15}, {60000, 1, 15}, {1, 1, 150000}, {2000, 3, 80}};
+    for (int i = 0; i < 5; i++) {
+        rcc_dataset d = {.n = sizes[i].n, .c = sizes[i].c, .h = 28, .w = 28};
+        rcc_config c;
+        CHECK_OK(rcc_config_for_data(&d, &c, NULL));
+        CHECK(c.epochs == sizes[i].epochs, "%d images of %d channel(s): %d epochs (want %d)", sizes[i].n,
+              sizes[i].c, c.epochs, sizes[i].epochs);
     }
     rcc_config c;
     tiny_config(&c);
