@@ -15,4 +15,5 @@ if(MPI_C_FOUND)
   add_test(NAME test_mpi_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_mpi_cli.sh ${MPIEXEC_EXECUTABLE}
            $<TARGET_FILE:rcc-cli> ${RCC_SHARED_DATA})
   set_tests_properties(test_mpi test_mpi_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 ENVIRONMENT "${RCC_MPI_ENV}")
+  set_tests_properties(test_mpi_cli PROPERTIES PROCESSORS 2) # two ranks that train (tests/run.cmake)
 endif()
