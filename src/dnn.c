@@ -250,8 +250,32 @@ void rcc_prim_arg(rcc_prim *p, int arg, rcc_act *t)
 static bool g_prof;
 static void prof_add_layer(const char *layer, double seconds, double flops);
 
+void rcc_prim_fn(rcc_prim *p, rcc_status (*fn)(void *ctx), void *ctx, const char *name, double flops)
+{
+    memset(p, 0, sizeof *p);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->name = name;
+    p->flops = flops;
+}
+
+static rcc_status prim_fn_exec(rcc_prim *p)
+{
+    double t0 = g_prof ? rcc_now() : 0;
+    RCC_TRY(p->fn(p->ctx));
+    if (g_prof) {
+        double dt = rcc_now() - t0;
+        rcc_prof_add(p->name, dt, p->flops);
+        if (p->layer[0])
+            prof_add_layer(p->layer, dt, p->flops);
+    }
+    return RCC_OK;
+}
+
 rcc_status rcc_prim_exec(rcc_prim *p)
 {
+    if (p->fn)
+        return prim_fn_exec(p);
     dnnl_exec_arg_t args[RCC_MAX_ARGS];
     if (p->overflow)
         return rcc_fail(RCC_ERR_BACKEND, "%s: too many arguments", p->name);

@@ -77,6 +77,10 @@ typedef struct {
     const char *name; /* the kind of operation ("conv fwd") */
     char layer[48];   /* the layer it belongs to ("layer1.0.conv1"), "" if none */
     double flops;     /* per execution, for profiles */
+    /* A step of rcc's own instead of a oneDNN primitive (prim NULL): run as fn(ctx) by
+     * rcc_prim_exec, timed and named in profiles like the others. */
+    rcc_status (*fn)(void *ctx);
+    void *ctx;
 } rcc_prim;
 
 /* pd must have been created with the user scratchpad mode (rcc_dnn_attr()). Takes ownership of nothing. */
@@ -84,6 +88,8 @@ rcc_status rcc_prim_create(rcc_arena *a, rcc_prim *p, const_dnnl_primitive_desc_
 /* Another argument set for the same primitive. */
 void rcc_prim_share(rcc_prim *dst, const rcc_prim *src);
 void rcc_prim_arg(rcc_prim *p, int arg, rcc_act *t);
+/* A step of rcc's own (see rcc_prim.fn). */
+void rcc_prim_fn(rcc_prim *p, rcc_status (*fn)(void *ctx), void *ctx, const char *name, double flops);
 rcc_status rcc_prim_exec(rcc_prim *p);
 void rcc_prim_free(rcc_prim *p);
 

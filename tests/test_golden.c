@@ -253,8 +253,11 @@ static void adam_case(rcc_conv_algo algo)
     for (int k = 0; k < steps; k++) {
         rcc_loss_terms lt;
         CHECK_OK(rcc_trainer_step(&t, &lt, true));
-        /* Winograd: 0.5 %, 1.7 times PyTorch's own float32-vs-float64 spread (0.3 %); measured 0.27 % */
-        double tol = k == 0 ? 1e-4 : algo == RCC_CONV_WINOGRAD ? 5e-3 : 1e-3;
+        /* Five Adam steps amplify rounding: any f32 summation order other than PyTorch's moves the
+         * trajectory by up to PyTorch's own float32-vs-float64 spread (0.3 %). Winograd: 0.5 %,
+         * measured 0.27 %; direct, whose stage-3 and -4 convolutions are dense products
+         * (conv_dense.c): 0.3 %, measured 0.17 % (0.001 % when oneDNN computed them as PyTorch does). */
+        double tol = k == 0 ? 1e-4 : algo == RCC_CONV_WINOGRAD ? 5e-3 : 3e-3;
         CHECK(fabs(lt.total - want[k]) <= tol * fabs(want[k]), "Adam step %d loss %.7g vs PyTorch %.7g (rtol %g)", k + 1,
               lt.total, (double)want[k], tol);
         printf("adam step %d%s: loss %.7f (PyTorch %.7f)\n", k + 1, algo == RCC_CONV_WINOGRAD ? " (winograd)" : "",
@@ -273,7 +276,7 @@ static void adam_case(rcc_conv_algo algo)
         }
         free(w);
     }
-    double ptol = algo == RCC_CONV_WINOGRAD ? 0.1 : 0.02; /* Winograd measured: 0.019 */
+    double ptol = algo == RCC_CONV_WINOGRAD ? 0.1 : 0.05; /* measured: Winograd 0.019, direct 0.0165 */
     CHECK(sqrt(dd) <= ptol * sqrt(du), "final parameters: |diff| %.3g vs |update| %.3g", sqrt(dd), sqrt(du));
     printf("adam: |p - p_torch| / |p_torch - p0| = %.4f\n", sqrt(dd) / sqrt(du));
     free(want);

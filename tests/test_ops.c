@@ -134,6 +134,10 @@ static void test_conv_algo(int n, int ic, int oc, int ih, int k, int s, int pad,
     CHECK_OK(rcc_act_plan(&a, &K.dy, &K.c.dst.md));
     CHECK_OK(rcc_act_plan(&a, &K.dx, &xmd));
     CHECK_OK(rcc_conv_plan_bwd(&a, &K.c, &K.dy, &K.dx));
+    /* maps with fewer positions than the kernel has taps compute as one dense product (conv_dense.c) */
+    const char *de = getenv("RCC_CONV_DENSE");
+    bool want_dense = ih * ih < k * k && !(de && strcmp(de, "0") == 0);
+    CHECK(K.c.dense.on == want_dense, "%s: dense product %s", what, want_dense ? "expected" : "where none was expected");
     if (!expect_wino)
         CHECK(!K.c.wino_fwd && !K.c.wino_bwd_d && !K.c.wino_bwd_w, "%s: Winograd used where direct was expected",
               what);
@@ -217,6 +221,26 @@ static void test_conv_infer_direct(void)
     rcc_conv_free(&c);
     rcc_arena_free(&a);
     rcc_params_free(&ps);
+}
+
+/* Inference plans use the dense product on small maps only for batches of 32 and more: for one
+ * image, expanding the weights costs more than it saves. */
+static void test_conv_infer_dense(void)
+{
+    for (int n = 1; n <= 32; n += 31) {
+        rcc_arena a = {0};
+        rcc_params ps = {0};
+        rcc_act x;
+        rcc_conv c;
+        int64_t xd[4] = {n, 16, 2, 2};
+        dnnl_memory_desc_t xmd = rcc_md_plain(4, xd, dnnl_nChw16c);
+        CHECK_OK(rcc_act_plan(&a, &x, &xmd));
+        CHECK_OK(rcc_conv_plan(&a, &ps, &c, "w", &x, 16, 3, 1, 1, false, false, RCC_CONV_DIRECT, dnnl_f32));
+        CHECK(c.dense.on == (n == 32), "an inference plan of %d images on a 2x2 map: dense %d", n, c.dense.on);
+        rcc_conv_free(&c);
+        rcc_arena_free(&a);
+        rcc_params_free(&ps);
+    }
 }
 
 static void test_conv(int n, int ic, int oc, int ih, int k, int s, int pad, dnnl_format_tag_t tag)
@@ -810,6 +834,14 @@ int main(void)
     test_conv(2, 32, 3, 4, 3, 2, 1, dnnl_nChw16c);
     test_conv(2, 3, 3, 2, 3, 1, 1, dnnl_nchw);
     test_conv(2, 5, 7, 6, 3, 1, 1, dnnl_nchw);
+    /* maps smaller than the kernel (stage 3 and 4 at 32x32 images): one dense product, also with
+     * channels that do not fill the layout's blocks, and stride 2 onto a 1x1 map */
+    test_conv(3, 16, 32, 2, 3, 1, 1, dnnl_nChw16c);
+    test_conv(2, 32, 16, 1, 3, 1, 1, dnnl_nChw16c);
+    test_conv(2, 16, 32, 2, 3, 2, 1, dnnl_nChw16c);
+    test_conv(2, 3, 20, 2, 3, 1, 1, dnnl_nChw16c);
+    test_conv(2, 5, 7, 2, 3, 1, 1, dnnl_nhwc);
+    test_conv_infer_dense();
     /* Winograd where oneDNN has it (3x3 stride 1, channels multiples of 16), and the direct
      * fallback, pass by pass, for every other shape of the model */
     /* bf16 at the same shapes (the stem from f32 images, the rest from bf16 activations) */

@@ -3,7 +3,8 @@
  * the layout the kernel wants, and reorders the weight gradient back, adding into the grad block.
  * With RCC_CONV_WINOGRAD each of the three passes asks oneDNN for its Winograd kernel (F(4×4,3×3):
  * 3×3, stride 1, outputs of at least 4×4, training plans) and falls back to the direct one, pass by pass, where
- * oneDNN has none for the shape (channel counts that are not multiples of 16, …). */
+ * oneDNN has none for the shape (channel counts that are not multiples of 16, …). Input maps with
+ * fewer positions than the kernel has taps compute as one dense product instead (conv_dense.c). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,14 @@ rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *
                         (long long)c->ih, (long long)c->iw, k, stride);
     int64_t wd[4] = {out_c, c->in_c, k, k};
     RCC_TRY(rcc_params_add(ps, wname, RCC_P_CONV_W, 4, wd, &c->w_off));
+    const char *ln = strncmp(wname, "backbone.", 9) == 0 ? wname + 9 : wname;
+    size_t ll = strlen(ln) > 7 && strcmp(ln + strlen(ln) - 7, ".weight") == 0 ? strlen(ln) - 7 : strlen(ln);
+    snprintf(c->layer, sizeof c->layer, "%.*s", (int)ll, ln);
+    if (src->md.data_type == dt && rcc_conv_dense_shape(c, &src->md)) {
+        RCC_TRY(rcc_conv_dense_plan(a, c));
+        rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->p_w, &c->p_fwd, NULL});
+        return RCC_OK;
+    }
 
     /* Prefer the layout the input already has; let oneDNN choose only if that would fall back
      * to a reference kernel (or the input has another data type), and then pay one reorder. */
@@ -123,9 +132,6 @@ rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *
     RCC_TRY(rcc_act_plan(a, &c->dst, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)));
     RCC_TRY(rcc_prim_create(a, &c->p_fwd, pd, c->wino_fwd ? "conv fwd (winograd)" : "conv fwd"));
     c->p_fwd.flops = 2.0 * rcc_conv_macs(c);
-    const char *ln = strncmp(wname, "backbone.", 9) == 0 ? wname + 9 : wname;
-    size_t ll = strlen(ln) > 7 && strcmp(ln + strlen(ln) - 7, ".weight") == 0 ? strlen(ln) - 7 : strlen(ln);
-    snprintf(c->layer, sizeof c->layer, "%.*s", (int)ll, ln);
     rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->p_src_reorder, &c->p_w, &c->p_fwd, NULL});
     rcc_prim_arg(&c->p_fwd, DNNL_ARG_SRC, csrc);
     rcc_prim_arg(&c->p_fwd, DNNL_ARG_WEIGHTS, &c->w);
@@ -139,6 +145,13 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
         return rcc_fail(RCC_ERR_ARG, "convolution planned for inference has no backward");
     if (!dnnl_memory_desc_equal(&diff_dst->md, &c->dst.md))
         return rcc_fail(RCC_ERR_ARG, "convolution backward: gradient layout differs from the output's");
+    if (c->dense.on) {
+        if (c->bwd_data && (!diff_src || !dnnl_memory_desc_equal(&diff_src->md, &c->src->md)))
+            return rcc_fail(RCC_ERR_ARG, "convolution backward-data: input gradient layout differs from the input's");
+        RCC_TRY(rcc_conv_dense_plan_bwd(a, c, diff_dst, c->bwd_data ? diff_src : NULL));
+        rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->p_bwd_w, &c->p_dw, &c->p_bwd_d, NULL});
+        return RCC_OK;
+    }
     rcc_act *csrc = c->src_reorder ? &c->src_r : c->src;
     dnnl_dims_t st = {c->stride, c->stride}, pl = {c->pad, c->pad};
     int64_t wd[4] = {c->out_c, c->in_c, c->k, c->k};
@@ -312,4 +325,5 @@ void rcc_conv_free(rcc_conv *c)
     if (c->pd_fwd)
         dnnl_primitive_desc_destroy(c->pd_fwd);
     c->pd_fwd = NULL;
+    rcc_conv_dense_free(c);
 }

@@ -18,6 +18,11 @@ struct rcc_dist; /* dist.h */
  * at least 4×4 where oneDNN has it; direct elsewhere and in inference plans. */
 typedef rcc_conv_kind rcc_conv_algo;
 
+/* conv_dense.c: output position p and input position q joined by kernel tap `tap` (ky·k + kx). */
+typedef struct {
+    int p, q, tap;
+} rcc_dense_pair;
+
 typedef struct {
     int in_c, out_c, k, stride, pad;
     int64_t n, ih, iw, oh, ow;
@@ -35,6 +40,15 @@ typedef struct {
     bool src_reorder, w_bd_separate;
     rcc_prim p_src_reorder, p_w, p_fwd, p_bwd_w, p_dw, p_bwd_d, p_w_bd, p_dsrc_reorder;
     dnnl_primitive_desc_t pd_fwd; /* kept as the hint for the backward */
+    struct {                      /* maps smaller than the kernel: one dense product (conv_dense.c) */
+        bool on, zeroed;
+        int64_t kin, kout;        /* elements per image of the input and the output, padding included */
+        int64_t *src_off, *dst_off; /* [q][i] and [o][p]: where each element lies in its image */
+        rcc_dense_pair *pairs;    /* sorted by tap */
+        int npairs;
+        rcc_act w, dw;            /* W_big and dW_big (kout × kin); dw on the arena's scratchpad */
+        rcc_act *diff_dst, *diff_src;
+    } dense;
 } rcc_conv;
 
 /* dt: the data type the convolution computes in (dnnl_f32, or dnnl_bf16: bf16 input, weights and
@@ -47,6 +61,13 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
 rcc_status rcc_conv_forward(rcc_conv *c);
 rcc_status rcc_conv_backward(rcc_conv *c);
 double rcc_conv_macs(const rcc_conv *c); /* multiply-adds of one forward */
+/* conv_dense.c, for conv.c: whether a planned shape computes as one dense product (f32, the input map
+ * has fewer positions than the kernel taps, the batch outermost; inference only from 32 images;
+ * environment RCC_CONV_DENSE=0 turns it off), and its plans. */
+bool rcc_conv_dense_shape(const rcc_conv *c, const dnnl_memory_desc_t *src_md);
+rcc_status rcc_conv_dense_plan(rcc_arena *a, rcc_conv *c);
+rcc_status rcc_conv_dense_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_act *diff_src);
+void rcc_conv_dense_free(rcc_conv *c);
 void rcc_conv_free(rcc_conv *c);
 
 /* ---- batch normalisation 2-d, optionally fused with ReLU; statistics per group of the batch ---- */
