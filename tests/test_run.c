@@ -837,10 +837,10 @@ static void choices(void)
               cases[i].preset, cases[i].size, name ? name : "(none)", c.image_size);
     }
     /* cpu: fewer than 10 000 gray images get as many epochs as make RCC_CPU_PAIRS image pairs;
-     * more keep the preset's 15; colour images keep photo's */
+     * more keep the preset's 18; colour images keep photo's */
     const struct {
         int n, c, epochs;
-    } sizes[] = {{3642, 1, 42}, {10000, 1, 15}, {60000, 1, 15}, {1, 1, 150000}, {2000, 3, 80}};
+    } sizes[] = {{3642, 1, 50}, {10000, 1, 18}, {60000, 1, 18}, {1, 1, 180000}, {2000, 3, 80}};
     for (int i = 0; i < 5; i++) {
         rcc_dataset d = {.n = sizes[i].n, .c = sizes[i].c, .h = 28, .w = 28};
         rcc_config c;
