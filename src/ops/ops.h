@@ -62,8 +62,8 @@ rcc_status rcc_conv_forward(rcc_conv *c);
 rcc_status rcc_conv_backward(rcc_conv *c);
 double rcc_conv_macs(const rcc_conv *c); /* multiply-adds of one forward */
 /* conv_dense.c, for conv.c: whether a planned shape computes as one dense product (f32, the input map
- * has fewer positions than the kernel taps, the batch outermost; inference only from 32 images;
- * environment RCC_CONV_DENSE=0 turns it off), and its plans. */
+ * has fewer positions than the kernel taps, the batch outermost; training plans; environment
+ * RCC_CONV_DENSE=0 turns it off), and its plans. */
 bool rcc_conv_dense_shape(const rcc_conv *c, const dnnl_memory_desc_t *src_md);
 rcc_status rcc_conv_dense_plan(rcc_arena *a, rcc_conv *c);
 rcc_status rcc_conv_dense_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_act *diff_src);
