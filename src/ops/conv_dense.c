@@ -27,9 +27,10 @@
  * costs more than the copy, and much more when the CPUs are oversubscribed. */
 #define DENSE_PARALLEL_MIN (1 << 16)
 /* Products of fewer multiply-adds (under 0.4 ms on one core) run on one thread: a second thread
- * saves little there, and two processes of 2 threads on 2 CPUs (tiny trainings side by side) ran
- * steps of 1.9 s instead of 0.02 s with them parallel, now and then. The stage-3 products of the cpu
- * preset (5·10⁸) stay parallel. */
+ * saves little there, and every parallel region is a chance to wait a time slice when the CPUs are
+ * oversubscribed (two tiny trainings of 2 threads on 2 CPUs: steps of 0.02 s, or 1-2 s now and then,
+ * with or without the dense products; fewer regions made the slow case rarer). The stage-3 products
+ * of the cpu preset (5·10⁸) stay parallel. */
 #define DENSE_GEMM_PARALLEL_MIN (1 << 24)
 
 /* Offset of element idx of a blocked descriptor (elements, not bytes; offset0 left out). */
@@ -75,7 +76,8 @@ bool rcc_conv_dense_shape(const rcc_conv *c, const dnnl_memory_desc_t *src_md)
         return false;
     /* Training plans only. Inference plans of 32 images and more gained 9 % in f32 (5 365 -> 5 849
      * images/s at batch 256), but test_net under AddressSanitizer then crashed inside oneDNN's
-     * primitive creation for the next bf16 network of the process (2026-12-07; not understood). */
+     * primitive creation for the next bf16 network of the process — also with the passes never run,
+     * not with oneDNN's primitive cache off (2026-12-07; docs/performance.md). */
     return c->dt == dnnl_f32 && c->train && c->ih * c->iw < (int64_t)c->k * c->k && batch_outer_tag(src_md) != 0;
 }
 
