@@ -127,6 +127,9 @@ int cmd_train(int argc, char **argv)
         {"hidden", 0, OPT_INT, &c.hidden, "hidden width of both heads"},
         {"clusters", 'K', OPT_INT, &c.clusters, "number of clusters K"},
         {"lambda", 0, OPT_FLOAT, &c.lambda, "weight of the contrastive terms; 1 - lambda weighs uniformity (1 = CC)"},
+        {"entropy-weight", 0, OPT_FLOAT, &c.entropy_weight,
+         "weight of the cluster-size entropy inside lambda's share (1, the paper's, pushes clusters towards equal "
+         "sizes; 0: no size prior; docs/imbalance.md)"},
         {"tau-i", 0, OPT_FLOAT, &c.tau_i, "instance temperature"},
         {"tau-c", 0, OPT_FLOAT, &c.tau_c, "cluster temperature"},
         {"t", 0, OPT_FLOAT, &c.t, "uniformity loss t"},

@@ -129,6 +129,7 @@ typedef struct {
     int hidden;        /* heads' hidden width (512) */
     /* loss */
     float lambda, tau_i, tau_c, t;
+    float entropy_weight; /* of the batch-entropy term (1, the paper's; 0: no size prior; docs/imbalance.md) */
     /* optimisation */
     float lr, beta1, beta2, adam_eps, weight_decay;
     int warmup_epochs;  /* linear learning-rate warm-up */

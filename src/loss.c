@@ -266,10 +266,12 @@ rcc_status rcc_loss_total(rcc_loss_ws *w, const rcc_loss_config *cfg, const floa
     float *dha = gu ? dh : NULL, *dhb = gu ? dh + (size_t)n * h_dim : NULL;
     out->ins = rcc_ntxent(w, za, zb, n, z_dim, cfg->tau_i, false, dza, dzb, lam);
     out->clu_nce = rcc_cluster_nce(w, ya, yb, n, k, cfg->tau_c, dya, dyb, lam);
-    out->entropy = rcc_entropy(ya, n, k, dya, lam) + rcc_entropy(yb, n, k, dyb, lam);
+    float ew = cfg->entropy_weight, lew = lam * ew;
+    out->entropy = rcc_entropy(ya, n, k, lew != 0.0f ? dya : NULL, lew) +
+                   rcc_entropy(yb, n, k, lew != 0.0f ? dyb : NULL, lew);
     out->unif = rcc_uniformity(ha, n, h_dim, cfg->t, dha, 1.0f - lam) +
                 rcc_uniformity(hb, n, h_dim, cfg->t, dhb, 1.0f - lam);
-    out->total = lam * (out->ins + out->clu_nce + out->entropy) + (1.0 - lam) * out->unif;
+    out->total = lam * (out->ins + out->clu_nce + ew * out->entropy) + (1.0 - lam) * out->unif;
     if (!isfinite(out->total))
         return rcc_fail(RCC_ERR_NUMERIC, "loss is not finite (ins %g, clu %g, entropy %g, unif %g)", out->ins,
                         out->clu_nce, out->entropy, out->unif);

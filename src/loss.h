@@ -10,6 +10,7 @@
 
 typedef struct {
     float lambda, tau_i, tau_c, t;
+    float entropy_weight; /* weight of the batch-entropy term inside λ's share (1; 0: cluster sizes unprompted) */
 } rcc_loss_config;
 
 /* The valid range of each setting: X(field, lo, hi). The one list that both
@@ -18,7 +19,8 @@ typedef struct {
     X(lambda, 0, 1)        \
     X(tau_i, 1e-3, 1e3)    \
     X(tau_c, 1e-3, 1e3)    \
-    X(t, 1e-3, 1e3)
+    X(t, 1e-3, 1e3)        \
+    X(entropy_weight, 0, 1e3)
 
 /* Work space for n rows per view, feature dims up to d, K clusters. Allocated once. */
 typedef struct {

@@ -11,6 +11,7 @@ void rcc_loss_config_default(rcc_loss_config *c)
     c->tau_i = 0.5f;
     c->tau_c = 1.0f;
     c->t = 2.0f;
+    c->entropy_weight = 1.0f;
 }
 
 rcc_status rcc_loss_config_check(const rcc_loss_config *c)

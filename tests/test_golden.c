@@ -96,7 +96,7 @@ static void model_case_algo(const char *file, rcc_conv_algo algo, double otol, d
     mc.small_stem = bb && strcmp(bb, "resnet18-small") == 0;
     int n = meta_int(&f, "N");
     rcc_loss_config lc = {(float)atof(rcc_st_meta(&f, "lam")), (float)atof(rcc_st_meta(&f, "tau_i")),
-                          (float)atof(rcc_st_meta(&f, "tau_c")), (float)atof(rcc_st_meta(&f, "t"))};
+                          (float)atof(rcc_st_meta(&f, "tau_c")), (float)atof(rcc_st_meta(&f, "t")), 1.0f};
     rcc_adam_config ac;
     rcc_adam_config_default(&ac);
     rcc_trainer t;
@@ -235,7 +235,7 @@ static void adam_case(rcc_conv_algo algo)
     mc.clusters = meta_int(&f, "K");
     mc.conv_algo = algo;
     int n = meta_int(&f, "N"), steps = meta_int(&f, "steps");
-    rcc_loss_config lc = {0.95f, 0.5f, 1.0f, 2.0f};
+    rcc_loss_config lc = {0.95f, 0.5f, 1.0f, 2.0f, 1.0f};
     rcc_adam_config ac;
     rcc_adam_config_default(&ac);
     ac.lr = (float)atof(rcc_st_meta(&f, "lr"));
@@ -385,7 +385,7 @@ static void bf16_vs_f32(int width, int S, int C, int n, bool small, double otol,
     rcc_model_config mc;
     rcc_model_config_default(&mc);
     mc.width = width, mc.image_size = S, mc.in_channels = C, mc.small_stem = small;
-    rcc_loss_config lc = {0.95f, 0.5f, 1.0f, 2.0f};
+    rcc_loss_config lc = {0.95f, 0.5f, 1.0f, 2.0f, 1.0f};
     rcc_adam_config ac;
     rcc_adam_config_default(&ac);
     rcc_trainer t[2];

@@ -342,7 +342,7 @@ static void self_label_case(void)
 
 /* ---- λ combination ---- */
 
-static void total_case(float lam)
+static void total_case(float lam, float ew)
 {
     int n = 6, zd = 8, k = 4, r = 3;
     float *z = malloc((size_t)2 * n * zd * 4), *y = malloc((size_t)2 * n * k * 4), *h = malloc((size_t)2 * n * r * 4);
@@ -350,15 +350,32 @@ static void total_case(float lam)
     fill_uniform(z, (size_t)2 * n * zd, &rng, -1, 1);
     fill_uniform(y, (size_t)2 * n * k, &rng, 0.01f, 1);
     fill_uniform(h, (size_t)2 * n * r, &rng, -1, 1);
-    rcc_loss_config cfg = {lam, 0.5f, 1.0f, 2.0f};
+    rcc_loss_config cfg = {lam, 0.5f, 1.0f, 2.0f, ew};
     rcc_loss_terms t;
     CHECK_OK(rcc_loss_total(&ws, &cfg, z, y, h, n, zd, k, r, &t, dz, dy, dh));
     double ins = naive_ntxent(z, z + n * zd, n, zd, 0.5, false), clu = naive_cluster(y, y + n * k, n, k, 1.0);
     double ent = naive_entropy(y, n, k) + naive_entropy(y + n * k, n, k);
     double un = naive_unif(h, n, r, 2.0) + naive_unif(h + n * r, n, r, 2.0);
     char what[64];
-    snprintf(what, sizeof what, "total loss at lambda %g", (double)lam);
-    check_value(what, t.total, lam * (ins + clu + ent) + (1 - lam) * un, 1e-6);
+    snprintf(what, sizeof what, "total loss at lambda %g, entropy weight %g", (double)lam, (double)ew);
+    check_value(what, t.total, lam * (ins + clu + ew * ent) + (1 - lam) * un, 1e-6);
+    check_value("the entropy term is reported unweighted", t.entropy, ent, 1e-6);
+    if (ew != 1.0f) { /* the weight scales the entropy's gradient and nothing else */
+        float *dy1 = malloc((size_t)2 * n * k * 4), *dent = calloc((size_t)2 * n * k, 4);
+        rcc_loss_config one = cfg;
+        one.entropy_weight = 1.0f;
+        rcc_loss_terms t1;
+        CHECK_OK(rcc_loss_total(&ws, &one, z, y, h, n, zd, k, r, &t1, dz, dy1, dh));
+        rcc_entropy(y, n, k, dent, 1.0f);
+        rcc_entropy(y + n * k, n, k, dent + n * k, 1.0f);
+        double worst = 0, big = 0;
+        for (int i = 0; i < 2 * n * k; i++) {
+            worst = fmax(worst, fabs((double)dy[i] - ((double)dy1[i] - (double)lam * (1 - ew) * dent[i])));
+            big = fmax(big, fabs(dy1[i]));
+        }
+        CHECK(worst <= 1e-6 * fmax(big, 1), "entropy weight %g: dy off by %.3g", (double)ew, worst);
+        free(dy1), free(dent);
+    }
     double sz = 0, sh = 0;
     for (int i = 0; i < 2 * n * zd; i++)
         sz += fabs(dz[i]);
@@ -391,9 +408,11 @@ int main(void)
     fd_loss(2, 9, 5, 1e-3f, 2e-3);
     fd_loss(3, 10, 3, 1e-3f, 2e-3);
     self_label_case();
-    total_case(0.95f);
-    total_case(1.0f);
-    total_case(0.0f);
+    total_case(0.95f, 1.0f);
+    total_case(1.0f, 1.0f);
+    total_case(0.0f, 1.0f);
+    total_case(0.95f, 0.5f);
+    total_case(0.95f, 0.0f);
     rcc_loss_ws_free(&ws);
     return test_finish("test_losses");
 }

@@ -455,6 +455,23 @@ static void config_conv(void)
     rcc_status st = rcc_config_from_json(&d, "{\"conv\":\"fft\"}");
     CHECK(st != RCC_OK && strstr(rcc_last_error(), "fft") && strstr(rcc_last_error(), "known: direct, winograd"),
           "conv fft refused, naming the known ones (%s)", rcc_last_error());
+    /* the entropy weight: left out at its default 1 (older readers take such checkpoints), kept otherwise */
+    rcc_config_preset(&c, "cpu");
+    j = rcc_config_to_json(&c);
+    CHECK(c.entropy_weight == 1.0f && j && !strstr(j, "entropy_weight"), "entropy weight 1 is not written");
+    free(j);
+    c.entropy_weight = 0.0f;
+    j = rcc_config_to_json(&c);
+    rcc_config_preset(&d, "cpu");
+    CHECK(j && strstr(j, "\"entropy_weight\":0") && rcc_config_from_json(&d, j) == RCC_OK && d.entropy_weight == 0.0f,
+          "entropy weight 0 round-trips");
+    free(j);
+    rcc_loss_config lc;
+    rcc_config_loss(&d, &lc);
+    CHECK(lc.entropy_weight == 0.0f, "the entropy weight reaches the loss");
+    st = rcc_config_from_json(&d, "{\"entropy_weight\":-1}");
+    CHECK(st != RCC_OK && strstr(rcc_last_error(), "entropy_weight"), "a negative entropy weight is refused (%s)",
+          rcc_last_error());
 }
 
 /* Every "key":value pair of was is in now, in the same order (now may hold keys added since). */

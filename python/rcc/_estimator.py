@@ -24,7 +24,7 @@ _CONFIG_KEYS = {
     "backbone": "backbone", "image_size": "image_size", "width": "width", "rep_dim": "rep_dim",
     "feature_dim": "feature_dim", "hidden": "hidden", "batch": "batch", "lr": "lr",
     "weight_decay": "weight_decay", "warmup_epochs": "warmup_epochs", "cosine": "cosine",
-    "lambda_": "lambda", "tau_i": "tau_i", "tau_c": "tau_c", "t": "t", "augment": "augment",
+    "lambda_": "lambda", "entropy_weight": "entropy_weight", "tau_i": "tau_i", "tau_c": "tau_c", "t": "t", "augment": "augment",
     "crop_area_min": "crop_area_min", "jitter_prob": "jitter_prob", "blur_prob": "blur_prob",
     "rotate_deg": "rotate_deg", "self_label_epochs": "self_label_epochs",
     "self_label_threshold": "self_label_threshold", "self_label_lr": "self_label_lr", "conv": "conv",
@@ -63,7 +63,7 @@ class RCC:
 
     def __init__(self, n_clusters=10, preset=None, epochs=None, seed=0, threads=None, *, backbone=None,
                  image_size=None, width=None, rep_dim=None, feature_dim=None, hidden=None, batch=None, lr=None,
-                 weight_decay=None, warmup_epochs=None, cosine=None, lambda_=None, tau_i=None, tau_c=None, t=None,
+                 weight_decay=None, warmup_epochs=None, cosine=None, lambda_=None, entropy_weight=None, tau_i=None, tau_c=None, t=None,
                  augment=None, crop_area_min=None, jitter_prob=None, blur_prob=None, rotate_deg=None,
                  self_label_epochs=None, self_label_threshold=None, self_label_lr=None, conv=None,
                  precision=None, loader_threads=None, eval_every=None, save_every=None, out_dir=None,

@@ -76,6 +76,7 @@ rcc_status rcc_config_preset(rcc_config *c, const char *name)
     c->tau_i = 0.5f;
     c->tau_c = 1.0f;
     c->t = 2.0f;
+    c->entropy_weight = 1.0f;
     c->beta1 = 0.9f;
     c->beta2 = 0.999f;
     c->adam_eps = 1e-8f;
@@ -189,7 +190,8 @@ char *rcc_config_to_json(const rcc_config *c)
         const char *p = (const char *)c + f->off;
         char buf[32];
         if ((f->off == offsetof(rcc_config, conv) && c->conv == RCC_CONV_DIRECT) ||
-            (f->off == offsetof(rcc_config, precision) && c->precision == RCC_PRECISION_F32))
+            (f->off == offsetof(rcc_config, precision) && c->precision == RCC_PRECISION_F32) ||
+            (f->off == offsetof(rcc_config, entropy_weight) && c->entropy_weight == 1.0f))
             continue; /* the defaults, left out so that rcc versions before the field read these checkpoints */
         switch (f->kind) {
         case F_INT:
@@ -312,6 +314,7 @@ void rcc_config_loss(const rcc_config *c, rcc_loss_config *l)
     l->tau_i = c->tau_i;
     l->tau_c = c->tau_c;
     l->t = c->t;
+    l->entropy_weight = c->entropy_weight;
 }
 
 void rcc_config_adam(const rcc_config *c, rcc_adam_config *a)
