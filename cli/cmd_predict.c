@@ -162,7 +162,7 @@ int cmd_predict(int argc, char **argv)
 
 int cmd_embed(int argc, char **argv)
 {
-    const char *model = NULL, *out = NULL, *precision = NULL;
+    const char *model = NULL, *out = NULL, *precision = NULL, *which = "h";
     cli_strs data = {0};
     int threads = 0;
     cli_load_flags lf = CLI_LOAD_DEFAULTS;
@@ -170,16 +170,25 @@ int cmd_embed(int argc, char **argv)
         {"model", 'm', OPT_STR, &model, "checkpoint file, or a training output folder"},
         {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, or folder of PNG/JPEG (repeatable)"},
         CLI_LOAD_OPTS(lf),
-        {"out", 'o', OPT_STR, &out, "output: .npy (float32 N x rep_dim) or .csv"},
+        {"out", 'o', OPT_STR, &out, "output: .npy (float32 N x rep_dim, or N x 4*width with --features stage3) or .csv"},
+        {"features", 0, OPT_STR, &which,
+         "h (the unit-sphere features) or stage3 (the backbone's stage-3 output averaged over positions: "
+         "4*width channels, richer than h; docs/imbalance.md)"},
         {"threads", 't', OPT_INT, &threads, "compute threads (0: as trained)"},
         {"precision", 0, OPT_STR, &precision, CLI_INFER_PRECISION_HELP},
         {0},
     };
-    int r = cli_parse("embed", "Write the unit-sphere features h of images.", opts, argc, argv);
+    int r = cli_parse("embed", "Write the features of images: h (the unit-sphere features), or stage 3's pooled output.", opts,
+                      argc, argv);
     if (r)
         return r > 0 ? 0 : 2;
     if (!model || !data.n || !out) {
         fprintf(stderr, "rcc embed: --model, --data and --out are required\n");
+        return 2;
+    }
+    bool stage3 = strcmp(which, "stage3") == 0;
+    if (!stage3 && strcmp(which, "h") != 0) {
+        fprintf(stderr, "rcc embed: --features %s: known are h and stage3\n", which);
         return 2;
     }
     if (!cli_infer_precision_ok("embed", precision))
@@ -188,7 +197,7 @@ int cmd_embed(int argc, char **argv)
     rcc_status st = open_net("embed", model, precision, threads, &net);
     if (st != RCC_OK)
         return fail("embed", st);
-    int R = rcc_net_config(net)->rep_dim;
+    int R = stage3 ? rcc_net_stage3_dim(net) : rcc_net_config(net)->rep_dim;
     rcc_dataset d;
     memset(&d, 0, sizeof d);
     st = cli_load_data("rcc embed", &data, NULL, &lf, NULL, &d);
@@ -198,7 +207,7 @@ int cmd_embed(int argc, char **argv)
     if (st == RCC_OK && !h)
         st = rcc_fail(RCC_ERR_NOMEM, "features");
     if (st == RCC_OK)
-        st = rcc_net_assign_data(net, &d, NULL, NULL, h, NULL, NULL, NULL);
+        st = stage3 ? rcc_net_stage3_data(net, &d, h) : rcc_net_assign_data(net, &d, NULL, NULL, h, NULL, NULL, NULL);
     size_t ol = strlen(out);
     if (st == RCC_OK && ol > 4 && strcmp(out + ol - 4, ".csv") == 0) {
         FILE *f = fopen(out, "w");

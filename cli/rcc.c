@@ -18,7 +18,7 @@ typedef struct {
 static const subcommand commands[] = {
     {"train", cmd_train, "train a model: cluster a set of images without labels"},
     {"predict", cmd_predict, "assign images to clusters (files, folders, or paths on stdin)"},
-    {"embed", cmd_embed, "write the unit-sphere features h of images (.npy or .csv)"},
+    {"embed", cmd_embed, "write the unit-sphere features h, or stage 3's pooled features, of images (.npy or .csv)"},
     {"eval", cmd_eval, "score cluster assignments: ACC/NMI/ARI against labels, sizes and confidence"},
     {"probe", cmd_probe, "linear probe on frozen features (softmax regression, Adam)"},
     {"kselect", cmd_kselect, "choose k: k-means sweep, WCSS elbow, silhouette, Calinski-Harabasz"},

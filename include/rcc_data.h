@@ -177,6 +177,12 @@ typedef void (*rcc_net_emit)(int index, int cluster, float confidence, const flo
  * in order. RCC_ERR_ARG when d's channels are not the network's. */
 rcc_status rcc_net_assign_data(rcc_net *net, const rcc_dataset *d, int *cluster, float *confidence, float *h,
                                float *probs, rcc_net_emit emit, void *user);
+/* Channels of stage 3's output: 4·width (256 in the cpu preset), the features rcc_net_stage3_data gives. */
+int rcc_net_stage3_dim(const rcc_net *net);
+/* Every image's evaluation view through the backbone up to stage 3, its output averaged over
+ * positions: features[n × rcc_net_stage3_dim(net)], row-major. Richer than h (which stage 4 squeezes
+ * into rep_dim channels): docs/imbalance.md §5 clusters them. */
+rcc_status rcc_net_stage3_data(rcc_net *net, const rcc_dataset *d, float *features);
 
 #ifdef __cplusplus
 }

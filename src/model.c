@@ -212,6 +212,8 @@ rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_pa
             x = &b->b2.dst;
         }
     RCC_TRY(rcc_pool_plan(a, &m->gap, x, true, train));
+    if (!train) /* stage 3's output, for features richer than h (rcc_net_stage3_data) */
+        RCC_TRY(rcc_pool_plan(a, &m->gap3, &m->blocks[RCC_STAGE_BLOCKS * 3 - 1].b2.dst, true, false));
 
     int hid = cfg->hidden;
     RCC_TRY(add_linear(ps, "instance_projector.0", cfg->rep_dim, hid, &m->iw1, &m->ib1));
@@ -271,6 +273,8 @@ rcc_status rcc_model_forward(rcc_model *m)
     for (int i = 0; i < RCC_BLOCKS; i++)
         RCC_TRY(block_forward(m, &m->blocks[i]));
     RCC_TRY(rcc_pool_forward(&m->gap));
+    if (m->want_stage3 && !m->train)
+        RCC_TRY(rcc_pool_forward(&m->gap3));
 
     double t0 = rcc_now();
     const float *P = rcc_pdata(m->ps);
@@ -359,12 +363,15 @@ double rcc_model_backbone_macs(const rcc_model *m)
     return s / m->batch;
 }
 
+int rcc_model_stage3_dim(const rcc_model_config *cfg) { return 4 * cfg->width; }
+
 void rcc_model_free(rcc_model *m)
 {
     rcc_conv_free(&m->stem);
     rcc_bn_free(&m->stem_bn);
     rcc_pool_free(&m->maxpool);
     rcc_pool_free(&m->gap);
+    rcc_pool_free(&m->gap3);
     for (int i = 0; i < RCC_BLOCKS; i++) {
         rcc_block *b = &m->blocks[i];
         rcc_conv_free(&b->c1);

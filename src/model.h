@@ -66,6 +66,8 @@ typedef struct {
     rcc_conv stem;
     rcc_bn stem_bn;
     rcc_pool maxpool, gap; /* maxpool: not with small_stem */
+    rcc_pool gap3;         /* inference plans: stage 3's output averaged over positions (N×4w, plain) */
+    bool want_stage3;      /* set before rcc_model_forward to compute gap3 too (inference plans only) */
     rcc_block blocks[RCC_BLOCKS];
     /* heads (plain row-major) */
     size_t iw1, ib1, iw2, ib2, cw1, cb1, cw2, cb2; /* parameter offsets */
@@ -90,6 +92,8 @@ rcc_status rcc_model_forward(rcc_model *m);
 /* Gradients of the loss w.r.t. z, y, h (each batch rows); ADDS parameter gradients. */
 rcc_status rcc_model_backward(rcc_model *m, const float *dz, const float *dy, const float *dh);
 void rcc_model_free(rcc_model *m);
+/* Channels of stage 3's output (the pooled features gap3 holds): 4·width. */
+int rcc_model_stage3_dim(const rcc_model_config *cfg);
 /* Multiply-adds of one forward pass of the backbone for one image. */
 double rcc_model_backbone_macs(const rcc_model *m);
 

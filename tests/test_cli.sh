@@ -84,9 +84,15 @@ echo "/nonexistent.png" | "$RCC" predict --model "$tmp/run" --stdin > "$tmp/bad.
 "$RCC" embed --model "$tmp/run" --data "$IMG" --out "$tmp/h.npy" 2> /dev/null
 ok $? "rcc embed exits 0"
 [ "$(stat -c %s "$tmp/h.npy")" -ge $((10000 * 3 * 4)) ]; ok $? "h.npy holds 10000 x 3 floats"
+"$RCC" embed --model "$tmp/run" --data "$IMG" --out "$tmp/s3.npy" --features stage3 2> /dev/null
+[ $? = 0 ] && head -c 128 "$tmp/s3.npy" | grep -q "(10000, 16)"; ok $? "embed --features stage3: 10000 x 4*width floats"
+"$RCC" embed --model "$tmp/run" --data "$IMG" --out "$tmp/x.npy" --features stage2 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "known are h and stage3" "$tmp/err"; ok $? "embed --features stage2: exit 2 naming the known ones"
 
 "$RCC" train --data "$IMG" --out "$tmp/x" --lambda 2 > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q lambda "$tmp/err"; ok $? "lambda out of range: exit 2 naming it"
+"$RCC" train --data "$IMG" --out "$tmp/x" --entropy-weight -1 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q entropy_weight "$tmp/err"; ok $? "a negative entropy weight: exit 2 naming it"
 "$RCC" train --data /nonexistent --out "$tmp/x" > /dev/null 2> "$tmp/err"
 [ $? = 1 ] && grep -q /nonexistent "$tmp/err"; ok $? "missing data: exit 1 naming the file"
 "$RCC" predict --model "$tmp/nothing" --data "$IMG" > /dev/null 2> "$tmp/err"

@@ -205,9 +205,14 @@ static void model_case_algo(const char *file, rcc_conv_algo algo, double otol, d
     CHECK(s == RCC_OK, "eval plan: %s", rcc_last_error());
     if (s == RCC_OK) {
         memcpy(ev.input.ptr, t.model.input.ptr, per_view * 4);
+        ev.want_stage3 = true;
         CHECK_OK(rcc_model_forward(&ev));
         float *w = get(&f, "eval.h", (size_t)n * mc.rep_dim);
         close_scaled("eval.h", ev.h.ptr, w, (size_t)n * mc.rep_dim, otol, 1e-6);
+        free(w);
+        size_t F = (size_t)rcc_model_stage3_dim(&mc);
+        w = get(&f, "eval.stage3", (size_t)n * F); /* stage 3's pooled output (rcc embed --features stage3) */
+        close_scaled("eval.stage3", ev.gap3.plain.ptr, w, (size_t)n * F, otol, 1e-6);
         free(w);
     }
     rcc_model_free(&ev);

@@ -216,9 +216,9 @@ static rcc_status plan_for(rcc_net *n, int remaining, rcc_model **m)
 
 /* Copies the answers for rows [0, b) of m's last forward pass to the images index[0..b). */
 static void collect(const rcc_net *n, const rcc_model *m, int b, const int *index, int *cluster, float *confidence,
-                    float *h, float *probs)
+                    float *h, float *probs, float *stage3)
 {
-    int K = n->mc.clusters, R = n->mc.rep_dim;
+    int K = n->mc.clusters, R = n->mc.rep_dim, F = rcc_model_stage3_dim(&n->mc);
     for (int i = 0; i < b; i++) {
         const float *y = m->y.ptr + (size_t)i * K;
         size_t j = (size_t)index[i];
@@ -231,6 +231,8 @@ static void collect(const rcc_net *n, const rcc_model *m, int b, const int *inde
             memcpy(h + j * R, m->h.ptr + (size_t)i * R, sizeof(float) * (size_t)R);
         if (probs)
             memcpy(probs + j * K, y, sizeof(float) * (size_t)K);
+        if (stage3)
+            memcpy(stage3 + j * F, m->gap3.plain.ptr + (size_t)i * F, sizeof(float) * (size_t)F);
     }
 }
 
@@ -249,7 +251,7 @@ static rcc_status assign(rcc_net *n, const float *images, int count, int *cluste
         RCC_TRY(rcc_model_forward(m));
         for (int i = 0; i < b; i++)
             index[i] = i0 + i;
-        collect(n, m, b, index, cluster, confidence, h, probs);
+        collect(n, m, b, index, cluster, confidence, h, probs, NULL);
         i0 += b;
     }
     return RCC_OK;
@@ -268,20 +270,33 @@ rcc_status rcc_net_assign(rcc_net *n, const float *images, int count, int *clust
 }
 
 static rcc_status assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, float *confidence, float *h,
-                              float *probs, rcc_net_emit emit, void *user);
+                              float *probs, float *stage3, rcc_net_emit emit, void *user);
 
 rcc_status rcc_net_assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, float *confidence, float *h,
                                float *probs, rcc_net_emit emit, void *user)
 {
     rcc_compute_saved saved;
     rcc_compute_enter(n->threads, &saved);
-    rcc_status st = assign_data(n, d, cluster, confidence, h, probs, emit, user);
+    rcc_status st = assign_data(n, d, cluster, confidence, h, probs, NULL, emit, user);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
+int rcc_net_stage3_dim(const rcc_net *n) { return rcc_model_stage3_dim(&n->mc); }
+
+rcc_status rcc_net_stage3_data(rcc_net *n, const rcc_dataset *d, float *features)
+{
+    if (!features)
+        return rcc_fail(RCC_ERR_ARG, "rcc_net_stage3_data: no output");
+    rcc_compute_saved saved;
+    rcc_compute_enter(n->threads, &saved);
+    rcc_status st = assign_data(n, d, NULL, NULL, NULL, NULL, features, NULL, NULL);
     rcc_compute_leave(&saved);
     return st;
 }
 
 static rcc_status assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, float *confidence, float *h,
-                              float *probs, rcc_net_emit emit, void *user)
+                              float *probs, float *stage3, rcc_net_emit emit, void *user)
 {
     if (d->c != n->mc.in_channels)
         return rcc_fail(RCC_ERR_ARG, "the model takes %d-channel images, the data has %d", n->mc.in_channels, d->c);
@@ -305,10 +320,12 @@ static rcc_status assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, fl
         st = rcc_loader_next(l, m->input.ptr, idx, &count);
         if (st != RCC_OK || count == 0)
             break;
+        m->want_stage3 = stage3 != NULL;
         st = rcc_model_forward(m);
+        m->want_stage3 = false;
         if (st != RCC_OK)
             break;
-        collect(n, m, count, idx, cluster, confidence, h, probs);
+        collect(n, m, count, idx, cluster, confidence, h, probs, stage3);
         for (int i = 0; emit && i < count; i++) {
             const float *y = m->y.ptr + (size_t)i * K;
             int best = rcc_argmax(y, K);

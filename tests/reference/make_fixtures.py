@@ -106,8 +106,12 @@ def make_model_fixture(outdir, width, S, check=False, C=None, small_stem=False):
                 [float(np.sum(g64 * R.sign_stream(name, j, n))) for j in (0, 1)]
             )
     model.eval()
+    pooled = []
+    hook = model.backbone.layer3.register_forward_hook(lambda m, i, o: pooled.append(o.mean((2, 3))))
     with torch.no_grad():
         T["eval.h"] = model.backbone(x_a)
+    hook.remove()
+    T["eval.stage3"] = pooled[0]  # stage 3's output averaged over positions (rcc embed --features stage3)
 
     cfg = dict(CFG, C=C or CFG["C"])
     meta = common_meta(
