@@ -93,16 +93,44 @@ static rcc_status sort_into(const char *dir, const rcc_dataset *d, const int *cl
     return RCC_OK;
 }
 
+/* --partition: stage-3 features of every image, partitioned into the model's K clusters; prints the rows. */
+static rcc_status predict_partition(rcc_net *net, const rcc_dataset *d, const rcc_partition_config *pc, int *cl)
+{
+    int F = rcc_net_stage3_dim(net), K = rcc_net_config(net)->clusters;
+    float *f = malloc(sizeof(float) * (size_t)d->n * (size_t)F), *conf = malloc(sizeof(float) * (size_t)d->n);
+    rcc_status st = f && conf ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "features of %d images", d->n);
+    if (st == RCC_OK)
+        st = rcc_net_stage3_data(net, d, f);
+    if (st == RCC_OK)
+        st = rcc_partition(f, d->n, F, K, pc, cl, conf);
+    for (int i = 0; st == RCC_OK && i < d->n; i++)
+        print_row(i, cl[i], conf[i], NULL, (void *)d);
+    if (st == RCC_OK)
+        fprintf(stderr, "rcc predict: %d images partitioned on %d stage-3 features: %d fine clusters merged into %d "
+                        "along %d neighbours each\n", d->n, F, pc->fine < d->n ? pc->fine : d->n, K,
+                pc->knn < d->n - 1 ? pc->knn : d->n - 1);
+    free(f), free(conf);
+    return st;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     const char *model = NULL, *out = NULL, *precision = NULL, *sort_dir = NULL;
     cli_strs data = {0};
-    bool from_stdin = false, link = false, symlink = false, copy = false;
+    bool from_stdin = false, link = false, symlink = false, copy = false, part = false;
     int threads = 0;
+    rcc_partition_config pc;
+    rcc_partition_config_default(&pc);
     cli_load_flags lf = CLI_LOAD_DEFAULTS;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "checkpoint file, or a training output folder"},
         {"data", 'd', OPT_STRS, &data, "images: IDX file, .npy, folder of PNG/JPEG, or an image file (repeatable)"},
+        {"partition", 0, OPT_FLAG, &part,
+         "clusters of any size: partition the images' stage-3 features (k-means into --fine clusters merged along "
+         "their --knn nearest neighbours) instead of reading the cluster head, which hands out equal shares; "
+         "confidence is then the share of an image's neighbours in its cluster (docs/imbalance.md)"},
+        {"fine", 0, OPT_INT, &pc.fine, "--partition: fine clusters before merging"},
+        {"knn", 0, OPT_INT, &pc.knn, "--partition: neighbours per image in the graph"},
         CLI_LOAD_OPTS(lf),
         {"stdin", 0, OPT_FLAG, &from_stdin, "read image paths from standard input, one per line, answering each"},
         {"out", 'o', OPT_STR, &out, "also write the clusters to this .npy file (int32)"},
@@ -126,6 +154,10 @@ int cmd_predict(int argc, char **argv)
     }
     if (!cli_infer_precision_ok("predict", precision))
         return 2;
+    if (part && from_stdin) {
+        fprintf(stderr, "rcc predict: --partition clusters a whole data set (--data), not images one by one (--stdin)\n");
+        return 2;
+    }
     if ((link + symlink + copy > 1) || ((link || symlink || copy) && !sort_dir) || (sort_dir && from_stdin)) {
         fprintf(stderr, "rcc predict: --sort-into DIR goes with --data, and with one of --link, --symlink, --copy\n");
         return 2;
@@ -145,7 +177,9 @@ int cmd_predict(int argc, char **argv)
         int *cl = st == RCC_OK ? malloc(sizeof(int) * (size_t)d.n) : NULL;
         if (st == RCC_OK && !cl)
             st = rcc_fail(RCC_ERR_NOMEM, "clusters");
-        if (st == RCC_OK)
+        if (st == RCC_OK && part)
+            st = predict_partition(net, &d, &pc, cl);
+        else if (st == RCC_OK)
             st = rcc_net_assign_data(net, &d, cl, NULL, NULL, NULL, print_row, &d);
         if (st == RCC_OK && out)
             st = rcc_npy_write_i32(out, cl, (size_t)d.n);

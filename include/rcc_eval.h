@@ -116,6 +116,30 @@ void rcc_kmeans_config_default(rcc_kmeans_config *c, int k);
 rcc_status rcc_kmeans(const float *x, size_t n, int d, const rcc_kmeans_config *cfg, float *centers, int *assign,
                       rcc_kmeans_result *res);
 
+/* ================================================ clusters of any size (docs/imbalance.md §5) */
+
+typedef struct {
+    int fine;       /* fine clusters of the k-means (100; at least K, at most the points) */
+    int knn;        /* neighbours per point in the graph (10) */
+    int runs;       /* candidate partitions, k-means seeds seed … seed+runs−1; the one that agrees best
+                       (summed ARI) with the others is kept (5) */
+    int restarts;   /* k-means starts per candidate (1) */
+    int max_iter;   /* Lloyd iterations per start (100) */
+    uint64_t seed;  /* the k-means seeding's (0) */
+} rcc_partition_config;
+
+void rcc_partition_config_default(rcc_partition_config *c);
+/* Partitions n points (rows of x, n×d) into k clusters of whatever sizes the data has: rows centred
+ * and put on the unit sphere, spherical k-means into `fine` clusters, the k-nearest-neighbour graph
+ * (cosine), and fine clusters joined greedily by S_AB / √(S_AA·S_BB) (S: the graph's edges between
+ * groups) until k remain. cluster[n] (out); confidence[n] (out, may be NULL): the share of each
+ * point's neighbours in its own cluster. `runs` candidates (k-means seeds seed … seed+runs−1) are
+ * made and the one with the largest summed ARI against the others kept. Deterministic in the seed;
+ * the similarities come from oneDNN's sgemm, whose last bits may depend on the thread count, so a
+ * near-tie between two neighbours may too. */
+rcc_status rcc_partition(const float *x, int n, int d, int k, const rcc_partition_config *c, int *cluster,
+                         float *confidence);
+
 /* ================================================================ choosing k */
 
 typedef enum { RCC_DIST_AUTO, RCC_DIST_EUCLIDEAN, RCC_DIST_COSINE } rcc_distance;

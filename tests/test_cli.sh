@@ -86,6 +86,12 @@ ok $? "rcc embed exits 0"
 [ "$(stat -c %s "$tmp/h.npy")" -ge $((10000 * 3 * 4)) ]; ok $? "h.npy holds 10000 x 3 floats"
 "$RCC" embed --model "$tmp/run" --data "$IMG" --out "$tmp/s3.npy" --features stage3 2> /dev/null
 [ $? = 0 ] && head -c 128 "$tmp/s3.npy" | grep -q "(10000, 16)"; ok $? "embed --features stage3: 10000 x 4*width floats"
+"$RCC" predict --model "$tmp/run" --data "$IMG" --partition --fine 30 > "$tmp/part.csv" 2> "$tmp/err"
+[ $? = 0 ] && [ "$(wc -l < "$tmp/part.csv")" = 10000 ] && grep -q "partitioned on 16 stage-3 features" "$tmp/err" &&
+  awk -F, '$2 < 0 || $2 > 9 || $3 < 0 || $3 > 1 { bad = 1 } END { exit bad }' "$tmp/part.csv"
+ok $? "predict --partition: 10000 rows, clusters 0-9, confidences in [0, 1]"
+"$RCC" predict --model "$tmp/run" --partition --stdin < /dev/null > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "whole data set" "$tmp/err"; ok $? "predict --partition --stdin: exit 2"
 "$RCC" embed --model "$tmp/run" --data "$IMG" --out "$tmp/x.npy" --features stage2 > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "known are h and stage3" "$tmp/err"; ok $? "embed --features stage2: exit 2 naming the known ones"
 
