@@ -154,6 +154,12 @@ int cmd_predict(int argc, char **argv)
     }
     if (!cli_infer_precision_ok("predict", precision))
         return 2;
+    rcc_partition_config pd;
+    rcc_partition_config_default(&pd);
+    if (!part && (pc.fine != pd.fine || pc.knn != pd.knn)) {
+        fprintf(stderr, "rcc predict: --fine and --knn go with --partition\n");
+        return 2;
+    }
     if (part && from_stdin) {
         fprintf(stderr, "rcc predict: --partition clusters a whole data set (--data), not images one by one (--stdin)\n");
         return 2;

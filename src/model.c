@@ -270,11 +270,12 @@ rcc_status rcc_model_forward(rcc_model *m)
     RCC_TRY(rcc_bn_forward(&m->stem_bn, m->ps));
     if (!c->small_stem)
         RCC_TRY(rcc_pool_forward(&m->maxpool));
-    for (int i = 0; i < RCC_BLOCKS; i++)
+    for (int i = 0; i < RCC_BLOCKS; i++) {
         RCC_TRY(block_forward(m, &m->blocks[i]));
+        if (i == RCC_STAGE_BLOCKS * 3 - 1 && m->want_stage3 && !m->train) /* pooled while stage 3's output is fresh */
+            RCC_TRY(rcc_pool_forward(&m->gap3));
+    }
     RCC_TRY(rcc_pool_forward(&m->gap));
-    if (m->want_stage3 && !m->train)
-        RCC_TRY(rcc_pool_forward(&m->gap3));
 
     double t0 = rcc_now();
     const float *P = rcc_pdata(m->ps);

@@ -92,6 +92,8 @@ ok $? "rcc embed exits 0"
 ok $? "predict --partition: 10000 rows, clusters 0-9, confidences in [0, 1]"
 "$RCC" predict --model "$tmp/run" --partition --stdin < /dev/null > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "whole data set" "$tmp/err"; ok $? "predict --partition --stdin: exit 2"
+"$RCC" predict --model "$tmp/run" --data "$IMG" --fine 30 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "go with --partition" "$tmp/err"; ok $? "predict --fine without --partition: exit 2"
 "$RCC" embed --model "$tmp/run" --data "$IMG" --out "$tmp/x.npy" --features stage2 > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "known are h and stage3" "$tmp/err"; ok $? "embed --features stage2: exit 2 naming the known ones"
 
