@@ -35,7 +35,7 @@ static void knn_case(int n, int d, int k)
     int bad = 0;
     for (int i = 0; i < n; i++) {
         /* the reference: every point ranked by its dot product in double */
-        double kth = 0, *s = malloc(sizeof(double) * (size_t)n);
+        double *s = malloc(sizeof(double) * (size_t)n);
         for (int j = 0; j < n; j++) {
             s[j] = 0;
             for (int c = 0; c < d; c++)
@@ -47,12 +47,10 @@ static void knn_case(int n, int d, int k)
             for (int j = 0; j < n; j++)
                 if (s[j] > -INFINITY && (best < 0 || s[j] > s[best]))
                     best = j;
-            kth = s[best];
             if (nn[(size_t)i * k + r] != best && fabs(s[nn[(size_t)i * k + r]] - s[best]) > 1e-6)
                 bad++;
             s[best] = -INFINITY;
         }
-        (void)kth;
         free(s);
     }
     CHECK(bad == 0, "knn %d of %d points in %d-d: %d neighbours differ from the double-precision scan", k, n, d, bad);

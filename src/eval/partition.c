@@ -29,9 +29,11 @@ void rcc_partition_config_default(rcc_partition_config *c)
 }
 
 /* Centred rows put on the unit sphere (a zero row stays zero). */
-static void centre_normalise(const float *x, int n, int d, float *out)
+static rcc_status centre_normalise(const float *x, int n, int d, float *out)
 {
     double *mean = calloc((size_t)d, sizeof *mean);
+    if (!mean)
+        return rcc_fail(RCC_ERR_NOMEM, "partition: the mean of %d values", d);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < d; j++)
             mean[j] += x[(size_t)i * d + j];
@@ -49,6 +51,7 @@ static void centre_normalise(const float *x, int n, int d, float *out)
             out[(size_t)i * d + j] *= inv;
     }
     free(mean);
+    return RCC_OK;
 }
 
 rcc_status rcc_knn_cosine(const float *x, int n, int d, int k, int *nn)
@@ -173,7 +176,7 @@ static rcc_status partition(const float *x, int n, int d, int k, const rcc_parti
                             int *labels, int64_t *table)
 {
     int fine = c->fine < n ? c->fine : n, knn = c->knn < n - 1 ? c->knn : n - 1;
-    centre_normalise(x, n, d, u);
+    RCC_TRY(centre_normalise(x, n, d, u));
     RCC_TRY(rcc_knn_cosine(u, n, d, knn, nn));
     for (int r = 0; r < c->runs; r++)
         RCC_TRY(candidate(u, n, d, k, fine, nn, knn, c, c->seed + (uint64_t)r, labels + (size_t)r * n, fine_of, S,
