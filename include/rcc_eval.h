@@ -140,6 +140,38 @@ void rcc_partition_config_default(rcc_partition_config *c);
 rcc_status rcc_partition(const float *x, int n, int d, int k, const rcc_partition_config *c, int *cluster,
                          float *confidence);
 
+typedef struct {
+    int knn;          /* neighbours of each point (30) */
+    int rounds;       /* at most this many rounds (10) */
+    double max_moved; /* the share of the points the vote may move; above, the clustering is left as it
+                         was (0.2; 1: no limit) */
+} rcc_vote_config;
+
+typedef struct {
+    int moved;        /* points whose cluster the vote changed (or would have, when not applied) */
+    int rounds;       /* rounds that moved a point */
+    bool applied;     /* false: it would have moved more than max_moved of the points */
+} rcc_vote_result;
+
+/* The defaults above: what `rcc predict --data`, `rcc report` and the Python package apply to the
+ * head's clusters, on the stage-3 features (chosen on the dev halves, docs/imbalance.md §6). */
+void rcc_vote_config_default(rcc_vote_config *c);
+/* Refines a clustering by its neighbours: rows of x (n×d) centred and put on the unit sphere, each
+ * point's knn nearest neighbours (cosine), then up to `rounds` times every point takes the cluster
+ * most common among itself and its neighbours (all points at once; a tie keeps the point's own
+ * cluster if it is among the most common, else goes to the lowest number), stopping early when
+ * nothing changes. The clusters keep their numbers and roughly their sizes: a head's clustering
+ * loses the images it put across a border its features do not have. When the vote would move more
+ * than max_moved of the points, the features and the clustering disagree about more than borders
+ * (CIFAR-10's photographs: a quarter) and cluster[] is left as it was. cluster[n] in/out, values in
+ * [0, k); share[n] (out, may be NULL): the share of each point's neighbours in its final cluster;
+ * res (may be NULL). knn is capped at n − 1; n < 2 leaves the clustering as it is. Deterministic;
+ * the similarities come from oneDNN's sgemm (as rcc_partition's graph). */
+rcc_status rcc_vote(const float *x, int n, int d, int k, const rcc_vote_config *c, int *cluster, float *share,
+                    rcc_vote_result *res);
+/* Data sets above this many images are left to the head by those callers: the graph costs n². */
+#define RCC_VOTE_MAX_POINTS 200000
+
 /* ================================================================ choosing k */
 
 typedef enum { RCC_DIST_AUTO, RCC_DIST_EUCLIDEAN, RCC_DIST_COSINE } rcc_distance;

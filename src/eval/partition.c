@@ -28,8 +28,7 @@ void rcc_partition_config_default(rcc_partition_config *c)
     c->seed = 0;
 }
 
-/* Centred rows put on the unit sphere (a zero row stays zero). */
-static rcc_status centre_normalise(const float *x, int n, int d, float *out)
+rcc_status rcc_centre_normalise(const float *x, int n, int d, float *out)
 {
     double *mean = calloc((size_t)d, sizeof *mean);
     if (!mean)
@@ -176,7 +175,7 @@ static rcc_status partition(const float *x, int n, int d, int k, const rcc_parti
                             int *labels, int64_t *table)
 {
     int fine = c->fine < n ? c->fine : n, knn = c->knn < n - 1 ? c->knn : n - 1;
-    RCC_TRY(centre_normalise(x, n, d, u));
+    RCC_TRY(rcc_centre_normalise(x, n, d, u));
     RCC_TRY(rcc_knn_cosine(u, n, d, knn, nn));
     for (int r = 0; r < c->runs; r++)
         RCC_TRY(candidate(u, n, d, k, fine, nn, knn, c, c->seed + (uint64_t)r, labels + (size_t)r * n, fine_of, S,
