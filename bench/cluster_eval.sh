@@ -6,7 +6,9 @@
 # (labels found beside them), on folders of class subfolders, and on the sets `rcc subset` makes
 # (their selection.csv says which half each image is in). Prints one line per seed (time, dev /
 # holdout / all ACC, NMI, ARI, the cluster sizes' distance from the class sizes: TV of the sorted
-# shares, rcc eval's), then mean and sd. Not a test: minutes of training per seed.
+# shares, rcc eval's), then mean and sd. Not a test: minutes of training per seed. The clusters are
+# `rcc predict`'s default (the head's, refined by the neighbour vote); PREDICT_FLAGS="--vote 0" scores
+# the head alone.
 # Usage: bench/cluster_eval.sh --data DATA [--seeds "1 2 3"] [--build build] [--work DIR] [-- train flags]
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +18,7 @@ while [ $# -gt 0 ]; do
     --data) DATA=$2; shift 2 ;; --seeds) SEEDS=$2; shift 2 ;;
     --build) BUILD=$2; shift 2 ;; --work) WORK=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cluster_eval.sh: unknown argument $1 (train flags go after --)" >&2; exit 2 ;;
   esac
 done
@@ -75,7 +77,7 @@ for s in $SEEDS; do
   t0=$(date +%s.%N)
   "$RCC" train --data "$DATA" --out "$run" --seed "$s" "$@" > "$run.out" 2> "$run.err" || { tail -3 "$run.err" >&2; exit 1; }
   t1=$(date +%s.%N)
-  "$RCC" predict --model "$run" --data "$DATA" > "$run.csv" 2> "$run.predict.err" || { tail -3 "$run.predict.err" >&2; exit 1; }
+  "$RCC" predict --model "$run" --data "$DATA" ${PREDICT_FLAGS:-} > "$run.csv" 2> "$run.predict.err" || { tail -3 "$run.predict.err" >&2; exit 1; }
   read -r da _ _ _ <<< "$(score "$run.csv" dev)"
   read -r ha _ _ _ <<< "$(score "$run.csv" holdout)"
   read -r aa an ar tv <<< "$(score "$run.csv" all)"

@@ -6,7 +6,8 @@
 # One line per seed, then mean ± sd; with --self-label N, the run then continues with N epochs of
 # self-labelling from its checkpoint and is scored again (a second block). Each score also gives
 # the converged linear probe on h (Adam 1e-2, 50 epochs, 20 % held out; docs/evaluation.md).
-# Not a test: minutes of training per seed on a quiet machine.
+# Not a test: minutes of training per seed on a quiet machine. The clusters are `rcc predict`'s
+# default (the head's, refined by the neighbour vote); PREDICT_FLAGS="--vote 0" scores the head alone.
 # Usage: bench/photo_eval.sh [--build build] [--data DIR] [--work DIR] [--seeds "1 2 3"]
 #                            [--self-label N] [-- train flags...]
 set -eu
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --build) BUILD=$2; shift 2 ;; --data) DATA=$2; shift 2 ;; --work) WORK=$2; shift 2 ;;
     --seeds) SEEDS=$2; shift 2 ;; --self-label) SL=$2; shift 2 ;; --) shift; break ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "photo_eval.sh: unknown argument $1 (train flags go after --)" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +51,7 @@ score() { # $1: predictions CSV (path,cluster,conf), $2: dev|holdout|all -> "acc
 
 # one scored model: "dev_acc hold_acc all_acc nmi ari probe" ($1: run folder, $2: file stem)
 evaluate() {
-  "$RCC" predict --model "$1" --data "$DATA" > "$2.csv" 2> /dev/null
+  "$RCC" predict --model "$1" --data "$DATA" ${PREDICT_FLAGS:-} > "$2.csv" 2> /dev/null
   "$RCC" embed --model "$1" --data "$DATA" --out "$2.h.npy" 2> /dev/null
   awk -F, 'NR == FNR { lab[$1] = $2; next } { print lab[$1] }' "$WORK/truth" "$2.csv" > "$2.labels.csv"
   local probe

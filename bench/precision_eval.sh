@@ -3,7 +3,8 @@
 # once per seed and precision on IDX data (MNIST-test by default), predicts, and scores the clusters
 # on the "dev" half of the images (the first half by index), the "holdout" half (the rest) and all,
 # predicting in the training's precision (and, for bf16 runs, again in f32: all_f32inf); then the
-# mean ± sd of each precision over the seeds. Not a test: minutes of training per run.
+# mean ± sd of each precision over the seeds. Not a test: minutes of training per run. The clusters
+# are `rcc predict`'s default (refined by the neighbour vote); PREDICT_FLAGS="--vote 0": the head alone.
 # Usage: bench/precision_eval.sh [--seeds "1 2 3"] [--precisions "f32 bf16"] [--data IMAGES.idx]
 #                                [--labels LABELS.idx] [--build build] [--work DIR] [-- train flags]
 set -eu
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
     --data) DATA=$2; shift 2 ;; --labels) LABELS=$2; shift 2 ;;
     --build) BUILD=$2; shift 2 ;; --work) WORK=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "precision_eval.sh: unknown argument $1 (train flags go after --)" >&2; exit 2 ;;
   esac
 done
@@ -42,14 +43,14 @@ for p in $PRECISIONS; do
     "$RCC" train --data "$DATA" --out "$run" --seed "$s" --precision "$p" "$@" > "$run.out" 2> "$run.err" ||
       { tail -3 "$run.err" >&2; exit 1; }
     t1=$(date +%s.%N)
-    "$RCC" predict --model "$run" --data "$DATA" > "$run.csv" 2> "$run.predict.err" ||
+    "$RCC" predict --model "$run" --data "$DATA" ${PREDICT_FLAGS:-} > "$run.csv" 2> "$run.predict.err" ||
       { tail -3 "$run.predict.err" >&2; exit 1; }
     read -r da _ _ <<< "$(score "$run.csv" "$WORK/labels" 0 "$half")"
     read -r ha _ _ <<< "$(score "$run.csv" "$WORK/labels" "$half" "$n")"
     read -r aa an ar <<< "$(score "$run.csv" "$WORK/labels" 0 "$n")"
     fa=$aa
     if [ "$p" != f32 ]; then
-      "$RCC" predict --model "$run" --data "$DATA" --precision f32 > "$run.f32.csv" 2>> "$run.predict.err" ||
+      "$RCC" predict --model "$run" --data "$DATA" --precision f32 ${PREDICT_FLAGS:-} > "$run.f32.csv" 2>> "$run.predict.err" ||
         { tail -3 "$run.predict.err" >&2; exit 1; }
       read -r fa _ _ <<< "$(score "$run.f32.csv" "$WORK/labels" 0 "$n")"
     fi

@@ -113,12 +113,41 @@ static rcc_status predict_partition(rcc_net *net, const rcc_dataset *d, const rc
     return st;
 }
 
+/* The head's clusters refined by the votes of each image's `knn` nearest neighbours in the stage-3
+ * features (rcc_vote); confidence stays the head's probability of the image's final cluster. */
+static rcc_status predict_vote(rcc_net *net, const rcc_dataset *d, int knn, int *cl)
+{
+    int F = rcc_net_stage3_dim(net), K = rcc_net_config(net)->clusters;
+    rcc_vote_config vc;
+    rcc_vote_config_default(&vc);
+    vc.knn = knn;
+    rcc_vote_result vr;
+    float *f = malloc(sizeof(float) * (size_t)d->n * (size_t)F), *p = malloc(sizeof(float) * (size_t)d->n * (size_t)K);
+    rcc_status st = f && p ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "features of %d images", d->n);
+    if (st == RCC_OK)
+        st = rcc_net_assign_stage3_data(net, d, cl, NULL, NULL, p, f);
+    if (st == RCC_OK)
+        st = rcc_vote(f, d->n, F, K, &vc, cl, NULL, &vr);
+    for (int i = 0; st == RCC_OK && i < d->n; i++)
+        print_row(i, cl[i], p[(size_t)i * K + cl[i]], NULL, (void *)d);
+    if (st == RCC_OK && vr.applied)
+        fprintf(stderr, "rcc predict: %d images; the head's clusters refined by the votes of each image's %d nearest "
+                        "neighbours in the stage-3 features: %d moved (--vote 0: the head alone)\n",
+                d->n, knn < d->n - 1 ? knn : d->n - 1, vr.moved);
+    else if (st == RCC_OK)
+        fprintf(stderr, "rcc predict: note: the neighbour vote would move %d of %d images, more than %.0f%%: the "
+                        "stage-3 features and the head disagree about more than borders, so the head's clusters are "
+                        "kept as they are (docs/imbalance.md §6)\n", vr.moved, d->n, 100 * vc.max_moved);
+    free(f), free(p);
+    return st;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     const char *model = NULL, *out = NULL, *precision = NULL, *sort_dir = NULL;
     cli_strs data = {0};
     bool from_stdin = false, link = false, symlink = false, copy = false, part = false;
-    int threads = 0;
+    int threads = 0, vote = -1;
     rcc_partition_config pc;
     rcc_partition_config_default(&pc);
     cli_load_flags lf = CLI_LOAD_DEFAULTS;
@@ -129,6 +158,11 @@ int cmd_predict(int argc, char **argv)
          "clusters of any size: partition the images' stage-3 features (k-means into --fine clusters merged along "
          "their --knn nearest neighbours) instead of reading the cluster head, which hands out equal shares; "
          "confidence is then the share of an image's neighbours in its cluster (docs/imbalance.md)"},
+        {"vote", 0, OPT_INT, &vote,
+         "refine the head's clusters: each image, up to 10 times, takes the cluster most common among itself and its "
+         "N nearest neighbours in the stage-3 features (default 30 with --data, for up to 200000 images; 0: the "
+         "head alone, as --stdin and serve answer; a vote that would move more than 20% of the images is not "
+         "applied; docs/imbalance.md §6)"},
         {"fine", 0, OPT_INT, &pc.fine, "--partition: fine clusters before merging"},
         {"knn", 0, OPT_INT, &pc.knn, "--partition: neighbours per image in the graph"},
         CLI_LOAD_OPTS(lf),
@@ -160,6 +194,11 @@ int cmd_predict(int argc, char **argv)
         fprintf(stderr, "rcc predict: --fine and --knn go with --partition\n");
         return 2;
     }
+    if (vote < -1 || (vote != -1 && (part || from_stdin))) {
+        fprintf(stderr, "rcc predict: --vote N (N >= 0) refines the head's clusters of a data set (--data), not "
+                        "--partition's nor images one by one (--stdin)\n");
+        return 2;
+    }
     if (part && from_stdin) {
         fprintf(stderr, "rcc predict: --partition clusters a whole data set (--data), not images one by one (--stdin)\n");
         return 2;
@@ -183,8 +222,19 @@ int cmd_predict(int argc, char **argv)
         int *cl = st == RCC_OK ? malloc(sizeof(int) * (size_t)d.n) : NULL;
         if (st == RCC_OK && !cl)
             st = rcc_fail(RCC_ERR_NOMEM, "clusters");
+        if (st == RCC_OK && vote == -1 && !part) {
+            rcc_vote_config vc;
+            rcc_vote_config_default(&vc);
+            vote = d.n <= RCC_VOTE_MAX_POINTS ? vc.knn : 0;
+            if (!vote)
+                fprintf(stderr, "rcc predict: note: %d images: the head's clusters as they are (the neighbour vote, "
+                                "quadratic in the images, is on by default up to %d; --vote %d asks for it)\n",
+                        d.n, RCC_VOTE_MAX_POINTS, vc.knn);
+        }
         if (st == RCC_OK && part)
             st = predict_partition(net, &d, &pc, cl);
+        else if (st == RCC_OK && vote > 0 && d.n > 1)
+            st = predict_vote(net, &d, vote, cl);
         else if (st == RCC_OK)
             st = rcc_net_assign_data(net, &d, cl, NULL, NULL, NULL, print_row, &d);
         if (st == RCC_OK && out)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "rcc_eval.h"
 #include "rcc_report.h"
 
 static void on_stage(const char *what, void *user)
@@ -42,6 +43,8 @@ int cmd_report(int argc, char **argv)
         {"show-outliers", 0, OPT_INT, &o.outliers, "lowest-confidence images over the whole set shown on the page"},
         {"outliers", 0, OPT_INT, &o.outliers_csv, "also write outliers.csv: the N images the model is least sure of"},
         {"thumb", 0, OPT_INT, &o.thumb_side, "thumbnail side in pixels (images are never enlarged)"},
+        {"vote", 0, OPT_INT, &o.vote, "refine the head's clusters by each image's N nearest neighbours in the "
+                                      "stage-3 features, as rcc predict does (0: the head alone)"},
         {"no-labels", 0, OPT_FLAG, &no_labels, "ignore labels even when the data has them"},
         {"no-pictures", 0, OPT_FLAG, &no_pictures, "skip the sphere, the training curves and the choice of k"},
         {"kselect-sample", 0, OPT_INT, &o.kselect_sample, "points of h for the choice of k"},
@@ -107,6 +110,14 @@ int cmd_report(int argc, char **argv)
            sum.nonempty, sum.mean_confidence);
     if (sum.labelled)
         printf(", ACC %.4f NMI %.4f ARI %.4f", sum.acc, sum.nmi, sum.ari);
+    if (sum.voted)
+        printf("\n%d images moved by the votes of their %d nearest neighbours (--vote 0: the head alone)", sum.moved,
+               sum.voted);
+    else if (sum.vote_refused)
+        printf("\nthe head's clusters as they are: the neighbour vote would move %d images, too many (docs/imbalance.md "
+               "§6)", sum.vote_refused);
+    else if (o.vote > 0 && sum.n > RCC_VOTE_MAX_POINTS)
+        printf("\nthe head's clusters as they are: the neighbour vote runs up to %d images", RCC_VOTE_MAX_POINTS);
     printf("\n%d files, %.1f KiB (the page %.1f KiB, %d thumbnails)\n", sum.files, (double)sum.bytes / 1024,
            (double)sum.html_bytes / 1024, sum.thumbnails);
     return 0;

@@ -183,6 +183,10 @@ int rcc_net_stage3_dim(const rcc_net *net);
  * positions: features[n × rcc_net_stage3_dim(net)], row-major. Richer than h (which stage 4 squeezes
  * into rep_dim channels): docs/imbalance.md §5 clusters them. */
 rcc_status rcc_net_stage3_data(rcc_net *net, const rcc_dataset *d, float *features);
+/* rcc_net_assign_data and rcc_net_stage3_data in one pass over the images (what `rcc predict` needs
+ * to refine the head's clusters by their neighbours, rcc_vote): every output may be NULL. */
+rcc_status rcc_net_assign_stage3_data(rcc_net *net, const rcc_dataset *d, int *cluster, float *confidence,
+                                      float *h, float *probs, float *features);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,10 @@ typedef struct {
     int outliers;          /* lowest-confidence images over the whole set shown (default 48) */
     int outliers_csv;      /* > 0: also write outliers.csv with this many rows (default 0: none) */
     int thumb_side;        /* thumbnails fit this many pixels (default 64; never enlarged) */
+    int vote;              /* the head's clusters refined by each image's `vote` nearest neighbours in the
+                            * stage-3 features, as `rcc predict` does (rcc_vote with the rest of
+                            * rcc_vote_config_default; default its knn, 30; 0: the head alone; not above
+                            * RCC_VOTE_MAX_POINTS images) */
     bool use_labels;       /* score against the data set's labels when it has them (default true) */
     bool pictures;         /* the sphere, the training curves, the choice of k (default true) */
     int kselect_sample;    /* points of h for the choice of k (default 3000; seeded subsample) */
@@ -55,6 +59,9 @@ typedef struct {
     int files;             /* files written in all (index.html included) */
     uint64_t bytes;        /* their bytes */
     uint64_t html_bytes;   /* index.html's bytes */
+    int voted;             /* neighbours of the refinement (0: none) */
+    int moved;             /* images it moved to another cluster */
+    int vote_refused;      /* > 0: the vote would have moved this many, too many: not applied */
 } rcc_report_summary;
 
 /* Fills o with the defaults above (out_dir NULL). */

@@ -34,7 +34,7 @@ echo "== 1. what the augmentations do: $OUT/views.png"
 "$RCC" views --data "$img" --preset cpu --size 32 --out "$OUT/views.png" --count 8
 echo "== 2. train (default cpu preset; labels are used only to report ACC as it goes)"
 "$RCC" train --data "$img" --labels "$lab" --out "$OUT" ${EPOCHS:+--epochs "$EPOCHS"}
-echo "== 3. assign every image to a cluster and embed it on the sphere"
+echo "== 3. assign every image to a cluster (the head's, refined by its neighbours' vote) and embed it on the sphere"
 "$RCC" predict --model "$OUT" --data "$img" --out "$OUT/clusters.npy" > "$OUT/clusters.csv"
 "$RCC" embed --model "$OUT" --data "$img" --out "$OUT/h.npy"
 echo "== 4. scores"

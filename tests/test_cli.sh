@@ -64,20 +64,38 @@ ok $? "a CPU without AVX-512 (ONEDNN_MAX_CPU_ISA=AVX2) keeps direct f32, saying 
   ! grep -q "^mode: \|--best" "$tmp/err"
 ok $? "--precision (or --conv) chooses the mode: nothing is timed"
 
-"$RCC" predict --model "$tmp/run" --data "$IMG" --out "$tmp/pred.npy" > "$tmp/pred.csv"
+"$RCC" predict --model "$tmp/run" --data "$IMG" --out "$tmp/pred.npy" --vote 0 > "$tmp/pred.csv"
 ok $? "rcc predict exits 0"
 [ "$(wc -l < "$tmp/pred.csv")" = 10000 ]; ok $? "one line per image"
 grep -qvE '^[0-9]+,[0-9],[01]\.[0-9]{4}$' "$tmp/pred.csv"; [ $? = 1 ]; ok $? "lines are index,cluster,confidence"
+# the default refines the head's clusters by the neighbour vote: it says how many images moved, and
+# exactly those lines differ from the head's (--vote 0); an unmoved image keeps the head's confidence.
+# A vote that would move more than 20 % is not applied (this 1-epoch model's: about half), saying so.
+"$RCC" predict --model "$tmp/run" --data "$IMG" --out "$tmp/voted.npy" > "$tmp/voted.csv" 2> "$tmp/err"
+moved=$(sed -n 's/.*features: \([0-9]*\) moved.*/\1/p' "$tmp/err")
+refused=$(sed -n 's/.*the neighbour vote would move \([0-9]*\) of 10000 images, more than 20%.*/\1/p' "$tmp/err")
+differ=$(paste -d, "$tmp/pred.csv" "$tmp/voted.csv" | awk -F, '$2 != $5 { m++ } $2 == $5 && $3 != $6 { bad++ }
+  END { print (bad ? -1 : m + 0) }')
+if [ -n "$moved" ]; then
+  [ "$moved" = "$differ" ] && [ "$moved" -gt 0 ] && [ "$moved" -le 2000 ] && ! cmp -s "$tmp/pred.npy" "$tmp/voted.npy"
+else
+  [ -n "$refused" ] && [ "$refused" -gt 2000 ] && [ "$differ" = 0 ] && cmp -s "$tmp/pred.csv" "$tmp/voted.csv"
+fi
+ok $? "predict votes by default: ${moved:-none} moved (${refused:-0} refused), $differ lines differ from --vote 0 ($(head -c 200 "$tmp/err"))"
+"$RCC" predict --model "$tmp/run" --vote 5 --stdin < /dev/null > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "not --partition's nor images one by one" "$tmp/err"; ok $? "predict --vote --stdin: exit 2"
+"$RCC" predict --model "$tmp/run" --data "$IMG" --vote -3 > /dev/null 2> "$tmp/err"
+[ $? = 2 ]; ok $? "predict --vote -3: exit 2"
 # more threads than the CPUs the process may use: capped, with a note, and the same answers
 if command -v taskset > /dev/null; then
-  taskset -c 0 "$RCC" predict --model "$tmp/run" --data "$IMG" --threads 4 > "$tmp/capped.csv" 2> "$tmp/err" &&
+  taskset -c 0 "$RCC" predict --model "$tmp/run" --data "$IMG" --threads 4 --vote 0 > "$tmp/capped.csv" 2> "$tmp/err" &&
     grep -q "note: --threads 4, but this process may use 1 CPU(s): computing with 1" "$tmp/err" &&
     cmp -s "$tmp/capped.csv" "$tmp/pred.csv"
   ok $? "--threads 4 on one CPU computes with 1, saying so ($(head -c 120 "$tmp/err"))"
 fi
 echo "$IMG" | "$RCC" predict --model "$tmp/run" --stdin > "$tmp/stream.csv"
 ok $? "rcc predict --stdin exits 0"
-cmp -s <(cut -d, -f2- "$tmp/pred.csv") <(cut -d, -f2- "$tmp/stream.csv"); ok $? "stdin answers equal the batch answers"
+cmp -s <(cut -d, -f2- "$tmp/pred.csv") <(cut -d, -f2- "$tmp/stream.csv"); ok $? "stdin answers equal the head's batch answers (--vote 0)"
 echo "/nonexistent.png" | "$RCC" predict --model "$tmp/run" --stdin > "$tmp/bad.csv"
 [ $? = 1 ] && grep -q "^/nonexistent.png,error," "$tmp/bad.csv"; ok $? "a bad path on stdin gets an error line and exit 1"
 
@@ -92,6 +110,8 @@ ok $? "rcc embed exits 0"
 ok $? "predict --partition: 10000 rows, clusters 0-9, confidences in [0, 1]"
 "$RCC" predict --model "$tmp/run" --partition --stdin < /dev/null > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "whole data set" "$tmp/err"; ok $? "predict --partition --stdin: exit 2"
+"$RCC" predict --model "$tmp/run" --data "$IMG" --partition --vote 10 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "refines the head's clusters" "$tmp/err"; ok $? "predict --partition --vote: exit 2"
 "$RCC" predict --model "$tmp/run" --data "$IMG" --fine 30 > /dev/null 2> "$tmp/err"
 [ $? = 2 ] && grep -q "go with --partition" "$tmp/err"; ok $? "predict --fine without --partition: exit 2"
 "$RCC" embed --model "$tmp/run" --data "$IMG" --out "$tmp/x.npy" --features stage2 > /dev/null 2> "$tmp/err"

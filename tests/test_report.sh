@@ -91,8 +91,13 @@ ln -s "$tmp/elsewhere" "$tmp/rep2/thumbs"
 ok $? "a thumbs symlink is refused and nothing written through it"
 
 "$RCC" report --model "$tmp/run" --data "$SUB" --out "$tmp/rep3" --no-pictures --typical 3 --atypical 2 --sample 1 --threads 1 \
-  > /dev/null 2> "$tmp/err"
+  --outliers $N > "$tmp/rep3.out" 2> "$tmp/err"
 ok $? "rcc report on an IDX file, --no-pictures"
+# the page shows the clusters rcc predict gives (both refine the head's by the neighbour vote), with
+# the same confidences
+cmp -s <(tail -n +2 "$tmp/rep3/outliers.csv" | cut -d, -f1,3,4 | sort -t, -k1,1n) "$tmp/plain.csv" &&
+  grep -q "moved by the votes of their 30 nearest neighbours" "$tmp/rep3.out"
+ok $? "the report's clusters and confidences are rcc predict's ($(sed -n 2p "$tmp/rep3.out"))"
 "$PY" "$SRC/tests/report_check.py" "$tmp/rep3" --text "image " > /dev/null; ok $? "IDX report: images named by index"
 [ "$(grep -o 'id="cluster-' "$tmp/rep3/index.html" | wc -l)" = 10 ]; ok $? "a card per cluster"
 ! grep -q 'sphere.png' "$tmp/rep3/index.html"; ok $? "--no-pictures: no pictures"

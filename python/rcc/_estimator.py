@@ -67,7 +67,7 @@ class RCC:
                  augment=None, crop_area_min=None, jitter_prob=None, blur_prob=None, rotate_deg=None,
                  self_label_epochs=None, self_label_threshold=None, self_label_lr=None, conv=None,
                  precision=None, loader_threads=None, eval_every=None, save_every=None, out_dir=None,
-                 strict=False, callback=None, verbose=False):
+                 vote=_rcc.VOTE_KNN, strict=False, callback=None, verbose=False):
         params = dict(locals())
         del params["self"]
         for k, v in params.items():
@@ -159,6 +159,7 @@ class RCC:
         events = self._events(history, training=True)
         images = _inputs.images(X, y, strict=self.strict, callback=events)
         cfg, preset = self._config(images)
+        vote = self._vote_for(images.n)  # a bad vote fails before the training, not after
         if images.n < cfg["batch"]:
             raise ValueError(f"{images.n} images are fewer than one batch of {cfg['batch']}: pass a smaller batch "
                              "(RCC(batch=...))")
@@ -198,9 +199,22 @@ class RCC:
         self.preset_ = preset
         self.history_ = history
         self.stopped_early_ = not done
-        # the run assigns the images after its last epoch: the clusters the saved network gives them
-        self.labels_ = labels if labels is not None else self._net.assign(images, callback=self._events())[0]
+        # the run assigns the images after its last epoch: the clusters the saved network gives them,
+        # refined by the neighbour vote as predict(X) would
+        if labels is None or vote:
+            labels = self._net.assign(images, callback=self._events(), vote=vote)[0]
+        self.labels_ = labels
         return self
+
+    def _vote_for(self, n):
+        """The neighbours of the vote over n images (0: none), as `rcc predict --data` chooses them."""
+        if not isinstance(self.vote, (int, np.integer)) or isinstance(self.vote, bool) or self.vote < 0:
+            raise ValueError(f"vote={self.vote!r}: a number of neighbours >= 0 (0: the cluster head alone)")
+        if self.vote and n > _rcc.VOTE_MAX_POINTS:
+            warnings.warn(f"{n} images: the cluster head's answers as they are (the neighbour vote, quadratic in "
+                          f"the images, runs up to {_rcc.VOTE_MAX_POINTS})", stacklevel=3)
+            return 0
+        return int(self.vote) if n > 1 else 0
 
     def fit_predict(self, X, y=None):
         """fit(X, y), then the clusters of X: labels_."""
@@ -285,7 +299,7 @@ class RCC:
 
     # ------------------------------------------------------------ predictions
 
-    def _assign(self, X, **want):
+    def _assign(self, X, vote=False, **want):
         self._check_fitted()
         images = _inputs.images(X, strict=self.strict, callback=self._events())
         channels = self.config_["in_channels"]
@@ -293,14 +307,18 @@ class RCC:
             warnings.warn(f"the model takes {'gray' if channels == 1 else 'colour'} images: converting these "
                           f"{images.n} {'gray' if images.channels == 1 else 'colour'} ones", stacklevel=3)
             images = images.converted(channels)
-        return self._net.assign(images, callback=self._events(), **want)
+        return self._net.assign(images, callback=self._events(), vote=self._vote_for(images.n) if vote else 0,
+                                **want)
 
     def predict(self, X):
-        """The cluster of each image: an int32 array of N ids in 0..n_clusters_-1."""
-        return self._assign(X, cluster=True)[0]
+        """The cluster of each image: an int32 array of N ids in 0..n_clusters_-1 — the cluster head's,
+        refined over X by each image's `vote` nearest neighbours in the stage-3 features (as `rcc
+        predict --data`; vote=0: the head alone, each image on its own)."""
+        return self._assign(X, vote=True, cluster=True)[0]
 
     def predict_proba(self, X):
-        """The cluster head's probabilities: N × n_clusters_ float32, rows summing to 1."""
+        """The cluster head's probabilities: N × n_clusters_ float32, rows summing to 1 (before the
+        neighbour vote: an image the vote moved has its largest probability elsewhere)."""
         return self._assign(X, cluster=False, probs=True)[3]
 
     def transform(self, X):

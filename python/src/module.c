@@ -297,6 +297,8 @@ PyMODINIT_FUNC PyInit__rcc(void)
     PyObject *m = PyModule_Create(&module);
     if (!m)
         return NULL;
+    rcc_vote_config vote_default;
+    rcc_vote_config_default(&vote_default);
     if (!(rcc_py_error = new_error(m, "RCCError", NULL, "An error of librcc; the message is the library's.")) ||
         !(rcc_py_file_error = new_error(m, "FileError", PyExc_OSError,
                                         "A file could not be opened, read or written (RCC_ERR_IO).")) ||
@@ -310,7 +312,9 @@ PyMODINIT_FUNC PyInit__rcc(void)
                                            "A NaN or infinity appeared in training (RCC_ERR_NUMERIC).")) ||
         PyModule_AddObjectRef(m, "ImageSet", (PyObject *)&rcc_py_images_type) < 0 ||
         PyModule_AddObjectRef(m, "Net", (PyObject *)&rcc_py_net_type) < 0 ||
-        PyModule_AddStringConstant(m, "version", rcc_version()) < 0) {
+        PyModule_AddStringConstant(m, "version", rcc_version()) < 0 ||
+        PyModule_AddIntConstant(m, "VOTE_KNN", vote_default.knn) < 0 ||
+        PyModule_AddIntConstant(m, "VOTE_MAX_POINTS", RCC_VOTE_MAX_POINTS) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1,5 +1,6 @@
 /* net.c — rcc._rcc.Net: a trained network loaded from a checkpoint (rcc_net), run over an
- * ImageSet exactly as rcc predict and rcc embed run it (rcc_net_assign_data), with the GIL released.
+ * ImageSet exactly as rcc predict and rcc embed run it (rcc_net_assign_stage3_data, then rcc_vote
+ * when asked), with the GIL released.
  * The images go in chunks of whole batches, so that between two chunks a Ctrl-C is seen and progress
  * reported; the batches are those of one call over all the images, so the answers are the same bit
  * for bit. One call at a time per network (its lock), as the library requires. */
@@ -94,7 +95,7 @@ static rcc_dataset view(const rcc_dataset *d, int i0, int count)
 
 typedef struct {
     int *cluster;
-    float *confidence, *h, *probs;
+    float *confidence, *h, *probs, *stage3;
 } outputs;
 
 /* The whole set in chunks of whole batches (the last one at least a batch, so that no image meets
@@ -103,7 +104,7 @@ typedef struct {
 static rcc_status assign_chunks(rcc_net *net, const rcc_dataset *d, const outputs *o, rcc_py_call *call)
 {
     const rcc_config *c = rcc_net_config(net);
-    int batch = rcc_net_batch(net), chunk = 16 * batch, R = c->rep_dim, K = c->clusters;
+    int batch = rcc_net_batch(net), chunk = 16 * batch, R = c->rep_dim, K = c->clusters, F = rcc_net_stage3_dim(net);
     for (int i0 = 0; i0 < d->n && !call->stop;) {
         int count = d->n - i0 < chunk ? d->n - i0 : chunk;
         if (d->n - (i0 + count) < batch)
@@ -111,9 +112,10 @@ static rcc_status assign_chunks(rcc_net *net, const rcc_dataset *d, const output
         rcc_dataset v = view(d, i0, count);
         double t0 = rcc_now();
         size_t i = (size_t)i0;
-        rcc_status st = rcc_net_assign_data(net, &v, o->cluster ? o->cluster + i : NULL,
-                                            o->confidence ? o->confidence + i : NULL, o->h ? o->h + i * R : NULL,
-                                            o->probs ? o->probs + i * K : NULL, NULL, NULL);
+        rcc_status st = rcc_net_assign_stage3_data(net, &v, o->cluster ? o->cluster + i : NULL,
+                                                   o->confidence ? o->confidence + i : NULL, o->h ? o->h + i * R : NULL,
+                                                   o->probs ? o->probs + i * K : NULL,
+                                                   o->stage3 ? o->stage3 + i * (size_t)F : NULL);
         if (st != RCC_OK)
             return st;
         i0 += count;
@@ -125,17 +127,43 @@ static rcc_status assign_chunks(rcc_net *net, const rcc_dataset *d, const output
     return RCC_OK;
 }
 
-/* assign(images, cluster=True, confidence=False, h=False, probs=False, callback=None) -> (cluster,
- * confidence, h, probs), each an array or None. */
+/* The head's clusters of every image refined by the votes of each one's `knn` nearest neighbours in
+ * the stage-3 features, as `rcc predict` does (rcc_vote); the confidence stays the head's probability
+ * of the final cluster. probs: the caller's, or NULL. No GIL here. */
+static rcc_status assign_voted(rcc_net *net, const rcc_dataset *d, outputs o, int knn, rcc_py_call *call)
+{
+    int F = rcc_net_stage3_dim(net), K = rcc_net_config(net)->clusters;
+    float *own = o.probs ? NULL : malloc(sizeof(float) * (size_t)d->n * (size_t)K);
+    o.stage3 = malloc(sizeof(float) * (size_t)d->n * (size_t)F);
+    if (!o.probs)
+        o.probs = own;
+    rcc_status st = o.stage3 && o.probs ? assign_chunks(net, d, &o, call)
+                                        : rcc_fail(RCC_ERR_NOMEM, "stage-3 features of %d images", d->n);
+    rcc_vote_config vc;
+    rcc_vote_config_default(&vc);
+    vc.knn = knn;
+    if (st == RCC_OK && !call->stop)
+        st = rcc_vote(o.stage3, d->n, F, K, &vc, o.cluster, NULL, NULL);
+    for (int i = 0; st == RCC_OK && !call->stop && o.confidence && i < d->n; i++)
+        o.confidence[i] = o.probs[(size_t)i * K + o.cluster[i]];
+    free(o.stage3), free(own);
+    return st;
+}
+
+/* assign(images, cluster=True, confidence=False, h=False, probs=False, callback=None, vote=0) ->
+ * (cluster, confidence, h, probs), each an array or None; vote > 0: the clusters refined by that many
+ * neighbours (assign_voted; needs cluster=True). */
 static PyObject *net_assign(PyObject *self, PyObject *args, PyObject *kw)
 {
-    static char *keys[] = {"images", "cluster", "confidence", "h", "probs", "callback", NULL};
+    static char *keys[] = {"images", "cluster", "confidence", "h", "probs", "callback", "vote", NULL};
     rcc_py_net *n = (rcc_py_net *)self;
     PyObject *images, *callback = Py_None;
-    int want_cluster = 1, want_conf = 0, want_h = 0, want_probs = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|ppppO:assign", keys, &rcc_py_images_type, &images, &want_cluster,
-                                     &want_conf, &want_h, &want_probs, &callback))
+    int want_cluster = 1, want_conf = 0, want_h = 0, want_probs = 0, vote = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|ppppOi:assign", keys, &rcc_py_images_type, &images, &want_cluster,
+                                     &want_conf, &want_h, &want_probs, &callback, &vote))
         return NULL;
+    if (vote < 0 || (vote > 0 && !want_cluster))
+        return PyErr_Format(PyExc_ValueError, "vote=%d: a number of neighbours >= 0, with cluster=True", vote);
     const rcc_dataset *d = &((rcc_py_images *)images)->d;
     const rcc_config *c = rcc_net_config(n->net);
     if (d->c != c->in_channels)
@@ -152,12 +180,12 @@ static PyObject *net_assign(PyObject *self, PyObject *args, PyObject *kw)
     outputs o = {want_cluster ? PyArray_DATA((PyArrayObject *)cl) : NULL,
                  want_conf ? PyArray_DATA((PyArrayObject *)cf) : NULL,
                  want_h ? PyArray_DATA((PyArrayObject *)h) : NULL,
-                 want_probs ? PyArray_DATA((PyArrayObject *)pr) : NULL};
+                 want_probs ? PyArray_DATA((PyArrayObject *)pr) : NULL, NULL};
     Py_INCREF(images); /* kept while the GIL is away */
     rcc_py_call call;
     rcc_py_call_begin(&call, callback);
     PyThread_acquire_lock(n->lock, WAIT_LOCK);
-    rcc_status st = assign_chunks(n->net, d, &o, &call);
+    rcc_status st = vote > 0 && d->n > 1 ? assign_voted(n->net, d, o, vote, &call) : assign_chunks(n->net, d, &o, &call);
     PyThread_release_lock(n->lock);
     int failed = rcc_py_call_end(&call);
     Py_DECREF(images);
@@ -196,7 +224,7 @@ static PyGetSetDef net_getset[] = {
 static PyMethodDef net_methods[] = {
     {"config_json", net_config_json, METH_NOARGS, "the configuration of its passes as JSON text"},
     {"assign", RCC_PY_KW(net_assign), METH_VARARGS | METH_KEYWORDS,
-     "assign(images, cluster=True, confidence=False, h=False, probs=False, callback=None)"},
+     "assign(images, cluster=True, confidence=False, h=False, probs=False, callback=None, vote=0)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,19 +1,32 @@
 """The package against the rcc tool on 1000 MNIST-test digits with a tiny network: the same training,
 the same clusters, the same features bit for bit, the same scores, and checkpoints that go both ways."""
 
+import contextlib
 import json
 import os
 
 import numpy as np
+import pytest
 
 import rcc
 from conftest import TINY, TINY_FLAGS, run_cli
 
 
-def cli_clusters(cli, model, data):
+def cli_clusters(cli, model, data, *flags):
     """rcc predict's clusters, in image order (lines index,cluster,confidence or name,cluster,...)."""
-    lines = run_cli(cli, "predict", "--model", model, "--data", data).split()
+    lines = run_cli(cli, "predict", "--model", model, "--data", data, *flags).split()
     return np.array([int(line.split(",")[-2]) for line in lines], dtype=np.int32)
+
+
+@contextlib.contextmanager
+def head_only(model):
+    """The model with vote=0: every image's cluster from the head alone, whatever images come with it
+    (the default vote refines the clusters of the images given together, as rcc predict --data does)."""
+    model.set_params(vote=0)
+    try:
+        yield model
+    finally:
+        model.set_params(vote=rcc.RCC().vote)
 
 
 def test_fit_writes_the_checkpoint_of_rcc_train(cli, digits, trained, tmp_path):
@@ -32,6 +45,12 @@ def test_predict_equals_rcc_predict(cli, digits, trained):
     assert np.array_equal(ours, cli_clusters(cli, run, npy))
     assert np.array_equal(model.labels_, ours), "labels_ are the clusters of the training images"
     assert model.n_clusters_ == 10 and model.preset_ == "cpu"
+    with head_only(model):
+        head = model.predict(X)
+    assert np.array_equal(head, cli_clusters(cli, run, npy, "--vote", "0")), "vote=0 is rcc predict --vote 0"
+    assert np.any(head != ours), "the vote moved images"
+    with pytest.raises(ValueError, match="vote=-1"):
+        rcc.RCC(vote=-1).fit(X)
 
 
 def test_transform_equals_rcc_embed_bit_for_bit(cli, digits, trained, tmp_path):
@@ -51,12 +70,19 @@ def test_predict_proba(digits, trained):
     p = model.predict_proba(X)
     assert p.shape == (1000, 10) and p.dtype == np.float32
     assert np.allclose(p.sum(axis=1), 1, atol=1e-5)
-    assert np.array_equal(p.argmax(axis=1), model.predict(X))
+    with head_only(model):
+        assert np.array_equal(p.argmax(axis=1), model.predict(X)), "the head's clusters are the argmax"
 
 
 def test_paths_give_what_arrays_give(digits, trained, mnist):
     X, _, npy = digits
     model, _ = trained
+    assert np.array_equal(model.predict(npy), model.predict(X))
+    with head_only(model):  # each image's answer alone, whatever comes with it
+        paths_give_what_arrays_give(X, npy, model, mnist)
+
+
+def paths_give_what_arrays_give(X, npy, model, mnist):
     from_array = model.predict(X)
     assert np.array_equal(model.predict(npy), from_array)
     assert np.array_equal(model.predict([npy, npy]), np.concatenate([from_array, from_array]))
@@ -69,8 +95,13 @@ def test_a_folder_of_png_files(cli, digits, trained, tmp_path):
     folder (one subfolder per class), as a list of files and as one file, they give the same clusters."""
     X, _, npy = digits
     model, run = trained
+    with head_only(model):  # the folder lists the images in another order, the list of files is 70 of them
+        folder_of_png_files(cli, X, npy, model, run, tmp_path)
+
+
+def folder_of_png_files(cli, X, npy, model, run, tmp_path):
     sorted_dir = tmp_path / "sorted"
-    run_cli(cli, "predict", "--model", run, "--data", npy, "--sort-into", sorted_dir, "--copy")
+    run_cli(cli, "predict", "--model", run, "--data", npy, "--sort-into", sorted_dir, "--copy", "--vote", "0")
     for sub in os.listdir(sorted_dir):  # a class folder without images is refused: the empty clusters go
         if not os.listdir(sorted_dir / sub):
             os.rmdir(sorted_dir / sub)

@@ -175,6 +175,13 @@ static void overview(FILE *f, const report_data *rd)
     stat(f, v, "clusters not empty");
     snprintf(v, sizeof v, "%.3f", rd->mean_confidence);
     stat(f, v, "mean confidence");
+    if (rd->voted) {
+        snprintf(v, sizeof v, "%d", rd->moved);
+        stat(f, v, rd->moved == 1 ? "image moved by its neighbours' vote" : "images moved by their neighbours' vote");
+    } else if (rd->vote_refused) {
+        snprintf(v, sizeof v, "%d", rd->vote_refused);
+        stat(f, v, "images the neighbours' vote would move: too many, not applied");
+    }
     if (rd->labelled) {
         snprintf(v, sizeof v, "%.3f", rd->acc);
         stat(f, v, "ACC (Hungarian)");

@@ -26,6 +26,9 @@ void rcc_report_defaults(rcc_report_options *o)
     o->kselect_sample = 3000;
     o->kselect_kmax = 20;
     o->seed = 1;
+    rcc_vote_config vc;
+    rcc_vote_config_default(&vc);
+    o->vote = vc.knn;
 }
 
 static void stage(const rcc_report_options *o, const char *what)
@@ -45,12 +48,40 @@ static void data_free(report_data *rd)
     free(rd->class_names);
 }
 
+/* The head's clusters of d, refined by the neighbour vote when asked (as `rcc predict`); the
+ * confidence stays the head's probability of the image's final cluster. */
+static rcc_status assign(rcc_net *net, const rcc_dataset *d, report_data *rd)
+{
+    int knn = rd->o->vote;
+    if (knn <= 0 || d->n < 2 || d->n > RCC_VOTE_MAX_POINTS)
+        return rcc_net_assign_data(net, d, rd->cluster, rd->conf, rd->h, NULL, NULL, NULL);
+    int F = rcc_net_stage3_dim(net), K = rd->k;
+    float *f = malloc(sizeof(float) * (size_t)d->n * (size_t)F), *p = malloc(sizeof(float) * (size_t)d->n * (size_t)K);
+    rcc_status st = f && p ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "report: stage-3 features of %d images", d->n);
+    if (st == RCC_OK)
+        st = rcc_net_assign_stage3_data(net, d, rd->cluster, NULL, rd->h, p, f);
+    rcc_vote_config vc;
+    rcc_vote_config_default(&vc);
+    vc.knn = knn;
+    rcc_vote_result vr;
+    if (st == RCC_OK)
+        st = rcc_vote(f, d->n, F, K, &vc, rd->cluster, NULL, &vr);
+    for (int i = 0; st == RCC_OK && i < d->n; i++)
+        rd->conf[i] = p[(size_t)i * K + rd->cluster[i]];
+    if (st == RCC_OK && vr.applied)
+        rd->voted = knn < d->n - 1 ? knn : d->n - 1, rd->moved = vr.moved;
+    else if (st == RCC_OK)
+        rd->vote_refused = vr.moved;
+    free(f), free(p);
+    return st;
+}
+
 /* Runs net over d; a data set of the other kind (gray, colour) goes through a converted copy. */
 static rcc_status infer(rcc_net *net, const rcc_dataset *d, report_data *rd)
 {
     int want = rcc_net_config(net)->in_channels;
     if (want <= 0 || want == d->c)
-        return rcc_net_assign_data(net, d, rd->cluster, rd->conf, rd->h, NULL, NULL, NULL);
+        return assign(net, d, rd);
     rcc_dataset copy;
     memset(&copy, 0, sizeof copy);
     copy.n = d->n, copy.c = d->c, copy.h = d->h, copy.w = d->w;
@@ -68,7 +99,7 @@ static rcc_status infer(rcc_net *net, const rcc_dataset *d, report_data *rd)
         return rcc_fail(RCC_ERR_NOMEM, "report: a %s copy of the images for the network", want == 1 ? "gray" : "colour");
     rcc_status st = rcc_dataset_convert_channels(&copy, want);
     if (st == RCC_OK)
-        st = rcc_net_assign_data(net, &copy, rd->cluster, rd->conf, rd->h, NULL, NULL, NULL);
+        st = assign(net, &copy, rd);
     rcc_dataset_free(&copy);
     return st;
 }
@@ -403,9 +434,9 @@ static rcc_status check(const rcc_net *net, const rcc_dataset *d, const rcc_repo
         return rcc_fail(RCC_ERR_ARG, "report: no images, or images of %d channels", d->c);
     if (o->typical < 0 || o->atypical < 0 || o->sample < 0 || o->outliers < 0 || o->outliers_csv < 0 ||
         o->typical > 1000 || o->atypical > 1000 || o->sample > 1000 || o->outliers > 100000 || o->thumb_side < 8 ||
-        o->thumb_side > 1024)
+        o->thumb_side > 1024 || o->vote < 0)
         return rcc_fail(RCC_ERR_ARG, "report: counts of images per cluster 0..1000, outliers 0..100000, thumbnails "
-                                     "8..1024 pixels");
+                                     "8..1024 pixels, vote neighbours >= 0");
     return RCC_OK;
 }
 
@@ -449,7 +480,8 @@ rcc_status rcc_report_write(rcc_net *net, const rcc_dataset *d, const rcc_report
     }
     if (st == RCC_OK && summary) {
         *summary = (rcc_report_summary){rd.n, rd.k, rd.nonempty, rd.mean_confidence, rd.labelled, rd.acc, rd.nmi,
-                                        rd.ari, rd.thumbnails, od.files, od.bytes, od.bytes - before};
+                                        rd.ari, rd.thumbnails, od.files, od.bytes, od.bytes - before, rd.voted,
+                                        rd.moved, rd.vote_refused};
     }
     outdir_close(&od);
     data_free(&rd);

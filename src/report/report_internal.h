@@ -51,6 +51,8 @@ typedef struct {
     int *outliers, nout;   /* lowest confidence first */
     double mean_confidence;
     int nonempty;
+    int voted, moved;      /* the neighbour vote's neighbours (0: none) and the images it moved */
+    int vote_refused;      /* > 0: the images it would have moved, too many (not applied) */
     int conf_hist[20];     /* confidence in twentieths of [0, 1] */
     /* labels */
     bool labelled;

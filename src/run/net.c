@@ -295,6 +295,16 @@ rcc_status rcc_net_stage3_data(rcc_net *n, const rcc_dataset *d, float *features
     return st;
 }
 
+rcc_status rcc_net_assign_stage3_data(rcc_net *n, const rcc_dataset *d, int *cluster, float *confidence,
+                                      float *h, float *probs, float *features)
+{
+    rcc_compute_saved saved;
+    rcc_compute_enter(n->threads, &saved);
+    rcc_status st = assign_data(n, d, cluster, confidence, h, probs, features, NULL, NULL);
+    rcc_compute_leave(&saved);
+    return st;
+}
+
 static rcc_status assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, float *confidence, float *h,
                               float *probs, float *stage3, rcc_net_emit emit, void *user)
 {
