@@ -1,6 +1,7 @@
 /* cmd_plot.c — `rcc plot KIND`: PNG pictures. Kinds: sphere (features on the unit sphere from
  * several viewpoints), kselect (WCSS / silhouette / Calinski–Harabasz against k), curves
  * (training curves from a metrics JSON-lines file), confusion (a confusion matrix). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -154,6 +155,20 @@ static int plot_curves(int argc, char **argv)
     return 0;
 }
 
+/* The last eval line's acc_predict of a training log (NaN when it has none). */
+static double predict_acc(const char *metrics)
+{
+    rcc_metrics_log log;
+    double v = NAN;
+    if (rcc_metrics_log_load(metrics, &log) != RCC_OK)
+        return v;
+    for (size_t i = 0; i < log.n; i++)
+        if (log.records[i].kind == RCC_METRICS_EVAL)
+            v = log.records[i].acc_predict;
+    rcc_metrics_log_free(&log);
+    return v;
+}
+
 static int plot_acc_time(int argc, char **argv)
 {
     cli_strs metrics = {0}, names = {0};
@@ -210,6 +225,10 @@ static int plot_acc_time(int argc, char **argv)
             printf("; first at or above %.2f after %.1f s", target, x[first]);
         else if (target > 0)
             printf("; never at or above %.2f", target);
+        double final = predict_acc(files[i]);
+        if (isfinite(final))
+            printf(" (the head's, during training); rcc predict's default clusters at the end: ACC %.4f%s", final,
+                   target > 0 ? (final >= target ? ", at or above the target" : ", below the target") : "");
         printf("\n");
         free(x), free(y);
     }

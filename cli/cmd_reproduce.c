@@ -94,6 +94,7 @@ static rcc_status score_one(const plan *p, run_result *r)
         return st;
     int R = s.rep_dim;
     r->sc = s.sc;
+    r->sc_vote = s.sc_vote, r->vote_applied = s.vote_applied, r->vote_moved = s.vote_moved;
     r->nonempty = s.nonempty, r->largest = s.largest;
     r->probe_paper = s.probe_paper, r->probe_conv = s.probe_conv, r->probe_majority = s.probe_majority;
     r->sph = s.sphere;
@@ -345,10 +346,12 @@ int cmd_reproduce(int argc, char **argv)
             status = 1;
             break;
         }
-        fprintf(stderr, "  ACC %.4f NMI %.4f ARI %.4f | sizes apart from the classes' by TV %.3f | probe %.4f (paper's) %.4f (converged) | uniformity %.3f, cells "
-                        "%.1f%% | elbow %d, chosen k %d\n",
-                x->sc.acc, x->sc.nmi, x->sc.ari, x->size_tv, x->probe_paper, x->probe_conv, x->sph.uniformity,
-                100 * x->sph.occupancy, x->elbow, x->chosen);
+        fprintf(stderr, "  ACC %.4f NMI %.4f ARI %.4f (rcc predict's default, refined by the neighbour vote: "
+                        "ACC %.4f, %d moved%s) | sizes apart from the classes' by TV %.3f | probe %.4f (paper's) "
+                        "%.4f (converged) | uniformity %.3f, cells %.1f%% | elbow %d, chosen k %d\n",
+                x->sc.acc, x->sc.nmi, x->sc.ari, x->sc_vote.acc, x->vote_moved, x->vote_applied ? "" : ", not applied",
+                x->size_tv, x->probe_paper, x->probe_conv, x->sph.uniformity, 100 * x->sph.occupancy, x->elbow,
+                x->chosen);
     }
     cli_catch_stop(false);
     if (status == 0) {

@@ -1,6 +1,7 @@
 /* cmd_train.c — `rcc train`: cluster a set of images without labels. Argument parsing, progress
  * and messages only; the work is rcc_run_train (src/run/run.c). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,12 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
                 e->epochs, e->seconds, e->mean.ins, e->mean.clu_nce, e->mean.entropy, e->mean.unif, e->mean.total);
     if (e->evaluated)
         fprintf(stderr, " | ACC %.4f NMI %.4f ARI %.4f", e->acc, e->nmi, e->ari);
-    fprintf(stderr, "%s\n  cluster sizes:", e->saved ? " | saved" : "");
+    fprintf(stderr, "%s\n", e->saved ? " | saved" : "");
+    if (isfinite(e->acc_predict))
+        fprintf(stderr, "  rcc predict's default clusters (the head's, refined by the neighbour vote where it applies): "
+                        "ACC %.4f\n",
+                e->acc_predict);
+    fprintf(stderr, "  cluster sizes:");
     for (int k = 0; k < e->clusters; k++)
         fprintf(stderr, " %ld", e->sizes[k]);
     fputc('\n', stderr);

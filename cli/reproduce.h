@@ -27,6 +27,9 @@ typedef struct {
     double total_seconds; /* the run's own training time, from its metrics (across resumes) */
     char conv[16];        /* the convolution kernels its checkpoint was (last) trained with */
     rcc_scores sc;
+    rcc_scores sc_vote;   /* of `rcc predict`'s default clusters (refined by the neighbour vote; sc when not applied) */
+    bool vote_applied;
+    int vote_moved;
     int nonempty;
     double largest;
     double probe_paper, probe_conv, probe_majority;

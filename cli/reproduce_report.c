@@ -124,9 +124,10 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
         fprintf(stderr, "rcc reproduce: cannot write %s\n", path);
         return 1;
     }
-    stat2 acc[2], nmi[2], ari[2], prp[2], prc[2], uni[2], occ[2], acc5[2], tv[2];
+    stat2 acc[2], nmi[2], ari[2], prp[2], prc[2], uni[2], occ[2], acc5[2], tv[2], accv[2];
     for (int m = 0; m < NMETHODS; m++) {
         acc[m] = agg(runs, nruns, m, K_RIGHT, AGGS(acc));
+        accv[m] = agg(runs, nruns, m, K_RIGHT, AGG(sc_vote.acc));
         nmi[m] = agg(runs, nruns, m, K_RIGHT, AGGS(nmi));
         ari[m] = agg(runs, nruns, m, K_RIGHT, AGGS(ari));
         prp[m] = agg(runs, nruns, m, K_RIGHT, AGG(probe_paper));
@@ -174,6 +175,10 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
     fprintf(f, "| NMI | – | %s | – | %s |\n", a, b);
     num(a, sizeof a, ari[M_CC]), num(b, sizeof b, ari[M_RCC]);
     fprintf(f, "| ARI | – | %s | – | %s |\n", a, b);
+    pct(a, sizeof a, accv[M_CC]), pct(b, sizeof b, accv[M_RCC]);
+    fprintf(f, "| ACC of `rcc predict`'s default clusters (the head's, refined by a vote of 30 stage-3 neighbours; "
+               "docs/imbalance.md §6) | – | %s | – | %s |\n",
+            a, b);
     num(a, sizeof a, tv[M_CC]), num(b, sizeof b, tv[M_RCC]);
     fprintf(f, "| cluster sizes against the classes' (TV of the sorted shares; 0: the same profile) | – | %s | – | %s "
                "|\n",
@@ -266,17 +271,19 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
     }
     fprintf(f, "\nEvery run's pictures are in `runs/<method>-k<K>-seed<S>/`.\n\n");
 
-    fprintf(f, "## Every run\n\n| run | λ | K | seed | ACC | NMI | ARI | clusters used | largest | probe (paper) | "
-               "probe (converged) | uniformity | cells | elbow | best silhouette | best CH | chosen k | training | conv |\n");
-    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    fprintf(f, "## Every run\n\n| run | λ | K | seed | ACC | NMI | ARI | ACC, rcc predict (images the vote moved) | "
+               "clusters used | largest | probe (paper) | probe (converged) | uniformity | cells | elbow | "
+               "best silhouette | best CH | chosen k | training | conv |\n");
+    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < nruns; i++) {
         const run_result *r = &runs[i];
         cli_fmt_duration(hms, sizeof hms, r->total_seconds, true);
-        fprintf(f, "| %s-k%d-seed%d | %g | %d | %d | %.4f | %.4f | %.4f | %d/%d | %.1f %% | %.4f | %.4f | %.3f | %.1f %% | "
-                   "%d | %d | %d | %d | %s | %s |\n",
+        fprintf(f, "| %s-k%d-seed%d | %g | %d | %d | %.4f | %.4f | %.4f | %.4f (%d%s) | %d/%d | %.1f %% | %.4f | %.4f | "
+                   "%.3f | %.1f %% | %d | %d | %d | %d | %s | %s |\n",
                 method_name[r->method], r->k, r->seed, (double)r->lambda, r->k, r->seed, r->sc.acc, r->sc.nmi,
-                r->sc.ari, r->nonempty, r->k, 100 * r->largest, r->probe_paper, r->probe_conv, r->sph.uniformity,
-                100 * r->sph.occupancy, r->elbow, r->best_sil, r->best_ch, r->chosen, hms, r->conv);
+                r->sc.ari, r->sc_vote.acc, r->vote_moved, r->vote_applied ? "" : ", too many: not applied", r->nonempty,
+                r->k, 100 * r->largest, r->probe_paper, r->probe_conv, r->sph.uniformity, 100 * r->sph.occupancy,
+                r->elbow, r->best_sil, r->best_ch, r->chosen, hms, r->conv);
     }
     fprintf(f, "\nMajority-class baseline of the probe's test split: %.4f. Probe split: 80/20 stratified, seeded by "
                "the run's seed. Sphere measures on a seeded sample of %zu points.\n",
@@ -342,6 +349,7 @@ int write_report_json(const plan *p, const run_result *runs, int nruns, const ch
             snprintf(key, sizeof key, "%s_k%d", method_name[m], kind ? p->kwrong : p->kright);
             cJSON *g = cJSON_AddObjectToObject(sum, key);
             cJSON_AddItemToObject(g, "acc", stat_json(agg(runs, nruns, m, kind, AGGS(acc))));
+            cJSON_AddItemToObject(g, "acc_predict", stat_json(agg(runs, nruns, m, kind, AGG(sc_vote.acc))));
             cJSON_AddItemToObject(g, "nmi", stat_json(agg(runs, nruns, m, kind, AGGS(nmi))));
             cJSON_AddItemToObject(g, "ari", stat_json(agg(runs, nruns, m, kind, AGGS(ari))));
             cJSON_AddItemToObject(g, "probe_paper", stat_json(agg(runs, nruns, m, kind, AGG(probe_paper))));
@@ -360,6 +368,9 @@ int write_report_json(const plan *p, const run_result *runs, int nruns, const ch
         cJSON_AddNumberToObject(x, "seed", r->seed);
         cJSON_AddStringToObject(x, "dir", r->dir);
         cli_json_num(x, "acc", r->sc.acc);
+        cli_json_num(x, "acc_predict", r->sc_vote.acc);
+        cJSON_AddNumberToObject(x, "vote_moved", r->vote_moved);
+        cJSON_AddBoolToObject(x, "vote_applied", r->vote_applied);
         cli_json_num(x, "nmi", r->sc.nmi);
         cli_json_num(x, "ari", r->sc.ari);
         cJSON_AddNumberToObject(x, "clusters_used", r->nonempty);

@@ -221,6 +221,8 @@ typedef struct {
                                    * the evaluation alone (so training time is the difference) */
     double empty, largest;        /* clusters that received nothing, fraction in the largest */
     double acc, nmi, ari;
+    double acc_predict;           /* eval line of a training's last epoch: ACC of `rcc predict`'s default
+                                   * clusters (the head's refined by the neighbour vote, rcc_vote) */
     /* drift: images seen, held in the pool, skipped; mean confidence of the recent images; the
      * share of the probe sample that changed cluster since the previous checkpoint and the ARI
      * between the two assignments */

@@ -72,6 +72,9 @@ typedef struct {
     double largest;         /* fraction of the epoch's images in the largest cluster */
     bool evaluated;         /* acc, nmi, ari valid: evaluation views, labels present */
     double acc, nmi, ari;
+    double acc_predict;     /* the last epoch, evaluated: ACC of `rcc predict`'s default clusters (the
+                             * head's refined by the neighbour vote, rcc_vote; the head's ACC when the
+                             * vote is not applied); NaN otherwise */
     double seconds;         /* duration of the epoch */
     bool saved;             /* a checkpoint was written after this epoch */
     bool self_label;        /* a self-labelling epoch (mean.total is its loss, the other terms NaN) */
@@ -218,6 +221,11 @@ typedef struct {
     int *cluster;             /* n: the assignment */
     float *h;                 /* n × rep_dim: the unit-sphere features */
     rcc_scores sc;            /* ACC, NMI, ARI against the labels */
+    rcc_scores sc_vote;       /* the same of `rcc predict`'s default clusters: the assignment refined by
+                               * rcc_vote (rcc_vote_config_default) on the stage-3 features; sc when the
+                               * vote is not applied (too many moves, or more than RCC_VOTE_MAX_POINTS) */
+    bool vote_applied;
+    int vote_moved;           /* images the vote moved (or would have, when not applied) */
     int nonempty;             /* clusters that received an image */
     double largest;           /* share of the images in the largest cluster */
     double probe_paper;       /* linear probe on h, the paper's schedule (Adam 1e-4, 5 epochs) */

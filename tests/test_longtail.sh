@@ -76,6 +76,20 @@ sizes=$(tr -d ' \n\t' < "$tmp/rep/report.json" | grep -o '"class_sizes":\[[0-9,]
         sort -rn | tr '\n' ' ')
 [ "$sizes" = "892 690 534 414 320 248 192 148 115 89 " ]; ok $? "report.json's class sizes are the tail's (got $sizes)"
 [ "$(grep -c '"size_tv"' "$tmp/rep/report.json")" = 4 ]; ok $? "report.json has size_tv per method and per run"
+# the ACC of rcc predict's default (the head's clusters refined by the neighbour vote), per method and
+# per run: the same as rcc predict + rcc eval on the subset rcc subset makes
+grep -q "^| ACC of \`rcc predict\`'s default clusters" "$tmp/rep/report.md" &&
+  [ "$(grep -c '"acc_predict"' "$tmp/rep/report.json")" = 4 ]
+ok $? "report.md and report.json give the ACC of rcc predict's default clusters"
+"$RCC" subset --data "$IMG" --labels "$LAB" --long-tail 10 --seed 3 --out "$tmp/lt3" > /dev/null 2>&1 &&
+  "$RCC" predict --model "$tmp/rep/runs/rcc-k10-seed1" --data "$tmp/lt3/images-idx3-ubyte.gz" --out "$tmp/lt3.npy" \
+    > /dev/null 2>&1 &&
+  ours=$("$RCC" eval --pred "$tmp/lt3.npy" --labels "$tmp/lt3/labels-idx1-ubyte.gz" --json |
+         sed 's/.*"acc":\([0-9.e-]*\).*/\1/') &&
+  theirs=$(tr -d ' \n\t' < "$tmp/rep/report.json" | grep -o '"method":"rcc"[^}]*' | grep -o '"acc_predict":[0-9.e-]*' |
+           cut -d: -f2) &&
+  awk -v a="$ours" -v b="$theirs" 'BEGIN { exit !(a != "" && b != "" && a - b < 1e-9 && b - a < 1e-9) }'
+ok $? "the RCC run's acc_predict is rcc predict's ACC on the same subset ($theirs vs $ours)"
 
 echo "test_longtail: $pass passed, $fail failed"
 [ "$fail" = 0 ]

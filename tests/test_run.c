@@ -979,7 +979,7 @@ static void metrics_log(void)
     rcc_metrics_write_step(f, 1, 2, 2, 2e-4, &t);
     fputs("\n  \t\n", f);
     rcc_metrics_write_epoch(f, 1, 2, &t, 1.5, 1, 0.75, sizes, 3);
-    rcc_metrics_write_eval(f, 1, 2, 0.5, 0.25, 0.125, 0.25);
+    rcc_metrics_write_eval(f, 1, 2, 0.5, 0.25, 0.125, 0.625, 0.25);
     fputs("{\"epoch\":3,\"ins\":1}\nnot json\n", f);
     fclose(f);
     size_t n = 0;
@@ -992,6 +992,8 @@ static void metrics_log(void)
           (int)strlen(want), text ? (const char *)text : "");
     CHECK(text && strstr((const char *)text, ",\"seconds\":1.500,\"empty\":1,\"largest\":0.7500,\"sizes\":[4,0,12]}\n"),
           "an epoch line ends with seconds, empty, largest and the sizes");
+    CHECK(text && strstr((const char *)text, "\"ari\":0.125000,\"acc_predict\":0.625000,\"seconds\":0.250}\n"),
+          "an eval line with rcc predict's ACC");
     free(text);
     rcc_metrics_log log;
     CHECK_OK(rcc_metrics_log_load(path, &log));
@@ -1007,8 +1009,8 @@ static void metrics_log(void)
                   r[2].largest == 0.75 && r[2].terms[RCC_LOSS_TOTAL] == 7.5 && isnan(r[2].batch),
               "an epoch record");
         CHECK(r[3].kind == RCC_METRICS_EVAL && r[3].acc == 0.5 && r[3].nmi == 0.25 && r[3].ari == 0.125 &&
-                  r[3].seconds == 0.25,
-              "an eval record, with the evaluation's seconds");
+                  r[3].acc_predict == 0.625 && r[3].seconds == 0.25 && isnan(r[2].acc_predict),
+              "an eval record, with rcc predict's ACC and the evaluation's seconds");
         CHECK(r[4].kind == RCC_METRICS_OTHER && r[4].epoch == 3 && r[4].terms[RCC_LOSS_INS] == 1 && isnan(r[4].step),
               "a line of no kind");
     }

@@ -51,6 +51,7 @@ static PyObject *epoch_event(const void *arg)
               rcc_py_set(d, "acc", num(e->evaluated ? e->acc : NAN)) < 0 ||
               rcc_py_set(d, "nmi", num(e->evaluated ? e->nmi : NAN)) < 0 ||
               rcc_py_set(d, "ari", num(e->evaluated ? e->ari : NAN)) < 0 ||
+              rcc_py_set(d, "acc_predict", num(e->acc_predict)) < 0 ||
               rcc_py_set(d, "seconds", PyFloat_FromDouble(e->seconds)) < 0 ||
               rcc_py_set(d, "saved", PyBool_FromLong(e->saved)) < 0 ||
               rcc_py_set(d, "self_label", PyBool_FromLong(e->self_label)) < 0 ||

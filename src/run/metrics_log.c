@@ -53,10 +53,14 @@ void rcc_metrics_write_epoch(FILE *f, int epoch, long step, const rcc_loss_terms
     fputs("]}\n", f);
 }
 
-void rcc_metrics_write_eval(FILE *f, int epoch, long step, double acc, double nmi, double ari, double seconds)
+void rcc_metrics_write_eval(FILE *f, int epoch, long step, double acc, double nmi, double ari, double acc_predict,
+                            double seconds)
 {
-    fprintf(f, "{\"kind\":\"eval\",\"epoch\":%d,\"step\":%ld,\"acc\":%.6f,\"nmi\":%.6f,\"ari\":%.6f,\"seconds\":%.3f}\n",
-            epoch, step, acc, nmi, ari, seconds);
+    fprintf(f, "{\"kind\":\"eval\",\"epoch\":%d,\"step\":%ld,\"acc\":%.6f,\"nmi\":%.6f,\"ari\":%.6f,", epoch, step, acc,
+            nmi, ari);
+    if (isfinite(acc_predict))
+        fprintf(f, "\"acc_predict\":%.6f,", acc_predict);
+    fprintf(f, "\"seconds\":%.3f}\n", seconds);
 }
 
 static void number_or_null(FILE *f, const char *key, double v)
@@ -118,6 +122,7 @@ static bool parse_line(const char *line, rcc_metrics_record *r)
     r->acc = number(o, "acc");
     r->nmi = number(o, "nmi");
     r->ari = number(o, "ari");
+    r->acc_predict = number(o, "acc_predict");
     r->seen = number(o, "seen");
     r->pool = number(o, "pool");
     r->skipped = number(o, "skipped");

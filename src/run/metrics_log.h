@@ -18,8 +18,9 @@ void rcc_metrics_write_epoch(FILE *f, int epoch, long step, const rcc_loss_terms
 /* A self-labelling step: its loss (as "self_label" and "total") and the share of confident images. */
 void rcc_metrics_write_self_label_step(FILE *f, int epoch, int batch, long step, double lr, double loss,
                                        double confident);
-/* seconds: how long the evaluation took (a part of its epoch's seconds) */
-void rcc_metrics_write_eval(FILE *f, int epoch, long step, double acc, double nmi, double ari, double seconds);
+/* seconds: how long the evaluation took (a part of its epoch's seconds); acc_predict written when finite */
+void rcc_metrics_write_eval(FILE *f, int epoch, long step, double acc, double nmi, double ari, double acc_predict,
+                            double seconds);
 /* A streaming run's drift record; probe_moved and probe_ari are written as null when NaN. */
 void rcc_metrics_write_drift(FILE *f, long step, long seen, int pool, long skipped, const long *recent_sizes, int k,
                              double recent_confidence, int probe, double probe_moved, double probe_ari);

@@ -130,15 +130,48 @@ static rcc_status metrics_flush(run_state *s, long step)
                     s->metrics_path, step, strerror(e), s->ckpt);
 }
 
-static rcc_status evaluate(run_state *s, rcc_epoch_event *ev)
+/* ACC of `rcc predict`'s default clusters: the head's (pred) refined by the neighbour vote on the
+ * stage-3 features f (rcc_vote_config_default); the head's ACC when the vote is not applied. */
+static rcc_status predict_acc(const rcc_dataset *d, const float *f, int F, int K, const int *pred, double *acc)
+{
+    int *voted = malloc(sizeof(int) * (size_t)d->n);
+    if (!voted)
+        return rcc_fail(RCC_ERR_NOMEM, "the vote over %d images", d->n);
+    memcpy(voted, pred, sizeof(int) * (size_t)d->n);
+    rcc_vote_config vc;
+    rcc_vote_config_default(&vc);
+    rcc_scores sc;
+    rcc_status st = rcc_vote(f, d->n, F, K, &vc, voted, NULL, NULL);
+    if (st == RCC_OK)
+        st = rcc_scores_compute(voted, d->labels, (size_t)d->n, &sc);
+    if (st == RCC_OK)
+        *acc = sc.acc;
+    free(voted);
+    return st;
+}
+
+/* The data's evaluation views through the network: sizes, confidence, and with labels ACC/NMI/ARI;
+ * after the last epoch (final) also the ACC of `rcc predict`'s default clusters. */
+static rcc_status evaluate(run_state *s, rcc_epoch_event *ev, bool final)
 {
     const rcc_dataset *d = s->data;
     rcc_net *net;
     rcc_config now = s->cfg; /* with the thread count the run computes with now */
     now.threads = s->threads;
     RCC_TRY(rcc_net_wrap(&net, &now, &s->tr.ps, d->n));
-    rcc_status st = rcc_net_assign_data(net, d, s->pred, s->conf, NULL, NULL, NULL, NULL);
+    bool vote = final && d->labels && d->n > 1 && d->n <= RCC_VOTE_MAX_POINTS;
+    int F = rcc_net_stage3_dim(net);
+    float *f = vote ? malloc(sizeof(float) * (size_t)d->n * (size_t)F) : NULL;
+    rcc_status st = vote && !f ? rcc_fail(RCC_ERR_NOMEM, "stage-3 features of %d images", d->n)
+                               : rcc_net_assign_stage3_data(net, d, s->pred, s->conf, NULL, NULL, f);
     rcc_net_free(net);
+    if (st == RCC_OK && vote) {
+        rcc_compute_saved saved; /* the vote's graph with the run's threads */
+        rcc_compute_enter(s->threads, &saved);
+        st = predict_acc(d, f, F, s->cfg.clusters, s->pred, &ev->acc_predict);
+        rcc_compute_leave(&saved);
+    }
+    free(f);
     RCC_TRY(st);
     int K = s->cfg.clusters;
     long sizes[K];
@@ -283,6 +316,7 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         }
         rcc_epoch_event ev;
         memset(&ev, 0, sizeof ev);
+        ev.acc_predict = NAN;
         ev.epoch = epoch;
         ev.epochs = epochs;
         ev.step = pr->step;
@@ -305,7 +339,7 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         double t_eval = rcc_now();
         if (s->root && ((s->data->labels && c->eval_every && (epoch + 1) % c->eval_every == 0) || last ||
                         last_contrastive))
-            RCC_TRY(evaluate(s, &ev));
+            RCC_TRY(evaluate(s, &ev, last));
         t_eval = rcc_now() - t_eval;
         /* the epoch's lines are written before its checkpoint: a checkpoint never holds a step whose
          * log lines could not be written (on resume, lines past the checkpoint are dropped) */
@@ -313,7 +347,7 @@ static rcc_status train_loop(run_state *s, rcc_progress *pr, const rcc_run_hooks
         rcc_metrics_write_epoch(s->metrics, epoch + 1, pr->step, &ev.mean, ev.seconds, ev.empty, ev.largest, s->sizes,
                                 K);
         if (ev.evaluated)
-            rcc_metrics_write_eval(s->metrics, epoch + 1, pr->step, ev.acc, ev.nmi, ev.ari, t_eval);
+            rcc_metrics_write_eval(s->metrics, epoch + 1, pr->step, ev.acc, ev.nmi, ev.ari, ev.acc_predict, t_eval);
         RCC_TRY(metrics_flush(s, pr->step));
         if ((c->save_every && (epoch + 1) % c->save_every == 0) || last || last_contrastive) {
             RCC_TRY(save(s, pr));

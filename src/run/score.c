@@ -1,10 +1,11 @@
 /* score.c — every measure of a trained network on a labelled data set, as `rcc reproduce`
  * reports them (the public rcc_net_score): the assignment and h of every image through the
- * inference path, ACC/NMI/ARI, cluster use, two linear probes, the use of the sphere, and the
- * choice of k on h. */
+ * inference path, ACC/NMI/ARI (of the head's clusters, and of `rcc predict`'s default: refined by
+ * the neighbour vote), cluster use, two linear probes, the use of the sphere, and the choice of k on h. */
 #include <stdlib.h>
 #include <string.h>
 #include "rcc_eval.h"
+#include "rcc_data.h"
 #include "rcc_run.h"
 #include "../compute.h"
 #include "../util.h"
@@ -55,10 +56,28 @@ static rcc_status score(rcc_net *net, const rcc_dataset *d, const rcc_score_conf
     if (R >= 3)
         s->cells = malloc(sizeof(int) * RCC_SPHERE_BANDS * RCC_SPHERE_SECTORS);
     rcc_status st = s->cluster && s->h && sizes && (R < 3 || s->cells) ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "scores");
+    bool vote = d->n > 1 && d->n <= RCC_VOTE_MAX_POINTS;
+    int F = rcc_net_stage3_dim(net);
+    float *f = vote ? malloc(n * (size_t)F * sizeof *f) : NULL;
+    int *voted = vote ? malloc(n * sizeof *voted) : NULL;
+    if (st == RCC_OK && vote && (!f || !voted))
+        st = rcc_fail(RCC_ERR_NOMEM, "stage-3 features of %zu images", n);
     if (st == RCC_OK)
-        st = rcc_net_assign_data(net, d, s->cluster, NULL, s->h, NULL, NULL, NULL);
+        st = rcc_net_assign_stage3_data(net, d, s->cluster, NULL, s->h, NULL, f);
     if (st == RCC_OK)
         st = rcc_scores_compute(s->cluster, d->labels, n, &s->sc);
+    s->sc_vote = s->sc;
+    if (st == RCC_OK && vote) { /* what `rcc predict` gives by default */
+        rcc_vote_config vc;
+        rcc_vote_config_default(&vc);
+        rcc_vote_result vr;
+        memcpy(voted, s->cluster, n * sizeof *voted);
+        st = rcc_vote(f, d->n, F, K, &vc, voted, NULL, &vr);
+        s->vote_applied = st == RCC_OK && vr.applied, s->vote_moved = vr.moved;
+        if (s->vote_applied)
+            st = rcc_scores_compute(voted, d->labels, n, &s->sc_vote);
+    }
+    free(f), free(voted);
     rcc_assign_stats as;
     if (st == RCC_OK)
         st = rcc_assign_stats_compute(s->cluster, n, K, NULL, NULL, sizes, &as);
