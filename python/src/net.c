@@ -203,6 +203,57 @@ static PyObject *net_assign(PyObject *self, PyObject *args, PyObject *kw)
     return Py_BuildValue("NNNN", cl, cf, h, pr);
 }
 
+/* partition(images, fine=100, knn=10, callback=None) -> (cluster, confidence): the images' stage-3
+ * features partitioned into the model's K clusters of any size, as `rcc predict --partition`
+ * (rcc_partition; confidence: the share of an image's neighbours in its cluster). */
+static PyObject *net_partition(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *keys[] = {"images", "fine", "knn", "callback", NULL};
+    rcc_py_net *n = (rcc_py_net *)self;
+    PyObject *images, *callback = Py_None;
+    rcc_partition_config pc;
+    rcc_partition_config_default(&pc);
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|iiO:partition", keys, &rcc_py_images_type, &images, &pc.fine,
+                                     &pc.knn, &callback))
+        return NULL;
+    const rcc_dataset *d = &((rcc_py_images *)images)->d;
+    const rcc_config *c = rcc_net_config(n->net);
+    if (d->c != c->in_channels)
+        return PyErr_Format(PyExc_ValueError, "the model takes %d-channel images, these have %d", c->in_channels, d->c);
+    if (d->n < 2)
+        return PyErr_Format(PyExc_ValueError, "a partition needs at least 2 images, not %d", d->n);
+    npy_intp nn = d->n;
+    int F = rcc_net_stage3_dim(n->net);
+    PyObject *cl = PyArray_SimpleNew(1, &nn, NPY_INT32), *cf = PyArray_SimpleNew(1, &nn, NPY_FLOAT32);
+    float *f = malloc(sizeof(float) * (size_t)d->n * (size_t)F);
+    if (!cl || !cf || !f) {
+        Py_XDECREF(cl), Py_XDECREF(cf), free(f);
+        return PyErr_NoMemory();
+    }
+    outputs o = {NULL, NULL, NULL, NULL, f};
+    Py_INCREF(images); /* kept while the GIL is away */
+    rcc_py_call call;
+    rcc_py_call_begin(&call, callback);
+    PyThread_acquire_lock(n->lock, WAIT_LOCK);
+    rcc_status st = assign_chunks(n->net, d, &o, &call);
+    if (st == RCC_OK && !call.stop)
+        st = rcc_partition(f, d->n, F, c->clusters, &pc, PyArray_DATA((PyArrayObject *)cl),
+                           PyArray_DATA((PyArrayObject *)cf));
+    PyThread_release_lock(n->lock);
+    int failed = rcc_py_call_end(&call);
+    Py_DECREF(images);
+    free(f);
+    if (failed < 0 || st != RCC_OK || call.stopped) {
+        if (failed == 0 && st != RCC_OK)
+            rcc_py_raise(st);
+        else if (failed == 0)
+            PyErr_SetString(rcc_py_error, "stopped by the callback before every image was assigned");
+        Py_DECREF(cl), Py_DECREF(cf);
+        return NULL;
+    }
+    return Py_BuildValue("NN", cl, cf);
+}
+
 static PyObject *get_threads(PyObject *self, void *closure)
 {
     (void)closure;
@@ -225,6 +276,8 @@ static PyMethodDef net_methods[] = {
     {"config_json", net_config_json, METH_NOARGS, "the configuration of its passes as JSON text"},
     {"assign", RCC_PY_KW(net_assign), METH_VARARGS | METH_KEYWORDS,
      "assign(images, cluster=True, confidence=False, h=False, probs=False, callback=None, vote=0)"},
+    {"partition", RCC_PY_KW(net_partition), METH_VARARGS | METH_KEYWORDS,
+     "partition(images, fine=100, knn=10, callback=None) -> (cluster, confidence)"},
     {NULL, NULL, 0, NULL},
 };
 

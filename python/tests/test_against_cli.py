@@ -53,6 +53,16 @@ def test_predict_equals_rcc_predict(cli, digits, trained):
         rcc.RCC(vote=-1).fit(X)
 
 
+def test_partition_equals_rcc_predict_partition(cli, digits, trained):
+    X, _, npy = digits
+    model, run = trained
+    ours = model.partition(X, fine=30)
+    assert ours.dtype == np.int32 and ours.shape == (1000,) and 0 <= ours.min() and ours.max() < 10
+    assert np.array_equal(ours, cli_clusters(cli, run, npy, "--partition", "--fine", "30"))
+    with pytest.raises(rcc.ArgumentError, match="fine"):
+        model.partition(X, fine=5)  # fewer fine clusters than K
+
+
 def test_transform_equals_rcc_embed_bit_for_bit(cli, digits, trained, tmp_path):
     X, y, npy = digits
     model, run = trained
