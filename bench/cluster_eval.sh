@@ -77,7 +77,8 @@ for s in $SEEDS; do
   t0=$(date +%s.%N)
   "$RCC" train --data "$DATA" --out "$run" --seed "$s" "$@" > "$run.out" 2> "$run.err" || { tail -3 "$run.err" >&2; exit 1; }
   t1=$(date +%s.%N)
-  "$RCC" predict --model "$run" --data "$DATA" ${PREDICT_FLAGS:-} > "$run.csv" 2> "$run.predict.err" || { tail -3 "$run.predict.err" >&2; exit 1; }
+  "$RCC" predict --model "$run" --data "$DATA" ${PREDICT_FLAGS:-} > "$run.csv" 2> "$run.predict.err" ||
+    { tail -3 "$run.predict.err" >&2; exit 1; }
   read -r da _ _ _ <<< "$(score "$run.csv" dev)"
   read -r ha _ _ _ <<< "$(score "$run.csv" holdout)"
   read -r aa an ar tv <<< "$(score "$run.csv" all)"

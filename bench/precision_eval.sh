@@ -50,7 +50,8 @@ for p in $PRECISIONS; do
     read -r aa an ar <<< "$(score "$run.csv" "$WORK/labels" 0 "$n")"
     fa=$aa
     if [ "$p" != f32 ]; then
-      "$RCC" predict --model "$run" --data "$DATA" --precision f32 ${PREDICT_FLAGS:-} > "$run.f32.csv" 2>> "$run.predict.err" ||
+      "$RCC" predict --model "$run" --data "$DATA" --precision f32 ${PREDICT_FLAGS:-} > "$run.f32.csv" \
+        2>> "$run.predict.err" ||
         { tail -3 "$run.predict.err" >&2; exit 1; }
       read -r fa _ _ <<< "$(score "$run.f32.csv" "$WORK/labels" 0 "$n")"
     fi

@@ -121,6 +121,7 @@ static rcc_status predict_vote(rcc_net *net, const rcc_dataset *d, int knn, int 
     rcc_vote_config vc;
     rcc_vote_config_default(&vc);
     vc.knn = knn;
+    vc.threads = rcc_net_threads(net);
     rcc_vote_result vr;
     float *f = malloc(sizeof(float) * (size_t)d->n * (size_t)F), *p = malloc(sizeof(float) * (size_t)d->n * (size_t)K);
     rcc_status st = f && p ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "features of %d images", d->n);
@@ -142,14 +143,26 @@ static rcc_status predict_vote(rcc_net *net, const rcc_dataset *d, int knn, int 
     return st;
 }
 
+/* --vote among the arguments: the user asked for a number of neighbours (else the default's rules). */
+static bool vote_given(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--vote") == 0 || strncmp(argv[i], "--vote=", 7) == 0)
+            return true;
+    return false;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     const char *model = NULL, *out = NULL, *precision = NULL, *sort_dir = NULL;
     cli_strs data = {0};
     bool from_stdin = false, link = false, symlink = false, copy = false, part = false;
-    int threads = 0, vote = -1;
+    int threads = 0;
     rcc_partition_config pc;
     rcc_partition_config_default(&pc);
+    rcc_vote_config vote_default;
+    rcc_vote_config_default(&vote_default);
+    int vote = vote_default.knn;
     cli_load_flags lf = CLI_LOAD_DEFAULTS;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "checkpoint file, or a training output folder"},
@@ -160,7 +173,7 @@ int cmd_predict(int argc, char **argv)
          "confidence is then the share of an image's neighbours in its cluster (docs/imbalance.md)"},
         {"vote", 0, OPT_INT, &vote,
          "refine the head's clusters: each image, up to 10 times, takes the cluster most common among itself and its "
-         "N nearest neighbours in the stage-3 features (default 30 with --data, for up to 200000 images; 0: the "
+         "N nearest neighbours in the stage-3 features (with --data, by default for up to 200000 images; 0: the "
          "head alone, as --stdin and serve answer; a vote that would move more than 20% of the images is not "
          "applied; docs/imbalance.md §6)"},
         {"fine", 0, OPT_INT, &pc.fine, "--partition: fine clusters before merging"},
@@ -194,9 +207,10 @@ int cmd_predict(int argc, char **argv)
         fprintf(stderr, "rcc predict: --fine and --knn go with --partition\n");
         return 2;
     }
-    if (vote < -1 || (vote != -1 && (part || from_stdin))) {
-        fprintf(stderr, "rcc predict: --vote N (N >= 0) refines the head's clusters of a data set (--data), not "
-                        "--partition's nor images one by one (--stdin)\n");
+    bool vote_asked = vote_given(argc, argv);
+    if (vote < 0 || vote > RCC_VOTE_MAX_KNN || (vote_asked && vote > 0 && (part || from_stdin))) {
+        fprintf(stderr, "rcc predict: --vote N (0 <= N <= %d) refines the head's clusters of a data set (--data), "
+                        "not --partition's nor images one by one (--stdin)\n", RCC_VOTE_MAX_KNN);
         return 2;
     }
     if (part && from_stdin) {
@@ -222,14 +236,11 @@ int cmd_predict(int argc, char **argv)
         int *cl = st == RCC_OK ? malloc(sizeof(int) * (size_t)d.n) : NULL;
         if (st == RCC_OK && !cl)
             st = rcc_fail(RCC_ERR_NOMEM, "clusters");
-        if (st == RCC_OK && vote == -1 && !part) {
-            rcc_vote_config vc;
-            rcc_vote_config_default(&vc);
-            vote = d.n <= RCC_VOTE_MAX_POINTS ? vc.knn : 0;
-            if (!vote)
-                fprintf(stderr, "rcc predict: note: %d images: the head's clusters as they are (the neighbour vote, "
-                                "quadratic in the images, is on by default up to %d; --vote %d asks for it)\n",
-                        d.n, RCC_VOTE_MAX_POINTS, vc.knn);
+        if (st == RCC_OK && !vote_asked && !part && d.n > RCC_VOTE_MAX_POINTS) {
+            vote = 0;
+            fprintf(stderr, "rcc predict: note: %d images: the head's clusters as they are (the neighbour vote, "
+                            "quadratic in the images, is on by default up to %d; --vote %d asks for it)\n",
+                    d.n, RCC_VOTE_MAX_POINTS, vote_default.knn);
         }
         if (st == RCC_OK && part)
             st = predict_partition(net, &d, &pc, cl);

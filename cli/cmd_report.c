@@ -44,7 +44,8 @@ int cmd_report(int argc, char **argv)
         {"outliers", 0, OPT_INT, &o.outliers_csv, "also write outliers.csv: the N images the model is least sure of"},
         {"thumb", 0, OPT_INT, &o.thumb_side, "thumbnail side in pixels (images are never enlarged)"},
         {"vote", 0, OPT_INT, &o.vote, "refine the head's clusters by each image's N nearest neighbours in the "
-                                      "stage-3 features, as rcc predict does (0: the head alone)"},
+                                      "stage-3 features, as rcc predict does (0: the head alone; up to 200000 "
+                                      "images, given or not)"},
         {"no-labels", 0, OPT_FLAG, &no_labels, "ignore labels even when the data has them"},
         {"no-pictures", 0, OPT_FLAG, &no_pictures, "skip the sphere, the training curves and the choice of k"},
         {"kselect-sample", 0, OPT_INT, &o.kselect_sample, "points of h for the choice of k"},
@@ -114,8 +115,8 @@ int cmd_report(int argc, char **argv)
         printf("\n%d images moved by the votes of their %d nearest neighbours (--vote 0: the head alone)", sum.moved,
                sum.voted);
     else if (sum.vote_refused)
-        printf("\nthe head's clusters as they are: the neighbour vote would move %d images, too many (docs/imbalance.md "
-               "§6)", sum.vote_refused);
+        printf("\nthe head's clusters as they are: the neighbour vote would move %d images, too many "
+               "(docs/imbalance.md §6)", sum.vote_refused);
     else if (o.vote > 0 && sum.n > RCC_VOTE_MAX_POINTS)
         printf("\nthe head's clusters as they are: the neighbour vote runs up to %d images", RCC_VOTE_MAX_POINTS);
     printf("\n%d files, %.1f KiB (the page %.1f KiB, %d thumbnails)\n", sum.files, (double)sum.bytes / 1024,

@@ -349,7 +349,8 @@ int cmd_reproduce(int argc, char **argv)
         fprintf(stderr, "  ACC %.4f NMI %.4f ARI %.4f (rcc predict's default, refined by the neighbour vote: "
                         "ACC %.4f, %d moved%s) | sizes apart from the classes' by TV %.3f | probe %.4f (paper's) "
                         "%.4f (converged) | uniformity %.3f, cells %.1f%% | elbow %d, chosen k %d\n",
-                x->sc.acc, x->sc.nmi, x->sc.ari, x->sc_vote.acc, x->vote_moved, x->vote_applied ? "" : ", not applied",
+                x->sc.acc, x->sc.nmi, x->sc.ari, x->sc_vote.acc, x->vote_moved,
+                x->vote_applied ? "" : x->vote_moved < 0 ? ": the vote not run" : ", not applied",
                 x->size_tv, x->probe_paper, x->probe_conv, x->sph.uniformity, 100 * x->sph.occupancy, x->elbow,
                 x->chosen);
     }

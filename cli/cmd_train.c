@@ -63,8 +63,8 @@ static void on_epoch(const rcc_epoch_event *e, void *user)
         fprintf(stderr, " | ACC %.4f NMI %.4f ARI %.4f", e->acc, e->nmi, e->ari);
     fprintf(stderr, "%s\n", e->saved ? " | saved" : "");
     if (isfinite(e->acc_predict))
-        fprintf(stderr, "  rcc predict's default clusters (the head's, refined by the neighbour vote where it applies): "
-                        "ACC %.4f\n",
+        fprintf(stderr, "  rcc predict's default clusters (the head's, refined by the neighbour vote where it "
+                        "applies): ACC %.4f\n",
                 e->acc_predict);
     fprintf(stderr, "  cluster sizes:");
     for (int k = 0; k < e->clusters; k++)

@@ -281,9 +281,10 @@ int write_report_md(const plan *p, const run_result *runs, int nruns, const char
         fprintf(f, "| %s-k%d-seed%d | %g | %d | %d | %.4f | %.4f | %.4f | %.4f (%d%s) | %d/%d | %.1f %% | %.4f | %.4f | "
                    "%.3f | %.1f %% | %d | %d | %d | %d | %s | %s |\n",
                 method_name[r->method], r->k, r->seed, (double)r->lambda, r->k, r->seed, r->sc.acc, r->sc.nmi,
-                r->sc.ari, r->sc_vote.acc, r->vote_moved, r->vote_applied ? "" : ", too many: not applied", r->nonempty,
-                r->k, 100 * r->largest, r->probe_paper, r->probe_conv, r->sph.uniformity, 100 * r->sph.occupancy,
-                r->elbow, r->best_sil, r->best_ch, r->chosen, hms, r->conv);
+                r->sc.ari, r->sc_vote.acc, r->vote_moved,
+                r->vote_applied ? "" : r->vote_moved < 0 ? ": the vote not run" : ", too many: not applied",
+                r->nonempty, r->k, 100 * r->largest, r->probe_paper, r->probe_conv, r->sph.uniformity,
+                100 * r->sph.occupancy, r->elbow, r->best_sil, r->best_ch, r->chosen, hms, r->conv);
     }
     fprintf(f, "\nMajority-class baseline of the probe's test split: %.4f. Probe split: 80/20 stratified, seeded by "
                "the run's seed. Sphere measures on a seeded sample of %zu points.\n",

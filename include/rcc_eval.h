@@ -126,6 +126,7 @@ typedef struct {
     int restarts;   /* k-means starts per candidate (1) */
     int max_iter;   /* Lloyd iterations per start (100) */
     uint64_t seed;  /* the k-means seeding's (0) */
+    int threads;    /* of the graph and the k-means (0: the enclosing computation's, else rcc_get_threads()) */
 } rcc_partition_config;
 
 void rcc_partition_config_default(rcc_partition_config *c);
@@ -145,6 +146,7 @@ typedef struct {
     int rounds;       /* at most this many rounds (10) */
     double max_moved; /* the share of the points the vote may move; above, the clustering is left as it
                          was (0.2; 1: no limit) */
+    int threads;      /* of the graph's similarities (0: the enclosing computation's, else rcc_get_threads()) */
 } rcc_vote_config;
 
 typedef struct {
@@ -165,12 +167,15 @@ void rcc_vote_config_default(rcc_vote_config *c);
  * than max_moved of the points, the features and the clustering disagree about more than borders
  * (CIFAR-10's photographs: a quarter) and cluster[] is left as it was. cluster[n] in/out, values in
  * [0, k); share[n] (out, may be NULL): the share of each point's neighbours in its final cluster;
- * res (may be NULL). knn is capped at n − 1; n < 2 leaves the clustering as it is. Deterministic;
- * the similarities come from oneDNN's sgemm (as rcc_partition's graph). */
+ * res (may be NULL). knn is capped at n − 1; n < 2 leaves the clustering as it is. Deterministic for
+ * a given thread count: the similarities come from oneDNN's sgemm, whose last bits may depend on it,
+ * so a near-tie between two neighbours may too (as rcc_partition's graph). */
 rcc_status rcc_vote(const float *x, int n, int d, int k, const rcc_vote_config *c, int *cluster, float *share,
                     rcc_vote_result *res);
 /* Data sets above this many images are left to the head by those callers: the graph costs n². */
 #define RCC_VOTE_MAX_POINTS 200000
+/* ... and refuse more neighbours than this (the graph's memory and time grow with them). */
+#define RCC_VOTE_MAX_KNN 1000
 
 /* ================================================================ choosing k */
 

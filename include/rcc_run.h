@@ -225,7 +225,8 @@ typedef struct {
                                * rcc_vote (rcc_vote_config_default) on the stage-3 features; sc when the
                                * vote is not applied (too many moves, or more than RCC_VOTE_MAX_POINTS) */
     bool vote_applied;
-    int vote_moved;           /* images the vote moved (or would have, when not applied) */
+    int vote_moved;           /* images the vote moved (or would have, when not applied); −1: not run (fewer
+                               * than 2 images, or more than RCC_VOTE_MAX_POINTS) */
     int nonempty;             /* clusters that received an image */
     double largest;           /* share of the images in the largest cluster */
     double probe_paper;       /* linear probe on h, the paper's schedule (Adam 1e-4, 5 epochs) */

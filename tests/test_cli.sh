@@ -27,7 +27,8 @@ grep '"kind":"eval"' "$tmp/run/metrics.jsonl" | grep -q '"seconds":[0-9]'; ok $?
 # ACC against seconds of training: the run's folder or its log; one --name per --metrics
 "$RCC" plot acc-time --metrics "$tmp/run" --metrics "$tmp/run/metrics.jsonl" --name a --name b --target 0.05 \
   --out "$tmp/acc-time.png" > "$tmp/acc-time.out" 2>&1 && [ "$(head -c 4 "$tmp/acc-time.png" | tail -c 3)" = PNG ] &&
-  grep -q "^  a: ACC 0\.[0-9]* after [0-9.]* s of training; first at or above 0\.05 after [0-9.]* s (the head's, during training); rcc predict's default clusters at the end: ACC 0\.[0-9]*, at or above the target$" "$tmp/acc-time.out" &&
+  grep -q "^  a: ACC 0\.[0-9]* after [0-9.]* s of training; first at or above 0\.05 after [0-9.]* s (the head's, \
+during training); rcc predict's default clusters at the end: ACC 0\.[0-9]*, at or above the target$" "$tmp/acc-time.out" &&
   [ "$(grep -c '^  [ab]: ACC' "$tmp/acc-time.out")" = 2 ]
 ok $? "rcc plot acc-time draws two runs and says when each reached the target ($(tail -1 "$tmp/acc-time.out"))"
 "$RCC" plot acc-time --metrics "$tmp/run" --name a --name b --out "$tmp/x.png" > /dev/null 2>&1
@@ -81,7 +82,8 @@ if [ -n "$moved" ]; then
 else
   [ -n "$refused" ] && [ "$refused" -gt 2000 ] && [ "$differ" = 0 ] && cmp -s "$tmp/pred.csv" "$tmp/voted.csv"
 fi
-ok $? "predict votes by default: ${moved:-none} moved (${refused:-0} refused), $differ lines differ from --vote 0 ($(head -c 200 "$tmp/err"))"
+ok $? "predict votes by default: ${moved:-none} moved (${refused:-0} refused), $differ lines differ from --vote 0 \
+($(head -c 200 "$tmp/err"))"
 # the training's last evaluation scores those clusters too (metrics.jsonl's acc_predict)
 want=$(grep '"kind":"eval"' "$tmp/run/metrics.jsonl" | tail -1 | sed -n 's/.*"acc_predict":\([0-9.]*\).*/\1/p')
 got=$("$RCC" eval --pred "$tmp/voted.npy" --labels "${IMG%/*}/t10k-labels-idx1-ubyte.gz" --json |
@@ -92,6 +94,10 @@ ok $? "the training's last eval line has rcc predict's ACC ($want vs rcc eval's 
 [ $? = 2 ] && grep -q "not --partition's nor images one by one" "$tmp/err"; ok $? "predict --vote --stdin: exit 2"
 "$RCC" predict --model "$tmp/run" --data "$IMG" --vote -3 > /dev/null 2> "$tmp/err"
 [ $? = 2 ]; ok $? "predict --vote -3: exit 2"
+"$RCC" predict --model "$tmp/run" --data "$IMG" --vote 1001 > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q "0 <= N <= 1000" "$tmp/err"; ok $? "predict --vote 1001: exit 2"
+echo "$IMG" | "$RCC" predict --model "$tmp/run" --stdin --vote 0 > /dev/null 2> "$tmp/err"
+ok $? "predict --stdin --vote 0 (the head alone, what --stdin answers anyway): exit 0"
 # more threads than the CPUs the process may use: capped, with a note, and the same answers
 if command -v taskset > /dev/null; then
   taskset -c 0 "$RCC" predict --model "$tmp/run" --data "$IMG" --threads 4 --vote 0 > "$tmp/capped.csv" 2> "$tmp/err" &&
@@ -101,7 +107,8 @@ if command -v taskset > /dev/null; then
 fi
 echo "$IMG" | "$RCC" predict --model "$tmp/run" --stdin > "$tmp/stream.csv"
 ok $? "rcc predict --stdin exits 0"
-cmp -s <(cut -d, -f2- "$tmp/pred.csv") <(cut -d, -f2- "$tmp/stream.csv"); ok $? "stdin answers equal the head's batch answers (--vote 0)"
+cmp -s <(cut -d, -f2- "$tmp/pred.csv") <(cut -d, -f2- "$tmp/stream.csv")
+ok $? "stdin answers equal the head's batch answers (--vote 0)"
 echo "/nonexistent.png" | "$RCC" predict --model "$tmp/run" --stdin > "$tmp/bad.csv"
 [ $? = 1 ] && grep -q "^/nonexistent.png,error," "$tmp/bad.csv"; ok $? "a bad path on stdin gets an error line and exit 1"
 

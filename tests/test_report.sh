@@ -30,7 +30,7 @@ tiny=(--width 4 --size 16 --batch 64 --clusters 10 --hidden 16 --feature-dim 8 -
 ok $? "train the model"
 
 # ---------------------------------------------------------------- sorting an IDX file: PNGs by index
-"$RCC" predict --model "$tmp/run" --data "$SUB" --threads 1 > "$tmp/plain.csv" 2> /dev/null
+"$RCC" predict --model "$tmp/run" --data "$SUB" --threads 1 > "$tmp/plain.csv" 2> "$tmp/plain.err"
 "$RCC" predict --model "$tmp/run" --data "$SUB" --threads 1 --sort-into "$tmp/pngs" > "$tmp/sorted.csv" 2> "$tmp/err"
 ok $? "predict --sort-into on an IDX file"
 cmp -s "$tmp/plain.csv" "$tmp/sorted.csv"; ok $? "predict's stdout is the same with --sort-into"
@@ -98,6 +98,12 @@ ok $? "rcc report on an IDX file, --no-pictures"
 cmp -s <(tail -n +2 "$tmp/rep3/outliers.csv" | cut -d, -f1,3,4 | sort -t, -k1,1n) "$tmp/plain.csv" &&
   grep -q "moved by the votes of their 30 nearest neighbours" "$tmp/rep3.out"
 ok $? "the report's clusters and confidences are rcc predict's ($(sed -n 2p "$tmp/rep3.out"))"
+# where the vote applies (here it does), exactly the images it says it moved differ from the head's
+"$RCC" predict --model "$tmp/run" --data "$SUB" --threads 1 --vote 0 > "$tmp/head.csv" 2> /dev/null
+moved=$(sed -n 's/.*features: \([0-9]*\) moved.*/\1/p' "$tmp/plain.err")
+differ=$(paste -d, "$tmp/head.csv" "$tmp/plain.csv" | awk -F, '$2 != $5 { m++ } END { print m + 0 }')
+[ -n "$moved" ] && [ "$moved" -gt 0 ] && [ "$moved" = "$differ" ]
+ok $? "predict's vote moved $moved images: $differ lines differ from --vote 0"
 "$PY" "$SRC/tests/report_check.py" "$tmp/rep3" --text "image " > /dev/null; ok $? "IDX report: images named by index"
 [ "$(grep -o 'id="cluster-' "$tmp/rep3/index.html" | wc -l)" = 10 ]; ok $? "a card per cluster"
 ! grep -q 'sphere.png' "$tmp/rep3/index.html"; ok $? "--no-pictures: no pictures"

@@ -995,6 +995,24 @@ static void metrics_log(void)
     CHECK(text && strstr((const char *)text, "\"ari\":0.125000,\"acc_predict\":0.625000,\"seconds\":0.250}\n"),
           "an eval line with rcc predict's ACC");
     free(text);
+    { /* without it (NaN: not the last epoch), the key is left out */
+        char p2[512];
+        snprintf(p2, sizeof p2, "%s/log2.jsonl", tmpdir);
+        FILE *g = fopen(p2, "w");
+        if (g) {
+            rcc_metrics_write_eval(g, 1, 2, 0.5, 0.25, 0.125, NAN, 0.25);
+            fclose(g);
+        }
+        size_t n2 = 0;
+        unsigned char *t2 = read_bytes(p2, &n2);
+        if (t2)
+            t2[n2] = 0;
+        CHECK(t2 && strcmp((const char *)t2, "{\"kind\":\"eval\",\"epoch\":1,\"step\":2,\"acc\":0.500000,\"nmi\":"
+                                            "0.250000,\"ari\":0.125000,\"seconds\":0.250}\n") == 0,
+              "an eval line without rcc predict's ACC: %s", t2 ? (const char *)t2 : "(unreadable)");
+        free(t2);
+        remove(p2);
+    }
     rcc_metrics_log log;
     CHECK_OK(rcc_metrics_log_load(path, &log));
     CHECK(log.n == 5 && log.lines == 8 && log.bad_lines == 1, "5 records of 8 lines, 1 bad (%zu, %d, %d)", log.n,

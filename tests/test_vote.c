@@ -148,9 +148,22 @@ static void blobs_case(void)
     CHECK_OK(rcc_vote(x, n, D, K, &vc, cl2, NULL, &vr));
     CHECK(!vr.applied && vr.moved > vc.max_moved * n && memcmp(cl2, before, sizeof(int) * n) == 0,
           "a vote moving %d of %d points (more than %g) is not applied", vr.moved, n, vc.max_moved);
-    vc.max_moved = 1;
+    int refused_moved = vr.moved;
+    float *share2 = malloc(sizeof(float) * n);
+    vc.rounds = 0; /* the shares of the clustering as it is */
+    CHECK_OK(rcc_vote(x, n, D, K, &vc, cl2, share2, NULL));
+    vc.rounds = 10;
+    CHECK_OK(rcc_vote(x, n, D, K, &vc, cl2, share, &vr));
+    CHECK(memcmp(share, share2, sizeof(float) * n) == 0, "a refused vote's shares are those of the clustering kept");
+    /* the limit is on the count: just above it the vote is applied, just below refused */
+    vc.max_moved = (refused_moved - 0.5) / n;
     CHECK_OK(rcc_vote(x, n, D, K, &vc, cl2, NULL, &vr));
-    CHECK(vr.applied && memcmp(cl2, before, sizeof(int) * n) != 0, "max_moved 1: any vote is applied");
+    CHECK(!vr.applied && memcmp(cl2, before, sizeof(int) * n) == 0, "max_moved just under the moves: refused");
+    vc.max_moved = (refused_moved + 0.5) / n;
+    CHECK_OK(rcc_vote(x, n, D, K, &vc, cl2, NULL, &vr));
+    CHECK(vr.applied && vr.moved == refused_moved && memcmp(cl2, before, sizeof(int) * n) != 0,
+          "max_moved just over the moves (%d): applied", refused_moved);
+    free(share2);
     /* bad arguments */
     rcc_vote_config_default(&vc);
     memcpy(cl2, truth, sizeof(int) * n);
@@ -163,6 +176,8 @@ static void blobs_case(void)
     CHECK(rcc_vote(x, n, D, K, &vc, cl2, NULL, NULL) != RCC_OK, "negative rounds are refused");
     vc.rounds = 10, vc.max_moved = -0.5;
     CHECK(rcc_vote(x, n, D, K, &vc, cl2, NULL, NULL) != RCC_OK, "a negative max_moved is refused");
+    vc.max_moved = 0.2, vc.threads = -1;
+    CHECK(rcc_vote(x, n, D, K, &vc, cl2, NULL, NULL) != RCC_OK, "negative threads are refused");
     rcc_vote_config_default(&vc);
     vc.rounds = 0;
     memcpy(cl2, cl, sizeof(int) * n);

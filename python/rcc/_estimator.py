@@ -208,8 +208,10 @@ class RCC:
 
     def _vote_for(self, n):
         """The neighbours of the vote over n images (0: none), as `rcc predict --data` chooses them."""
-        if not isinstance(self.vote, (int, np.integer)) or isinstance(self.vote, bool) or self.vote < 0:
-            raise ValueError(f"vote={self.vote!r}: a number of neighbours >= 0 (0: the cluster head alone)")
+        if not isinstance(self.vote, (int, np.integer)) or isinstance(self.vote, bool) or \
+                not 0 <= self.vote <= _rcc.VOTE_MAX_KNN:
+            raise ValueError(f"vote={self.vote!r}: a number of neighbours in 0..{_rcc.VOTE_MAX_KNN} (0: the cluster "
+                             "head alone)")
         if self.vote and n > _rcc.VOTE_MAX_POINTS:
             warnings.warn(f"{n} images: the cluster head's answers as they are (the neighbour vote, quadratic in "
                           f"the images, runs up to {_rcc.VOTE_MAX_POINTS})", stacklevel=4)

@@ -314,7 +314,8 @@ PyMODINIT_FUNC PyInit__rcc(void)
         PyModule_AddObjectRef(m, "Net", (PyObject *)&rcc_py_net_type) < 0 ||
         PyModule_AddStringConstant(m, "version", rcc_version()) < 0 ||
         PyModule_AddIntConstant(m, "VOTE_KNN", vote_default.knn) < 0 ||
-        PyModule_AddIntConstant(m, "VOTE_MAX_POINTS", RCC_VOTE_MAX_POINTS) < 0) {
+        PyModule_AddIntConstant(m, "VOTE_MAX_POINTS", RCC_VOTE_MAX_POINTS) < 0 ||
+        PyModule_AddIntConstant(m, "VOTE_MAX_KNN", RCC_VOTE_MAX_KNN) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -130,7 +130,8 @@ static rcc_status assign_chunks(rcc_net *net, const rcc_dataset *d, const output
 /* The head's clusters of every image refined by the votes of each one's `knn` nearest neighbours in
  * the stage-3 features, as `rcc predict` does (rcc_vote); the confidence stays the head's probability
  * of the final cluster. probs: the caller's, or NULL. No GIL here. */
-static rcc_status assign_voted(rcc_net *net, const rcc_dataset *d, outputs o, int knn, rcc_py_call *call)
+static rcc_status assign_voted(rcc_net *net, const rcc_dataset *d, outputs o, int knn, rcc_py_call *call,
+                               rcc_vote_result *vr)
 {
     int F = rcc_net_stage3_dim(net), K = rcc_net_config(net)->clusters;
     float *own = o.probs ? NULL : malloc(sizeof(float) * (size_t)d->n * (size_t)K);
@@ -142,8 +143,9 @@ static rcc_status assign_voted(rcc_net *net, const rcc_dataset *d, outputs o, in
     rcc_vote_config vc;
     rcc_vote_config_default(&vc);
     vc.knn = knn;
+    vc.threads = rcc_net_threads(net); /* the model's, as its passes: the CLI's answers, bit for bit */
     if (st == RCC_OK && !call->stop)
-        st = rcc_vote(o.stage3, d->n, F, K, &vc, o.cluster, NULL, NULL);
+        st = rcc_vote(o.stage3, d->n, F, K, &vc, o.cluster, NULL, vr);
     for (int i = 0; st == RCC_OK && !call->stop && o.confidence && i < d->n; i++)
         o.confidence[i] = o.probs[(size_t)i * K + o.cluster[i]];
     free(o.stage3), free(own);
@@ -162,8 +164,9 @@ static PyObject *net_assign(PyObject *self, PyObject *args, PyObject *kw)
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|ppppOi:assign", keys, &rcc_py_images_type, &images, &want_cluster,
                                      &want_conf, &want_h, &want_probs, &callback, &vote))
         return NULL;
-    if (vote < 0 || (vote > 0 && !want_cluster))
-        return PyErr_Format(PyExc_ValueError, "vote=%d: a number of neighbours >= 0, with cluster=True", vote);
+    if (vote < 0 || vote > RCC_VOTE_MAX_KNN || (vote > 0 && !want_cluster))
+        return PyErr_Format(PyExc_ValueError, "vote=%d: a number of neighbours in 0..%d, with cluster=True", vote,
+                            RCC_VOTE_MAX_KNN);
     const rcc_dataset *d = &((rcc_py_images *)images)->d;
     const rcc_config *c = rcc_net_config(n->net);
     if (d->c != c->in_channels)
@@ -185,7 +188,9 @@ static PyObject *net_assign(PyObject *self, PyObject *args, PyObject *kw)
     rcc_py_call call;
     rcc_py_call_begin(&call, callback);
     PyThread_acquire_lock(n->lock, WAIT_LOCK);
-    rcc_status st = vote > 0 && d->n > 1 ? assign_voted(n->net, d, o, vote, &call) : assign_chunks(n->net, d, &o, &call);
+    rcc_vote_result vr = {0, 0, true};
+    rcc_status st = vote > 0 && d->n > 1 ? assign_voted(n->net, d, o, vote, &call, &vr)
+                                         : assign_chunks(n->net, d, &o, &call);
     PyThread_release_lock(n->lock);
     int failed = rcc_py_call_end(&call);
     Py_DECREF(images);
@@ -198,6 +203,12 @@ static PyObject *net_assign(PyObject *self, PyObject *args, PyObject *kw)
     if (call.stopped) { /* a callback returning False: what is not assigned yet would be garbage */
         Py_DECREF(cl), Py_DECREF(cf), Py_DECREF(h), Py_DECREF(pr);
         PyErr_SetString(rcc_py_error, "stopped by the callback before every image was assigned");
+        return NULL;
+    }
+    if (!vr.applied && PyErr_WarnFormat(PyExc_UserWarning, 1,
+                                        "the neighbour vote would move %d of %d images, more than 20%%: the "
+                                        "cluster head's answers are kept (docs/imbalance.md)", vr.moved, d->n) < 0) {
+        Py_DECREF(cl), Py_DECREF(cf), Py_DECREF(h), Py_DECREF(pr);
         return NULL;
     }
     return Py_BuildValue("NNNN", cl, cf, h, pr);
@@ -213,6 +224,7 @@ static PyObject *net_partition(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *images, *callback = Py_None;
     rcc_partition_config pc;
     rcc_partition_config_default(&pc);
+    pc.threads = rcc_net_threads(n->net);
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|iiO:partition", keys, &rcc_py_images_type, &images, &pc.fine,
                                      &pc.knn, &callback))
         return NULL;

@@ -26,6 +26,7 @@ void rcc_partition_config_default(rcc_partition_config *c)
     c->restarts = 1;
     c->max_iter = 100;
     c->seed = 0;
+    c->threads = 0;
 }
 
 rcc_status rcc_centre_normalise(const float *x, int n, int d, float *out)
@@ -206,9 +207,9 @@ rcc_status rcc_partition(const float *x, int n, int d, int k, const rcc_partitio
 {
     if (!x || !cluster || n < 2 || d < 1 || k < 1)
         return rcc_fail(RCC_ERR_ARG, "partition: %d points of %d values into %d clusters", n, d, k);
-    if (c->knn < 1 || c->runs < 1 || c->restarts < 1 || c->max_iter < 1)
-        return rcc_fail(RCC_ERR_ARG, "partition: knn %d, runs %d, restarts %d, max_iter %d must be positive", c->knn,
-                        c->runs, c->restarts, c->max_iter);
+    if (c->knn < 1 || c->runs < 1 || c->restarts < 1 || c->max_iter < 1 || c->threads < 0)
+        return rcc_fail(RCC_ERR_ARG, "partition: knn %d, runs %d, restarts %d, max_iter %d must be positive, "
+                        "threads %d not negative", c->knn, c->runs, c->restarts, c->max_iter, c->threads);
     int fine = c->fine < n ? c->fine : n;
     if (fine < k)
         return rcc_fail(RCC_ERR_ARG, "partition: %d fine clusters cannot make %d (fine must be at least K, and at "
@@ -222,7 +223,7 @@ rcc_status rcc_partition(const float *x, int n, int d, int k, const rcc_partitio
     int *labels = malloc(sizeof(int) * (size_t)n * (size_t)c->runs);
     int64_t *table = malloc(sizeof(int64_t) * (size_t)k * (size_t)k);
     rcc_compute_saved saved;
-    rcc_compute_enter(0, &saved);
+    rcc_compute_enter(c->threads, &saved);
     rcc_status st = u && nn && fine_of && S && group && centres && labels && table
                         ? partition(x, n, d, k, c, cluster, confidence, u, nn, fine_of, S, group, centres, labels, table)
                         : rcc_fail(RCC_ERR_NOMEM, "partition of %d points", n);

@@ -39,12 +39,14 @@ void rcc_vote_config_default(rcc_vote_config *c)
     c->knn = 30;
     c->rounds = 10;
     c->max_moved = 0.2;
+    c->threads = 0;
 }
 
 rcc_status rcc_vote(const float *x, int n, int d, int k, const rcc_vote_config *c, int *cluster, float *share,
                     rcc_vote_result *res)
 {
-    if (!x || !cluster || !c || n < 0 || d < 1 || k < 1 || c->knn < 1 || c->rounds < 0 || !(c->max_moved >= 0))
+    if (!x || !cluster || !c || n < 0 || d < 1 || k < 1 || c->knn < 1 || c->rounds < 0 || !(c->max_moved >= 0) ||
+        c->threads < 0)
         return rcc_fail(RCC_ERR_ARG, "vote: %d points of %d values, %d clusters, %d neighbours, %d rounds, max moved "
                                      "%g", n, d, k, c ? c->knn : 0, c ? c->rounds : 0, c ? c->max_moved : 0.0);
     for (int i = 0; i < n; i++)
@@ -64,7 +66,7 @@ rcc_status rcc_vote(const float *x, int n, int d, int k, const rcc_vote_config *
     int *next = malloc(sizeof(int) * (size_t)n), *start = malloc(sizeof(int) * (size_t)n);
     rcc_status st = u && nn && votes && next && start ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "vote over %d points", n);
     rcc_compute_saved saved;
-    rcc_compute_enter(0, &saved);
+    rcc_compute_enter(c->threads, &saved);
     if (st == RCC_OK)
         st = rcc_centre_normalise(x, n, d, u);
     if (st == RCC_OK)

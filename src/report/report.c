@@ -63,6 +63,7 @@ static rcc_status assign(rcc_net *net, const rcc_dataset *d, report_data *rd)
     rcc_vote_config vc;
     rcc_vote_config_default(&vc);
     vc.knn = knn;
+    vc.threads = rcc_net_threads(net);
     rcc_vote_result vr;
     if (st == RCC_OK)
         st = rcc_vote(f, d->n, F, K, &vc, rd->cluster, NULL, &vr);
@@ -434,9 +435,9 @@ static rcc_status check(const rcc_net *net, const rcc_dataset *d, const rcc_repo
         return rcc_fail(RCC_ERR_ARG, "report: no images, or images of %d channels", d->c);
     if (o->typical < 0 || o->atypical < 0 || o->sample < 0 || o->outliers < 0 || o->outliers_csv < 0 ||
         o->typical > 1000 || o->atypical > 1000 || o->sample > 1000 || o->outliers > 100000 || o->thumb_side < 8 ||
-        o->thumb_side > 1024 || o->vote < 0)
+        o->thumb_side > 1024 || o->vote < 0 || o->vote > RCC_VOTE_MAX_KNN)
         return rcc_fail(RCC_ERR_ARG, "report: counts of images per cluster 0..1000, outliers 0..100000, thumbnails "
-                                     "8..1024 pixels, vote neighbours >= 0");
+                                     "8..1024 pixels, vote neighbours 0..%d", RCC_VOTE_MAX_KNN);
     return RCC_OK;
 }
 

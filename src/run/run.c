@@ -189,6 +189,8 @@ static rcc_status evaluate(run_state *s, rcc_epoch_event *ev, bool final)
     RCC_TRY(rcc_scores_compute(s->pred, d->labels, (size_t)d->n, &sc));
     ev->evaluated = true;
     ev->acc = sc.acc;
+    if (final && !isfinite(ev->acc_predict)) /* no vote (its size limits): rcc predict gives the head's */
+        ev->acc_predict = sc.acc;
     ev->nmi = sc.nmi;
     ev->ari = sc.ari;
     return RCC_OK;

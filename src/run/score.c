@@ -67,10 +67,12 @@ static rcc_status score(rcc_net *net, const rcc_dataset *d, const rcc_score_conf
     if (st == RCC_OK)
         st = rcc_scores_compute(s->cluster, d->labels, n, &s->sc);
     s->sc_vote = s->sc;
+    s->vote_moved = -1; /* not run */
     if (st == RCC_OK && vote) { /* what `rcc predict` gives by default */
         rcc_vote_config vc;
         rcc_vote_config_default(&vc);
-        rcc_vote_result vr;
+        vc.threads = rcc_net_threads(net);
+        rcc_vote_result vr = {0, 0, false};
         memcpy(voted, s->cluster, n * sizeof *voted);
         st = rcc_vote(f, d->n, F, K, &vc, voted, NULL, &vr);
         s->vote_applied = st == RCC_OK && vr.applied, s->vote_moved = vr.moved;
