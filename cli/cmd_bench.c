@@ -20,6 +20,40 @@ static double peak_rss_mb(void)
     return getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0.0;
 }
 
+/* A profile's tables, per `unit` ("step" or "batch"): by operation, then by layer. */
+static void print_profile(const rcc_prof_entry *sorted, int n, const rcc_prof_entry *l, int nl, int steps,
+                          const char *unit, const char *rest)
+{
+    double total = 0;
+    for (int i = 0; i < n; i++)
+        total += sorted[i].seconds;
+    char per[16];
+    snprintf(per, sizeof per, "ms/%s", unit);
+    printf("\n  %-28s %10s %8s %8s %10s\n", "operation (all layers)", per, "share", "calls", "GFLOP/s");
+    for (int i = 0; i < n; i++)
+        printf("  %-28s %10.2f %7.1f%% %8ld %10.1f\n", sorted[i].name, 1e3 * sorted[i].seconds / steps,
+               100 * sorted[i].seconds / total, sorted[i].calls / steps,
+               sorted[i].flops > 0 ? sorted[i].flops / sorted[i].seconds * 1e-9 : 0.0);
+    printf("  %-28s %10.2f (profiled %ss synchronise after every primitive)\n", "total", 1e3 * total / steps, unit);
+    /* per layer, in the order the layers first ran: all of a layer's primitives (forward,
+     * backward, its weight reorders) */
+    double layers_s = 0, lf = 0;
+    printf("\n  %-28s %10s %8s %10s\n", "layer", per, "share", "GFLOP/s");
+    for (int i = 0; i < nl; i++) {
+        layers_s += l[i].seconds;
+        lf += l[i].flops;
+        char gf[32] = "-";
+        if (l[i].flops > 0)
+            snprintf(gf, sizeof gf, "%.1f", l[i].flops / l[i].seconds * 1e-9);
+        printf("  %-28s %10.2f %7.1f%% %10s\n", l[i].name, 1e3 * l[i].seconds / steps, 100 * l[i].seconds / total, gf);
+    }
+    printf("  %-28s %10.2f %7.1f%%\n", "other: element-wise, heads,", 1e3 * (total - layers_s) / steps,
+           100 * (total - layers_s) / total);
+    printf("  %-28s\n", rest);
+    printf("  %-28s %10.2f  %.1f GFLOP/s over the %s (direct-equivalent)\n", unit, 1e3 * total / steps,
+           lf / total * 1e-9, unit);
+}
+
 /* One inference benchmark of b as `rcc predict` runs it (evaluation-mode network): one image
  * (latency) and a batch (throughput), medians over repetitions; printed, its result in *out if asked. */
 static int bench_infer(const rcc_bench_config *b, bool json, rcc_bench_infer_result *out)
@@ -28,8 +62,11 @@ static int bench_infer(const rcc_bench_config *b, bool json, rcc_bench_infer_res
     rcc_status s = rcc_bench_infer(b, &r);
     if (s != RCC_OK)
         return fail(s);
-    if (out)
+    if (out) { /* the timings (the profile is printed here and freed) */
         *out = r;
+        out->ops = out->layers = NULL;
+        out->nops = out->nlayers = 0;
+    }
     if (json) {
         printf("{\"impl\":\"rcc\",\"mode\":\"eval\",\"precision\":\"%s\",\"batch\":%d,\"size\":%d,"
                "\"latency_ms\":%.3f,\"images_per_s\":%.1f,\"peak_rss_mb\":%.1f}\n",
@@ -40,7 +77,10 @@ static int bench_infer(const rcc_bench_config *b, bool json, rcc_bench_infer_res
                rcc_backbone_name(b->backbone), b->width, b->rep_dim, b->size, b->size, rcc_precision_name(b->precision));
         printf("  one image: median %.3f ms over %d runs\n", 1e3 * r.latency, r.latency_runs);
         printf("  batch %d: median %.3f s, %.1f images/s\n", b->batch, r.batch, b->batch / r.batch);
+        if (b->profile)
+            print_profile(r.ops, r.nops, r.layers, r.nlayers, r.steps, "batch", "  pooling");
     }
+    rcc_bench_infer_result_free(&r);
     return 0;
 }
 
@@ -70,41 +110,6 @@ static int bench_infer_best(const rcc_bench_config *bc, bool json)
     else
         printf("fastest: f32 (this CPU has no bf16 convolutions)\n");
     return 0;
-}
-
-static void print_profile(const rcc_bench_result *r)
-{
-    int steps = r->steps;
-    const rcc_prof_entry *sorted = r->ops;
-    int n = r->nops;
-    double total = 0;
-    for (int i = 0; i < n; i++)
-        total += sorted[i].seconds;
-    printf("\n  %-28s %10s %8s %8s %10s\n", "operation (all layers)", "ms/step", "share", "calls", "GFLOP/s");
-    for (int i = 0; i < n; i++)
-        printf("  %-28s %10.2f %7.1f%% %8ld %10.1f\n", sorted[i].name, 1e3 * sorted[i].seconds / steps,
-               100 * sorted[i].seconds / total, sorted[i].calls / steps,
-               sorted[i].flops > 0 ? sorted[i].flops / sorted[i].seconds * 1e-9 : 0.0);
-    printf("  %-28s %10.2f (profiled steps synchronise after every primitive)\n", "total", 1e3 * total / steps);
-    /* per layer, in the order the layers first ran: all of a layer's primitives (forward,
-     * backward, its weight reorders) */
-    const rcc_prof_entry *l = r->layers;
-    int nl = r->nlayers;
-    double layers_s = 0, lf = 0;
-    printf("\n  %-28s %10s %8s %10s\n", "layer", "ms/step", "share", "GFLOP/s");
-    for (int i = 0; i < nl; i++) {
-        layers_s += l[i].seconds;
-        lf += l[i].flops;
-        char gf[32] = "-";
-        if (l[i].flops > 0)
-            snprintf(gf, sizeof gf, "%.1f", l[i].flops / l[i].seconds * 1e-9);
-        printf("  %-28s %10.2f %7.1f%% %10s\n", l[i].name, 1e3 * l[i].seconds / steps, 100 * l[i].seconds / total, gf);
-    }
-    printf("  %-28s %10.2f %7.1f%%\n", "other: element-wise, heads,", 1e3 * (total - layers_s) / steps,
-           100 * (total - layers_s) / total);
-    printf("  %-28s\n", "  losses, Adam");
-    printf("  %-28s %10.2f  %.1f GFLOP/s over the step (direct-equivalent)\n", "step", 1e3 * total / steps,
-           lf / total * 1e-9);
 }
 
 static int bench_train(const rcc_bench_config *bc, bool json, int threads, double *rate);
@@ -312,7 +317,7 @@ static int bench_train(const rcc_bench_config *bc, bool json, int threads, doubl
                flops / med * 1e-9, peak_rss_mb());
     }
     if (profile)
-        print_profile(&res);
+        print_profile(res.ops, res.nops, res.layers, res.nlayers, res.steps, "step", "  losses, Adam");
     rcc_bench_result_free(&res);
     return 0;
 }

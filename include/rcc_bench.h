@@ -20,7 +20,8 @@ typedef struct {
     int warmup;    /* untimed repetitions first */
     int width, rep_dim, channels, clusters;
     rcc_conv_kind conv;
-    bool profile;  /* training: time every primitive (each then waits for completion) */
+    bool profile;  /* time every primitive (each then waits for completion): the training step, or
+                    * inference's batch pass */
     rcc_backbone backbone;
     rcc_precision precision;
     int threads;   /* compute threads (0: rcc_get_threads()) */
@@ -57,10 +58,17 @@ typedef struct {
     double latency;   /* one image: median seconds */
     int latency_runs; /* over this many runs */
     double batch;     /* b->batch images in one forward pass: median seconds */
+    int steps;        /* timed batch passes */
+    rcc_prof_entry *ops;    /* with profile: the batch passes by kind of operation, most time first */
+    int nops;
+    rcc_prof_entry *layers; /* with profile: by layer, in the order the layers first ran */
+    int nlayers;
 } rcc_bench_infer_result;
 
-/* Inference as rcc_net runs it: evaluation mode, a single-image pass and a batch pass. */
+/* Inference as rcc_net runs it: evaluation mode, a single-image pass and a batch pass (with
+ * b->profile, the batch passes are profiled; free with rcc_bench_infer_result_free). */
 rcc_status rcc_bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r);
+void rcc_bench_infer_result_free(rcc_bench_infer_result *r);
 
 /* ---------------------------------------------------------------- the fastest mode */
 

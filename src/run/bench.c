@@ -77,6 +77,17 @@ static rcc_status copy_prof(const rcc_prof_entry *e, int n, rcc_prof_entry **out
     return RCC_OK;
 }
 
+/* The profile gathered since rcc_prof_reset: by operation (most time first) and by layer. */
+static rcc_status copy_profile(rcc_prof_entry **ops, int *nops, rcc_prof_entry **layers, int *nlayers)
+{
+    const rcc_prof_entry *e;
+    *nops = rcc_prof_entries(&e);
+    RCC_TRY(copy_prof(e, *nops, ops));
+    qsort(*ops, (size_t)*nops, sizeof **ops, prof_cmp);
+    *nlayers = rcc_prof_layers(&e);
+    return copy_prof(e, *nlayers, layers);
+}
+
 static rcc_status bench_train(const rcc_bench_config *b, rcc_bench_result *r);
 static rcc_status bench_infer(const rcc_bench_config *b, rcc_bench_infer_result *r);
 
@@ -137,16 +148,8 @@ static rcc_status bench_train(const rcc_bench_config *b, rcc_bench_result *r)
         r->backbone_macs = rcc_model_backbone_macs(&t.model);
         r->loss = lt.total;
     }
-    if (s == RCC_OK && b->profile) {
-        const rcc_prof_entry *e;
-        r->nops = rcc_prof_entries(&e);
-        s = copy_prof(e, r->nops, &r->ops);
-        if (s == RCC_OK)
-            qsort(r->ops, (size_t)r->nops, sizeof *r->ops, prof_cmp);
-        r->nlayers = rcc_prof_layers(&e);
-        if (s == RCC_OK)
-            s = copy_prof(e, r->nlayers, &r->layers);
-    }
+    if (s == RCC_OK && b->profile)
+        s = copy_profile(&r->ops, &r->nops, &r->layers, &r->nlayers);
     rcc_trainer_free(&t);
     if (s != RCC_OK)
         rcc_bench_result_free(r);
@@ -201,20 +204,38 @@ static rcc_status bench_infer(const rcc_bench_config *b, rcc_bench_infer_result 
         r->latency_runs = reps;
     }
     for (int i = 0; i < b->warmup + b->steps && s == RCC_OK; i++) {
+        if (i == b->warmup && b->profile) {
+            rcc_prof_reset();
+            rcc_prof_enable(true);
+        }
         double t0 = rcc_now();
         s = rcc_model_forward(&many);
         if (i >= b->warmup)
             t[i - b->warmup] = rcc_now() - t0;
     }
-    if (s == RCC_OK)
+    rcc_prof_enable(false);
+    if (s == RCC_OK) {
         r->batch = median_of(t, b->steps);
+        r->steps = b->steps;
+    }
+    if (s == RCC_OK && b->profile)
+        s = copy_profile(&r->ops, &r->nops, &r->layers, &r->nlayers);
     free(t);
     if (have_one)
         rcc_model_free(&one);
     if (have_many)
         rcc_model_free(&many);
     rcc_params_free(&ps);
+    if (s != RCC_OK)
+        rcc_bench_infer_result_free(r);
     return s;
+}
+
+void rcc_bench_infer_result_free(rcc_bench_infer_result *r)
+{
+    free(r->ops);
+    free(r->layers);
+    memset(r, 0, sizeof *r);
 }
 
 int rcc_modes(rcc_mode m[RCC_MODES_MAX], bool f32_only)
