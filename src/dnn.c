@@ -305,6 +305,22 @@ void rcc_prim_free(rcc_prim *p)
     p->prim = NULL;
 }
 
+/* A reorder with this attribute (destroyed here). */
+static rcc_status reorder_with(rcc_arena *a, rcc_prim *p, rcc_act *src, rcc_act *dst, dnnl_primitive_attr_t attr,
+                               const char *name)
+{
+    dnnl_primitive_desc_t pd;
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, &src->md, rcc_dnn_engine(), &dst->md, rcc_dnn_engine(), attr);
+    dnnl_primitive_attr_destroy(attr);
+    DNN_TRY(s, name);
+    rcc_status st = rcc_prim_create(a, p, pd, name);
+    dnnl_primitive_desc_destroy(pd);
+    RCC_TRY(st);
+    rcc_prim_arg(p, DNNL_ARG_FROM, src);
+    rcc_prim_arg(p, DNNL_ARG_TO, dst);
+    return RCC_OK;
+}
+
 rcc_status rcc_reorder_create(rcc_arena *a, rcc_prim *p, rcc_act *src, rcc_act *dst, bool accumulate, const char *name)
 {
     dnnl_primitive_attr_t attr = rcc_dnn_attr();
@@ -317,15 +333,23 @@ rcc_status rcc_reorder_create(rcc_arena *a, rcc_prim *p, rcc_act *src, rcc_act *
         dnnl_primitive_attr_set_post_ops(attr, po);
         dnnl_post_ops_destroy(po);
     }
-    dnnl_primitive_desc_t pd;
-    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, &src->md, rcc_dnn_engine(), &dst->md, rcc_dnn_engine(), attr);
-    dnnl_primitive_attr_destroy(attr);
-    DNN_TRY(s, name);
-    rcc_status st = rcc_prim_create(a, p, pd, name);
-    dnnl_primitive_desc_destroy(pd);
-    RCC_TRY(st);
-    rcc_prim_arg(p, DNNL_ARG_FROM, src);
-    rcc_prim_arg(p, DNNL_ARG_TO, dst);
+    return reorder_with(a, p, src, dst, attr, name);
+}
+
+rcc_status rcc_reorder_create_scaled(rcc_arena *a, rcc_prim *p, rcc_act *src, rcc_act *dst, rcc_act *scales,
+                                     const char *name)
+{
+    dnnl_primitive_attr_t attr = rcc_dnn_attr();
+    if (!attr)
+        return rcc_fail(RCC_ERR_NOMEM, "attr");
+    float runtime = DNNL_RUNTIME_F32_VAL;
+    dnnl_status_t s = dnnl_primitive_attr_set_output_scales(attr, 1, 1 << 0, &runtime);
+    if (s != dnnl_success) {
+        dnnl_primitive_attr_destroy(attr);
+        return rcc_dnn_check(s, name);
+    }
+    RCC_TRY(reorder_with(a, p, src, dst, attr, name));
+    rcc_prim_arg(p, DNNL_ARG_ATTR_OUTPUT_SCALES, scales);
     return RCC_OK;
 }
 
@@ -401,12 +425,21 @@ double rcc_now(void)
 rcc_status rcc_pd_create(dnnl_primitive_desc_t *pd, const void *op_desc, const_dnnl_primitive_desc_t hint,
                          const char *name)
 {
+    return rcc_pd_create_po(pd, op_desc, hint, NULL, name);
+}
+
+rcc_status rcc_pd_create_po(dnnl_primitive_desc_t *pd, const void *op_desc, const_dnnl_primitive_desc_t hint,
+                            const_dnnl_post_ops_t po, const char *name)
+{
+    *pd = NULL;
     if (!rcc_dnn_engine())
         return rcc_fail(RCC_ERR_BACKEND, "oneDNN: cannot create a CPU engine");
     dnnl_primitive_attr_t attr = rcc_dnn_attr();
     if (!attr)
         return rcc_fail(RCC_ERR_NOMEM, "attr");
-    dnnl_status_t s = dnnl_primitive_desc_create(pd, op_desc, attr, g_engine, hint);
+    dnnl_status_t s = po ? dnnl_primitive_attr_set_post_ops(attr, po) : dnnl_success;
+    if (s == dnnl_success)
+        s = dnnl_primitive_desc_create(pd, op_desc, attr, g_engine, hint);
     dnnl_primitive_attr_destroy(attr);
     return rcc_dnn_check(s, name);
 }

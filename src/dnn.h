@@ -95,6 +95,10 @@ void rcc_prim_free(rcc_prim *p);
 
 /* Reorder src -> dst (layouts may differ); with accumulate, dst += src. */
 rcc_status rcc_reorder_create(rcc_arena *a, rcc_prim *p, rcc_act *src, rcc_act *dst, bool accumulate, const char *name);
+/* Reorder src -> dst with every slice of the outermost dimension i multiplied by scales[i] (a plain f32
+ * vector read when the reorder runs): e.g. a convolution's weights, O×I×kH×kW, scaled per output channel. */
+rcc_status rcc_reorder_create_scaled(rcc_arena *a, rcc_prim *p, rcc_act *src, rcc_act *dst, rcc_act *scales,
+                                     const char *name);
 
 /* Attribute with user-managed scratchpad (caller destroys). */
 dnnl_primitive_attr_t rcc_dnn_attr(void);
@@ -117,6 +121,9 @@ void rcc_prof_add(const char *name, double seconds, double flops);
 /* Creates a primitive descriptor with the user-scratchpad attribute; `name` is for errors. */
 rcc_status rcc_pd_create(dnnl_primitive_desc_t *pd, const void *op_desc, const_dnnl_primitive_desc_t hint,
                          const char *name);
+/* The same with these post-ops (NULL: none). */
+rcc_status rcc_pd_create_po(dnnl_primitive_desc_t *pd, const void *op_desc, const_dnnl_primitive_desc_t hint,
+                            const_dnnl_post_ops_t po, const char *name);
 /* The implementation oneDNN chose ("jit:avx512_core", "ref:any", ...). */
 const char *rcc_pd_impl(const_dnnl_primitive_desc_t pd);
 #endif

@@ -38,6 +38,39 @@ static rcc_status plan_bn(rcc_model *m, rcc_bn *b, const char *name, rcc_act *sr
     return m->bn_sync ? rcc_bn_plan_sync(&m->arena, b, m->bn_sync) : RCC_OK;
 }
 
+/* Inference with the batch-norms folded in: conv1+bn1+ReLU, the downsample's conv+bn, then conv2+bn2
+ * adding into the shortcut in place (the block's input, or the downsample's output) and the ReLU.
+ * The tensors are registered in rcc_conv_plan + rcc_bn_plan's order. */
+static rcc_status plan_block_fused(rcc_model *m, rcc_block *b, const char *name, rcc_act *x, int out, int stride,
+                                   bool relu_out)
+{
+    rcc_arena *a = &m->arena;
+    rcc_params *ps = m->ps;
+    dnnl_data_type_t dt = act_dt(&m->cfg);
+    int in = (int)x->md.dims[1];
+    char w1[RCC_NAME_MAX], n1[RCC_NAME_MAX], w2[RCC_NAME_MAX], n2[RCC_NAME_MAX], wd[RCC_NAME_MAX], nd[RCC_NAME_MAX];
+    RCC_TRY(rcc_name(w1, sizeof w1, "%s.conv1.weight", name));
+    RCC_TRY(rcc_name(n1, sizeof n1, "%s.bn1", name));
+    RCC_TRY(rcc_name(w2, sizeof w2, "%s.conv2.weight", name));
+    RCC_TRY(rcc_name(n2, sizeof n2, "%s.bn2", name));
+    RCC_TRY(rcc_name(wd, sizeof wd, "%s.downsample.0.weight", name));
+    RCC_TRY(rcc_name(nd, sizeof nd, "%s.downsample.1", name));
+    rcc_conv_bn_offsets o1, o2, od;
+    RCC_TRY(rcc_conv_bn_register(ps, w1, n1, in, out, 3, &o1));
+    RCC_TRY(rcc_conv_bn_register(ps, w2, n2, out, out, 3, &o2));
+    if (b->down)
+        RCC_TRY(rcc_conv_bn_register(ps, wd, nd, in, out, 1, &od));
+    RCC_TRY(rcc_conv_bn_plan(a, ps, &b->c1, w1, &o1, x, out, 3, stride, 1, dt, true, NULL));
+    rcc_act *sc = x;
+    if (b->down) {
+        RCC_TRY(rcc_conv_bn_plan(a, ps, &b->cd, wd, &od, x, out, 1, stride, 0, dt, false, NULL));
+        sc = &b->cd.dst;
+    }
+    RCC_TRY(rcc_conv_bn_plan(a, ps, &b->c2, w2, &o2, &b->c1.dst, out, 3, 1, 1, dt, relu_out, sc));
+    b->out = &b->c2.dst;
+    return RCC_OK;
+}
+
 static rcc_status plan_block(rcc_model *m, rcc_block *b, const char *name, rcc_act *x, int out, int stride,
                              bool relu_out)
 {
@@ -47,6 +80,10 @@ static rcc_status plan_block(rcc_model *m, rcc_block *b, const char *name, rcc_a
     memset(b, 0, sizeof *b);
     b->in = x;
     b->relu_out = relu_out;
+    b->down = stride != 1 || x->md.dims[1] != out;
+    if (m->fused)
+        return plan_block_fused(m, b, name, x, out, stride, relu_out);
+    b->out = &b->b2.dst;
     dnnl_data_type_t dt = act_dt(&m->cfg);
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.conv1.weight", name));
     RCC_TRY(rcc_conv_plan(a, ps, &b->c1, nm, x, out, 3, stride, 1, m->train, true, m->cfg.conv_algo, dt));
@@ -56,7 +93,6 @@ static rcc_status plan_block(rcc_model *m, rcc_block *b, const char *name, rcc_a
     RCC_TRY(rcc_conv_plan(a, ps, &b->c2, nm, &b->b1.dst, out, 3, 1, 1, m->train, true, m->cfg.conv_algo, dt));
     RCC_TRY(rcc_name(nm, sizeof nm, "%s.bn2", name));
     RCC_TRY(plan_bn(m, &b->b2, nm, &b->c2.dst, false));
-    b->down = stride != 1 || x->md.dims[1] != out;
     if (b->down) {
         RCC_TRY(rcc_name(nm, sizeof nm, "%s.downsample.0.weight", name));
         RCC_TRY(rcc_conv_plan(a, ps, &b->cd, nm, x, out, 1, stride, 0, m->train, true, m->cfg.conv_algo, dt));
@@ -196,24 +232,35 @@ rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_pa
     dnnl_memory_desc_t in_md = rcc_md_plain(4, in_d, dnnl_nchw);
     RCC_TRY(rcc_act_plan(a, &m->input, &in_md));
     bool small = cfg->small_stem;
-    RCC_TRY(rcc_conv_plan(a, ps, &m->stem, "backbone.conv1.weight", &m->input, w, small ? 3 : 7, small ? 1 : 2,
-                          small ? 1 : 3, train, false, cfg->conv_algo, act_dt(cfg)));
-    RCC_TRY(plan_bn(m, &m->stem_bn, "backbone.bn1", &m->stem.dst, true));
+    int sk = small ? 3 : 7, ss = small ? 1 : 2, sp = small ? 1 : 3;
+    const char *stem_w = "backbone.conv1.weight", *stem_bn = "backbone.bn1";
+    m->fused = !train && rcc_conv_bn_enabled();
+    rcc_act *stem_out = &m->stem_bn.dst;
+    if (m->fused) {
+        rcc_conv_bn_offsets off;
+        RCC_TRY(rcc_conv_bn_register(ps, stem_w, stem_bn, cfg->in_channels, w, sk, &off));
+        RCC_TRY(rcc_conv_bn_plan(a, ps, &m->stem, stem_w, &off, &m->input, w, sk, ss, sp, act_dt(cfg), true, NULL));
+        stem_out = &m->stem.dst;
+    } else {
+        RCC_TRY(rcc_conv_plan(a, ps, &m->stem, stem_w, &m->input, w, sk, ss, sp, train, false, cfg->conv_algo,
+                              act_dt(cfg)));
+        RCC_TRY(plan_bn(m, &m->stem_bn, stem_bn, &m->stem.dst, true));
+    }
     if (!small)
-        RCC_TRY(rcc_pool_plan(a, &m->maxpool, &m->stem_bn.dst, false, train));
+        RCC_TRY(rcc_pool_plan(a, &m->maxpool, stem_out, false, train));
     int chans[RCC_STAGES] = {w, 2 * w, 4 * w, cfg->rep_dim}, strides[RCC_STAGES] = {1, 2, 2, 2};
-    rcc_act *x = small ? &m->stem_bn.dst : &m->maxpool.dst;
+    rcc_act *x = small ? stem_out : &m->maxpool.dst;
     for (int s = 0; s < RCC_STAGES; s++)
         for (int j = 0; j < RCC_STAGE_BLOCKS; j++) {
             char nm[RCC_NAME_MAX];
             snprintf(nm, sizeof nm, "backbone.layer%d.%d", s + 1, j);
             rcc_block *b = &m->blocks[RCC_STAGE_BLOCKS * s + j];
             RCC_TRY(plan_block(m, b, nm, x, chans[s], j == 0 ? strides[s] : 1, s < RCC_STAGES - 1));
-            x = &b->b2.dst;
+            x = b->out;
         }
     RCC_TRY(rcc_pool_plan(a, &m->gap, x, true, train));
     if (!train) /* stage 3's output, for features richer than h (rcc_net_stage3_data) */
-        RCC_TRY(rcc_pool_plan(a, &m->gap3, &m->blocks[RCC_STAGE_BLOCKS * 3 - 1].b2.dst, true, false));
+        RCC_TRY(rcc_pool_plan(a, &m->gap3, m->blocks[RCC_STAGE_BLOCKS * 3 - 1].out, true, false));
 
     int hid = cfg->hidden;
     RCC_TRY(add_linear(ps, "instance_projector.0", cfg->rep_dim, hid, &m->iw1, &m->ib1));
@@ -243,6 +290,12 @@ rcc_status rcc_model_commit(rcc_model *m)
 
 static rcc_status block_forward(rcc_model *m, rcc_block *b)
 {
+    if (m->fused) { /* conv2 adds into the shortcut, so it runs last */
+        RCC_TRY(rcc_conv_forward(&b->c1));
+        if (b->down)
+            RCC_TRY(rcc_conv_forward(&b->cd));
+        return rcc_conv_forward(&b->c2);
+    }
     RCC_TRY(rcc_conv_forward(&b->c1));
     RCC_TRY(rcc_bn_forward(&b->b1, m->ps));
     RCC_TRY(rcc_conv_forward(&b->c2));
@@ -267,7 +320,8 @@ rcc_status rcc_model_forward(rcc_model *m)
 {
     const rcc_model_config *c = &m->cfg;
     RCC_TRY(rcc_conv_forward(&m->stem));
-    RCC_TRY(rcc_bn_forward(&m->stem_bn, m->ps));
+    if (!m->fused)
+        RCC_TRY(rcc_bn_forward(&m->stem_bn, m->ps));
     if (!c->small_stem)
         RCC_TRY(rcc_pool_forward(&m->maxpool));
     for (int i = 0; i < RCC_BLOCKS; i++) {

@@ -48,7 +48,7 @@ typedef struct {
     rcc_conv c1, c2, cd;
     rcc_bn b1, b2, bd;
     bool down, relu_out, sc_reorder;
-    rcc_act *in;
+    rcc_act *in, *out; /* out: b2.dst, or (batch-norm folded) c2.dst, which shares the shortcut's storage */
     rcc_act sc_r, d_sc;  /* only when the shortcut's layout differs from the main path's */
     rcc_prim p_sc, p_dsc;
     /* backward: gradient views into the shared diff buffers */
@@ -60,6 +60,8 @@ typedef struct {
     rcc_model_config cfg;
     int batch, groups;
     bool train;
+    bool fused; /* inference plans: batch-norms folded into the convolutions (conv_bn.c; b1, b2, bd,
+                 * stem_bn unused) */
     rcc_params *ps;
     rcc_arena arena;
     rcc_act input; /* batch×C×S×S, plain NCHW: write images here */

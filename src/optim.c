@@ -35,6 +35,7 @@ void rcc_adam_step(rcc_params *ps, const rcc_adam_config *c, long step)
     const float step_size = (float)(c->lr / (1.0 - pow(b1, (double)step)));
     const float inv_sqrt_bc2 = (float)(1.0 / sqrt(1.0 - pow(b2, (double)step)));
     const size_t n = ps->total;
+    rcc_params_touch(ps);
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++)
         ADAM_UPDATE(float, sqrtf, p[i], g[i], m[i], v[i], b1, b2, eps, wd, step_size, 1, inv_sqrt_bc2, 1);

@@ -106,6 +106,7 @@ static void init_buffers(rcc_params *ps)
 
 void rcc_params_init_default(rcc_params *ps, uint64_t seed)
 {
+    rcc_params_touch(ps);
     float *d = rcc_pdata(ps);
     for (int i = 0; i < ps->n; i++) {
         const rcc_param_info *pi = &ps->p[i];
@@ -146,6 +147,7 @@ void rcc_params_init_default(rcc_params *ps, uint64_t seed)
 
 void rcc_params_init_hash(rcc_params *ps)
 {
+    rcc_params_touch(ps);
     float *d = rcc_pdata(ps);
     for (int i = 0; i < ps->n; i++) {
         const rcc_param_info *pi = &ps->p[i];

@@ -36,7 +36,15 @@ typedef struct {
     size_t total_b;
     void *data, *grad, *m, *v; /* float blocks of `total`; void * so arena views can point here */
     void *bufs;                /* float block of `total_b` */
+    uint64_t version;          /* changes whenever data or bufs may have: rcc_params_touch */
 } rcc_params;
+
+/* Says that the parameters or buffers are about to change (or just did): inference plans keep their
+ * convolutions' weights prepared (batch-norm folded, reordered; conv_bn.c) until the version moves.
+ * Everything that writes data or bufs calls it: the initialisations, a checkpoint's load, Adam, a
+ * training batch-norm's running statistics, the broadcast of data-parallel training; and so must
+ * any caller that writes them by hand. */
+static inline void rcc_params_touch(rcc_params *ps) { ps->version++; }
 
 /* Registers a tensor; returns its offset in floats through *off. Buffers go to the buffer block.
  * Once the blocks are allocated, adding an existing name with the same shape returns its offset. */

@@ -51,6 +51,7 @@ rcc_status rcc_trainer_create_dist(rcc_trainer *t, const rcc_model_config *mcfg,
         rcc_params_init_default(&t->ps, seed);
     int zd = mcfg->feature_dim, k = mcfg->clusters, r = mcfg->rep_dim;
     if (t->dist) { /* every process starts from rank 0's parameters */
+        rcc_params_touch(&t->ps);
         RCC_TRY(rcc_dist_bcast_f32(t->dist, rcc_pdata(&t->ps), t->ps.total));
         RCC_TRY(rcc_dist_bcast_f32(t->dist, rcc_pbufs(&t->ps), t->ps.total_b));
     }

@@ -437,6 +437,84 @@ static void bf16_vs_f32(int width, int S, int C, int n, bool small, double otol,
     rcc_trainer_free(&t[1]);
 }
 
+/* Inference with the batch-norms folded into the convolutions (conv_bn.c) against oneDNN's
+ * batch-norm primitives (RCC_CONV_FUSE=0), on the same parameters with running statistics far from
+ * their initial 0 and 1: h, the probabilities and stage 3's pooled features within `tol` of their
+ * scale; then again after the parameters change (rcc_params_touch: the folded weights are made again). Width 2 makes
+ * oneDNN choose other layouts for the shortcut than for the main path (the reorder into dst). */
+static void fused_inference(int width, int S, int C, bool small, bool bf16, double tol)
+{
+    rcc_model_config mc;
+    rcc_model_config_default(&mc);
+    mc.width = width, mc.image_size = S, mc.in_channels = C, mc.small_stem = small, mc.bf16 = bf16;
+    int n = 8;
+    char what[80];
+    snprintf(what, sizeof what, "folded batch-norm w%d S%d C%d%s%s", width, S, C, small ? " small" : "",
+             bf16 ? " bf16" : "");
+    rcc_params ps = {0};
+    rcc_model e[2];
+    for (int k = 0; k < 2; k++) {
+        setenv("RCC_CONV_FUSE", k ? "1" : "0", 1);
+        CHECK_OK(rcc_model_plan(&e[k], &mc, &ps, n, 1, false));
+        if (k == 0)
+            CHECK_OK(rcc_params_alloc(&ps));
+        CHECK_OK(rcc_model_commit(&e[k]));
+    }
+    unsetenv("RCC_CONV_FUSE");
+    CHECK(!e[0].fused && e[1].fused, "%s: RCC_CONV_FUSE chose the plans", what);
+    int sum_reorders = 0;
+    for (int i = 0; i < RCC_BLOCKS; i++)
+        sum_reorders += e[1].blocks[i].c2.bn.sum_reorder;
+    rcc_params_init_hash(&ps);
+    for (int round = 0; round < 2; round++) {
+        /* running statistics and affine parameters of every batch-norm: mean ±0.5, variance 0.3-2,
+         * γ 0.5-1.5, β ±0.3 (the second round other values) */
+        for (int i = 0; i < ps.nb; i++) {
+            const rcc_param_info *pi = &ps.b[i];
+            bool var = pi->kind == RCC_B_BN_VAR;
+            for (size_t j = 0; j < pi->numel; j++) {
+                double u = rcc_hash_uniform(rcc_fnv1a32(pi->name) + (uint32_t)round, (uint32_t)j);
+                rcc_pbufs(&ps)[pi->off + j] = (float)(var ? 0.3 + 1.7 * u : u - 0.5);
+            }
+        }
+        for (int i = 0; i < ps.n; i++) {
+            const rcc_param_info *pi = &ps.p[i];
+            if (pi->kind != RCC_P_BN_GAMMA && pi->kind != RCC_P_BN_BETA)
+                continue;
+            for (size_t j = 0; j < pi->numel; j++) {
+                double u = rcc_hash_uniform(rcc_fnv1a32(pi->name) + 7U + (uint32_t)round, (uint32_t)j);
+                rcc_pdata(&ps)[pi->off + j] = (float)(pi->kind == RCC_P_BN_GAMMA ? 0.5 + u : 0.6 * u - 0.3);
+            }
+        }
+        rcc_params_touch(&ps); /* written by hand: the folded weights are made again */
+        for (int k = 0; k < 2; k++) {
+            size_t m = (size_t)n * C * S * S;
+            for (size_t i = 0; i < m; i++)
+                e[k].input.ptr[i] = (float)rcc_hash_uniform(rcc_fnv1a32("fused.input"), (uint32_t)i);
+            e[k].want_stage3 = true;
+            CHECK_OK(rcc_model_forward(&e[k]));
+        }
+        const rcc_act *a[3][2] = {{&e[0].h, &e[1].h}, {&e[0].y, &e[1].y}, {&e[0].gap3.plain, &e[1].gap3.plain}};
+        size_t len[3] = {(size_t)n * mc.rep_dim, (size_t)n * mc.clusters, (size_t)n * 4 * width};
+        const char *name[3] = {"h", "probabilities", "stage-3 features"};
+        for (int t = 0; t < 3; t++) {
+            double d = 0, sc = 0;
+            for (size_t i = 0; i < len[t]; i++) {
+                d = fmax(d, fabs(a[t][1]->ptr[i] - a[t][0]->ptr[i]));
+                sc = fmax(sc, fabs(a[t][0]->ptr[i]));
+            }
+            CHECK(d <= tol * sc, "%s, round %d: %s within %.3g of their scale (tolerance %g)", what, round, name[t],
+                  d / sc, tol);
+            if (t == 0)
+                printf("%s, round %d: h within %.3g of its scale; %d shortcut reorders\n", what, round, d / sc,
+                       sum_reorders);
+        }
+    }
+    rcc_model_free(&e[0]);
+    rcc_model_free(&e[1]);
+    rcc_params_free(&ps);
+}
+
 int main(void)
 {
     /* bf16's numerics are checked on every AVX-512 CPU, with oneDNN's emulation where it has no
@@ -465,7 +543,11 @@ int main(void)
     model_case_algo("model_w64_s64.safetensors", RCC_CONV_WINOGRAD, 1e-4, 5e-2);
     model_case_algo("model_small_w16_s32_c3.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
     adam_case(RCC_CONV_WINOGRAD);
+    fused_inference(16, 32, 1, false, false, 1e-5);
+    fused_inference(2, 32, 1, false, false, 1e-5);
+    fused_inference(16, 32, 3, true, false, 1e-5);
     if (rcc_conv_bf16_available()) {
+        fused_inference(16, 32, 1, false, true, 0.1);
         /* measured: h within 0.18-0.23 of its scale, losses within 7e-4, gradient cosines 0.94-0.97
          * on average and 0.83 at worst (a bias of a late batch-norm); a wrong layer gives cosines near 0 */
         bf16_vs_f32(16, 32, 1, 64, false, 3e-3, 0.7);

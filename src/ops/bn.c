@@ -15,6 +15,19 @@ static unsigned bn_flags(const rcc_bn *b, bool global_stats)
            (global_stats ? dnnl_use_global_stats : 0U);
 }
 
+rcc_status rcc_bn_add_params(rcc_params *ps, const char *name, int c, size_t off[4])
+{
+    static const char *const suffix[4] = {"%s.weight", "%s.bias", "%s.running_mean", "%s.running_var"};
+    static const rcc_param_kind kind[4] = {RCC_P_BN_GAMMA, RCC_P_BN_BETA, RCC_B_BN_MEAN, RCC_B_BN_VAR};
+    int64_t cd[1] = {c};
+    for (int i = 0; i < 4; i++) {
+        char full[RCC_NAME_MAX];
+        RCC_TRY(rcc_name(full, sizeof full, suffix[i], name));
+        RCC_TRY(rcc_params_add(ps, full, kind[i], 1, cd, &off[i]));
+    }
+    return RCC_OK;
+}
+
 rcc_status rcc_bn_plan(rcc_arena *a, rcc_params *ps, rcc_bn *b, const char *name, rcc_act *src, bool relu, bool train,
                        int groups)
 {
@@ -28,23 +41,17 @@ rcc_status rcc_bn_plan(rcc_arena *a, rcc_params *ps, rcc_bn *b, const char *name
     b->relu = relu;
     b->train = train;
     b->groups = train ? groups : 1;
-    b->eps = 1e-5f;
+    b->eps = RCC_BN_EPS;
     b->momentum = 0.1f;
     if (b->groups < 1 || b->groups > RCC_MAX_GROUPS || b->n % b->groups)
         return rcc_fail(RCC_ERR_ARG, "%s: batch %lld cannot be split in %d groups", name, (long long)b->n, groups);
     if (train && (b->n / b->groups) * b->h * b->w < 2)
         return rcc_fail(RCC_ERR_ARG, "%s: batch-norm needs more than one value per channel in training", name);
 
-    char full[RCC_NAME_MAX];
     int64_t cd[1] = {b->c};
-    RCC_TRY(rcc_name(full, sizeof full, "%s.weight", name));
-    RCC_TRY(rcc_params_add(ps, full, RCC_P_BN_GAMMA, 1, cd, &b->gamma_off));
-    RCC_TRY(rcc_name(full, sizeof full, "%s.bias", name));
-    RCC_TRY(rcc_params_add(ps, full, RCC_P_BN_BETA, 1, cd, &b->beta_off));
-    RCC_TRY(rcc_name(full, sizeof full, "%s.running_mean", name));
-    RCC_TRY(rcc_params_add(ps, full, RCC_B_BN_MEAN, 1, cd, &b->mean_off));
-    RCC_TRY(rcc_name(full, sizeof full, "%s.running_var", name));
-    RCC_TRY(rcc_params_add(ps, full, RCC_B_BN_VAR, 1, cd, &b->var_off));
+    size_t off[4];
+    RCC_TRY(rcc_bn_add_params(ps, name, b->c, off));
+    b->gamma_off = off[0], b->beta_off = off[1], b->mean_off = off[2], b->var_off = off[3];
 
     dnnl_memory_desc_t vec = rcc_md_plain(1, cd, dnnl_a);
     RCC_TRY(rcc_act_view(a, &b->gamma, &vec, &ps->data, b->gamma_off * sizeof(float)));
@@ -310,6 +317,8 @@ static rcc_status bn_backward_sync(rcc_bn *b, rcc_params *ps)
 
 rcc_status rcc_bn_forward(rcc_bn *b, rcc_params *ps)
 {
+    if (b->train) /* the running statistics change */
+        rcc_params_touch(ps);
     if (b->sync)
         return bn_forward_sync(b, ps);
     float *rm = rcc_pbufs(ps) + b->mean_off, *rv = rcc_pbufs(ps) + b->var_off;

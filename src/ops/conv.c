@@ -4,7 +4,8 @@
  * With RCC_CONV_WINOGRAD each of the three passes asks oneDNN for its Winograd kernel (F(4×4,3×3):
  * 3×3, stride 1, outputs of at least 4×4, training plans) and falls back to the direct one, pass by pass, where
  * oneDNN has none for the shape (channel counts that are not multiples of 16, …). Input maps with
- * fewer positions than the kernel has taps compute as one dense product instead (conv_dense.c). */
+ * fewer positions than the kernel has taps compute as one dense product instead (conv_dense.c).
+ * Inference plans may fold the batch-norm after the convolution into it instead (conv_bn.c). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,13 @@ static rcc_status make_fwd_pd(rcc_conv *c, const dnnl_memory_desc_t *src_md, dnn
     return rcc_pd_create(pd, &d, NULL, "convolution forward");
 }
 
+void rcc_conv_set_layer(rcc_conv *c, const char *wname)
+{
+    const char *ln = strncmp(wname, "backbone.", 9) == 0 ? wname + 9 : wname;
+    size_t ll = strlen(ln) > 7 && strcmp(ln + strlen(ln) - 7, ".weight") == 0 ? strlen(ln) - 7 : strlen(ln);
+    snprintf(c->layer, sizeof c->layer, "%.*s", (int)ll, ln);
+}
+
 rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,
                          int k, int stride, int pad, bool train, bool bwd_data, rcc_conv_algo algo,
                          dnnl_data_type_t dt)
@@ -92,9 +100,7 @@ rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *
                         (long long)c->ih, (long long)c->iw, k, stride);
     int64_t wd[4] = {out_c, c->in_c, k, k};
     RCC_TRY(rcc_params_add(ps, wname, RCC_P_CONV_W, 4, wd, &c->w_off));
-    const char *ln = strncmp(wname, "backbone.", 9) == 0 ? wname + 9 : wname;
-    size_t ll = strlen(ln) > 7 && strcmp(ln + strlen(ln) - 7, ".weight") == 0 ? strlen(ln) - 7 : strlen(ln);
-    snprintf(c->layer, sizeof c->layer, "%.*s", (int)ll, ln);
+    rcc_conv_set_layer(c, wname);
     if (src->md.data_type == dt && rcc_conv_dense_shape(c, &src->md)) {
         RCC_TRY(rcc_conv_dense_plan(a, c));
         rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->p_w, &c->p_fwd, NULL});
@@ -232,7 +238,17 @@ rcc_status rcc_conv_forward(rcc_conv *c)
 {
     if (c->src_reorder)
         RCC_TRY(rcc_prim_exec(&c->p_src_reorder));
-    RCC_TRY(rcc_prim_exec(&c->p_w));
+    if (c->bn.sum_reorder)
+        RCC_TRY(rcc_prim_exec(&c->bn.p_sum_in));
+    if (!c->bn.on) {
+        RCC_TRY(rcc_prim_exec(&c->p_w));
+    } else if (!c->bn.ready || c->bn.version != c->ps->version) { /* folded weights: kept while valid */
+        c->bn.ready = false;
+        rcc_conv_bn_fold(c);
+        RCC_TRY(rcc_prim_exec(&c->p_w));
+        c->bn.version = c->ps->version;
+        c->bn.ready = true;
+    }
     return rcc_prim_exec(&c->p_fwd);
 }
 
@@ -319,7 +335,8 @@ double rcc_conv_macs(const rcc_conv *c)
 
 void rcc_conv_free(rcc_conv *c)
 {
-    rcc_prim *ps[] = {&c->p_src_reorder, &c->p_w, &c->p_fwd, &c->p_bwd_w, &c->p_dw, &c->p_bwd_d, &c->p_w_bd, &c->p_dsrc_reorder};
+    rcc_prim *ps[] = {&c->p_src_reorder, &c->p_w, &c->p_fwd, &c->p_bwd_w, &c->p_dw, &c->p_bwd_d, &c->p_w_bd,
+                      &c->p_dsrc_reorder, &c->bn.p_sum_in};
     for (size_t i = 0; i < sizeof ps / sizeof *ps; i++)
         rcc_prim_free(ps[i]);
     if (c->pd_fwd)

@@ -49,6 +49,14 @@ typedef struct {
         rcc_act w, dw;            /* W_big and dW_big (kout × kin); dw on the arena's scratchpad */
         rcc_act *diff_dst, *diff_src;
     } dense;
+    struct {                      /* inference: the batch-norm after it folded in (conv_bn.c) */
+        bool on, sum, relu, sum_reorder;
+        bool ready;               /* w holds the folded weights of parameters at `version` */
+        uint64_t version;
+        size_t gamma_off, beta_off, mean_off, var_off;
+        rcc_act scale, bias;      /* per output channel: γ/√(var+ε), and β − μ·γ/√(var+ε) */
+        rcc_prim p_sum_in;        /* the residual into dst, when their layouts differ */
+    } bn;
 } rcc_conv;
 
 /* dt: the data type the convolution computes in (dnnl_f32, or dnnl_bf16: bf16 input, weights and
@@ -69,6 +77,31 @@ rcc_status rcc_conv_dense_plan(rcc_arena *a, rcc_conv *c);
 rcc_status rcc_conv_dense_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_act *diff_src);
 void rcc_conv_dense_free(rcc_conv *c);
 void rcc_conv_free(rcc_conv *c);
+/* The layer's name for profiles, from its weight's ("backbone.layer1.0.conv1.weight" -> "layer1.0.conv1"). */
+void rcc_conv_set_layer(rcc_conv *c, const char *wname);
+
+/* ---- inference: a convolution with the batch-norm after it folded in (conv_bn.c) ----
+ * With s = γ/√(running var + ε) per output channel, BN(conv(x, w)) = conv(x, w·s) + β − μ·s: one
+ * oneDNN convolution with a bias, whose weights are scaled as they are reordered for the kernel; then,
+ * as its post-ops, the residual sum (dst += the shortcut) and the ReLU. The folded weights are kept
+ * from one forward to the next while the parameters' version (rcc_params_touch) stays the same. Inference plans only; the
+ * environment RCC_CONV_FUSE=0 turns it off (the model then plans rcc_conv + rcc_bn), for comparisons. */
+typedef struct {
+    size_t w, bn[4]; /* the weight's offset; γ, β, running mean, running variance (rcc_bn_add_params) */
+} rcc_conv_bn_offsets;
+
+bool rcc_conv_bn_enabled(void);
+/* Registers the convolution's weight (O×I×k×k) then the batch-norm's four tensors, the order of
+ * rcc_conv_plan then rcc_bn_plan. */
+rcc_status rcc_conv_bn_register(rcc_params *ps, const char *wname, const char *bn_name, int in_c, int out_c, int k,
+                                rcc_conv_bn_offsets *off);
+/* Plans it on src. sum_into (or NULL): the residual, which dst then shares (or receives by a reorder
+ * before each forward when the layouts differ) and to which the convolution adds; relu: a ReLU last. */
+rcc_status rcc_conv_bn_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname,
+                            const rcc_conv_bn_offsets *off, rcc_act *src, int out_c, int k, int stride, int pad,
+                            dnnl_data_type_t dt, bool relu, rcc_act *sum_into);
+/* conv.c's forward calls it before reordering the weights: s and the bias from the current parameters. */
+void rcc_conv_bn_fold(rcc_conv *c);
 
 /* ---- batch normalisation 2-d, optionally fused with ReLU; statistics per group of the batch ---- */
 typedef struct {
@@ -97,6 +130,10 @@ typedef struct {
     float *coef;  /* 2 · c correction coefficients */
 } rcc_bn;
 
+#define RCC_BN_EPS 1e-5f
+/* Registers a batch-norm's tensors: name.weight (γ), .bias (β), .running_mean, .running_var (the last
+ * two in the buffer block), their offsets in off[0..3]. */
+rcc_status rcc_bn_add_params(rcc_params *ps, const char *name, int c, size_t off[4]);
 /* name: e.g. "backbone.bn1" (registers .weight .bias .running_mean .running_var). */
 rcc_status rcc_bn_plan(rcc_arena *a, rcc_params *ps, rcc_bn *b, const char *name, rcc_act *src, bool relu, bool train,
                        int groups);

@@ -155,6 +155,7 @@ static rcc_status load_table(const rcc_st_file *f, const char *path, const rcc_p
 
 rcc_status rcc_checkpoint_load_params(const rcc_st_file *f, const char *path, rcc_params *ps, bool with_optimizer)
 {
+    rcc_params_touch(ps);
     RCC_TRY(load_table(f, path, ps->p, ps->n, rcc_pdata(ps), ""));
     RCC_TRY(load_table(f, path, ps->b, ps->nb, rcc_pbufs(ps), ""));
     if (!with_optimizer)
