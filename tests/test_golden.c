@@ -441,8 +441,10 @@ static void bf16_vs_f32(int width, int S, int C, int n, bool small, double otol,
  * batch-norm primitives (RCC_CONV_FUSE=0), on the same parameters with running statistics far from
  * their initial 0 and 1: h, the probabilities and stage 3's pooled features within `tol` of their
  * scale; then again after the parameters change (rcc_params_touch: the folded weights are made again). Width 2 makes
- * oneDNN choose other layouts for the shortcut than for the main path (the reorder into dst). */
-static void fused_inference(int width, int S, int C, bool small, bool bf16, double tol)
+ * oneDNN choose other layouts for the shortcut than for the main path (the reorder into dst); at 32×32
+ * with the ResNet stem, stages 3 and 4 see maps smaller than the kernel: `dense` convolutions at least
+ * are the matmul form. */
+static void fused_inference(int width, int S, int C, bool small, bool bf16, int dense, double tol)
 {
     rcc_model_config mc;
     rcc_model_config_default(&mc);
@@ -462,9 +464,13 @@ static void fused_inference(int width, int S, int C, bool small, bool bf16, doub
     }
     unsetenv("RCC_CONV_FUSE");
     CHECK(!e[0].fused && e[1].fused, "%s: RCC_CONV_FUSE chose the plans", what);
-    int sum_reorders = 0;
-    for (int i = 0; i < RCC_BLOCKS; i++)
-        sum_reorders += e[1].blocks[i].c2.bn.sum_reorder;
+    int sum_reorders = 0, dense_convs = 0;
+    for (int i = 0; i < RCC_BLOCKS; i++) {
+        const rcc_block *b = &e[1].blocks[i];
+        sum_reorders += b->c2.bn.sum_reorder;
+        dense_convs += b->c1.bn.dense + b->c2.bn.dense + (b->down && b->cd.bn.dense);
+    }
+    CHECK(dense_convs >= dense, "%s: %d dense convolutions (at least %d)", what, dense_convs, dense);
     rcc_params_init_hash(&ps);
     for (int round = 0; round < 2; round++) {
         /* running statistics and affine parameters of every batch-norm: mean ±0.5, variance 0.3-2,
@@ -506,8 +512,8 @@ static void fused_inference(int width, int S, int C, bool small, bool bf16, doub
             CHECK(d <= tol * sc, "%s, round %d: %s within %.3g of their scale (tolerance %g)", what, round, name[t],
                   d / sc, tol);
             if (t == 0)
-                printf("%s, round %d: h within %.3g of its scale; %d shortcut reorders\n", what, round, d / sc,
-                       sum_reorders);
+                printf("%s, round %d: h within %.3g of its scale; %d shortcut reorders, %d dense convolutions\n",
+                       what, round, d / sc, sum_reorders, dense_convs);
         }
     }
     rcc_model_free(&e[0]);
@@ -543,11 +549,12 @@ int main(void)
     model_case_algo("model_w64_s64.safetensors", RCC_CONV_WINOGRAD, 1e-4, 5e-2);
     model_case_algo("model_small_w16_s32_c3.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
     adam_case(RCC_CONV_WINOGRAD);
-    fused_inference(16, 32, 1, false, false, 1e-5);
-    fused_inference(2, 32, 1, false, false, 1e-5);
-    fused_inference(16, 32, 3, true, false, 1e-5);
+    fused_inference(16, 32, 1, false, false, 7, 1e-5); /* layer3.0.conv2, 3.1.*, layer4.* but the 1×1 downsample */
+    fused_inference(2, 32, 1, false, false, 1, 1e-5);
+    fused_inference(16, 32, 3, true, false, 0, 1e-5);
+    fused_inference(16, 64, 1, false, false, 3, 1e-5); /* layer4.0.conv2, 4.1.*: 2×2 maps */
     if (rcc_conv_bf16_available()) {
-        fused_inference(16, 32, 1, false, true, 0.1);
+        fused_inference(16, 32, 1, false, true, 7, 0.1);
         /* measured: h within 0.18-0.23 of its scale, losses within 7e-4, gradient cosines 0.94-0.97
          * on average and 0.83 at worst (a bias of a late batch-norm); a wrong layer gives cosines near 0 */
         bf16_vs_f32(16, 32, 1, 64, false, 3e-3, 0.7);

@@ -244,8 +244,7 @@ rcc_status rcc_conv_forward(rcc_conv *c)
         RCC_TRY(rcc_prim_exec(&c->p_w));
     } else if (!c->bn.ready || c->bn.version != c->ps->version) { /* folded weights: kept while valid */
         c->bn.ready = false;
-        rcc_conv_bn_fold(c);
-        RCC_TRY(rcc_prim_exec(&c->p_w));
+        RCC_TRY(rcc_conv_bn_prepare(c));
         c->bn.version = c->ps->version;
         c->bn.ready = true;
     }

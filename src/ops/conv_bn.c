@@ -3,9 +3,13 @@
  * the residual add's passes over the activations: at the `cpu` preset's shape (32×32, bf16, batch
  * 256) they were 28 % of an inference pass (docs/performance.md). */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ops.h"
+
+/* Weights × taps below which W_big is made on one thread. */
+#define DENSE_PARALLEL_MIN (1 << 16)
 
 bool rcc_conv_bn_enabled(void)
 {
@@ -90,6 +94,122 @@ static rcc_status plan(rcc_arena *a, rcc_conv *c, const_dnnl_post_ops_t po, rcc_
     return RCC_OK;
 }
 
+static dnnl_memory_desc_t md_dt(int ndims, const int64_t *dims, dnnl_data_type_t dt, dnnl_format_tag_t tag)
+{
+    dnnl_memory_desc_t md;
+    dnnl_dims_t d;
+    for (int i = 0; i < ndims; i++)
+        d[i] = dims[i];
+    dnnl_memory_desc_init_by_tag(&md, ndims, d, dt, tag);
+    return md;
+}
+
+/* The matmul of the dense form: N × kin by kin × kout, a bias row, the post-ops. */
+static rcc_status dense_pd(const rcc_conv *c, int64_t kin, int64_t kout, const_dnnl_post_ops_t po,
+                           dnnl_primitive_desc_t *pd)
+{
+    int64_t sd[2] = {c->n, kin}, wd[2] = {kin, kout}, bd[2] = {1, kout}, dd[2] = {c->n, kout};
+    dnnl_memory_desc_t s_md = md_dt(2, sd, c->dt, dnnl_ab), w_md = md_dt(2, wd, c->dt, dnnl_format_tag_any),
+                       b_md = md_dt(2, bd, dnnl_f32, dnnl_ab), d_md = md_dt(2, dd, c->dt, dnnl_ab);
+    dnnl_matmul_desc_t d;
+    DNN_TRY(dnnl_matmul_desc_init(&d, &s_md, &w_md, &b_md, &d_md), "matmul descriptor (dense convolution)");
+    return rcc_pd_create_po(pd, &d, NULL, po, "matmul (dense convolution)");
+}
+
+/* The dense form where it applies: the input map has fewer positions than the kernel has taps, the
+ * input is in the compute type with the batch outermost, and oneDNN has a real matmul for it. The
+ * output takes the shortcut's storage when that is batch-outermost too, else the input's layout. */
+static bool dense_fits(const rcc_conv *c, const_dnnl_post_ops_t po, const rcc_act *sum_into, dnnl_memory_desc_t *dmd,
+                       dnnl_primitive_desc_t *pd)
+{
+    const char *e = getenv("RCC_CONV_DENSE");
+    const dnnl_memory_desc_t *smd = &c->src->md;
+    dnnl_format_tag_t tag = rcc_batch_outer_tag(smd);
+    if ((e && strcmp(e, "0") == 0) || c->ih * c->iw >= (int64_t)c->k * c->k || !tag || smd->data_type != c->dt)
+        return false;
+    int64_t dd[4] = {c->n, c->out_c, c->oh, c->ow};
+    if (sum_into && sum_into->md.data_type == c->dt && rcc_batch_outer_tag(&sum_into->md))
+        *dmd = sum_into->md;
+    else
+        *dmd = md_dt(4, dd, c->dt, tag);
+    if (dense_pd(c, smd->format_desc.blocking.strides[0], dmd->format_desc.blocking.strides[0], po, pd) != RCC_OK)
+        return false;
+    if (is_ref(*pd)) {
+        dnnl_primitive_desc_destroy(*pd);
+        return false;
+    }
+    return true;
+}
+
+static rcc_status plan_dense(rcc_arena *a, rcc_conv *c, dnnl_primitive_desc_t pd, const dnnl_memory_desc_t *dmd,
+                             rcc_act *sum_into)
+{
+    c->bn.dense = true;
+    c->pd_fwd = pd;
+    if (sum_into && dnnl_memory_desc_equal(dmd, &sum_into->md)) {
+        RCC_TRY(rcc_act_alias(a, &c->dst, dmd, sum_into, 0));
+    } else {
+        RCC_TRY(rcc_act_plan(a, &c->dst, dmd));
+        if (sum_into) {
+            RCC_TRY(rcc_reorder_create(a, &c->bn.p_sum_in, sum_into, &c->dst, false, "reorder (shortcut)"));
+            c->bn.sum_reorder = true;
+        }
+    }
+    RCC_TRY(rcc_conv_dense_tables(c, &c->src->md, dmd));
+    const int64_t kin = c->dense.kin, kout = c->dense.kout;
+    int64_t sd[2] = {c->n, kin}, dd[2] = {c->n, kout}, bd[2] = {1, kout}, wd[2] = {kin, kout}, vd[1] = {c->out_c};
+    dnnl_memory_desc_t s2 = md_dt(2, sd, c->dt, dnnl_ab), d2 = md_dt(2, dd, c->dt, dnnl_ab),
+                       b2 = md_dt(2, bd, dnnl_f32, dnnl_ab), big = md_dt(2, wd, dnnl_f32, dnnl_ab),
+                       vec = rcc_md_plain(1, vd, dnnl_a);
+    RCC_TRY(rcc_act_alias(a, &c->bn.src2, &s2, c->src, 0));
+    RCC_TRY(rcc_act_alias(a, &c->bn.dst2, &d2, &c->dst, 0));
+    RCC_TRY(rcc_act_plan(a, &c->bn.bias_big, &b2));
+    RCC_TRY(rcc_act_plan(a, &c->bn.scale, &vec));
+    RCC_TRY(rcc_act_plan(a, &c->bn.bias, &vec));
+    RCC_TRY(rcc_act_plan(a, &c->w, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)));
+    /* W_big in f32 lives only while it is made and reordered: on the scratchpad, after the reorder's own */
+    RCC_TRY(rcc_act_view(a, &c->bn.big, &big, &a->scratch, 0));
+    RCC_TRY(rcc_reorder_create(a, &c->p_w, &c->bn.big, &c->w, false, "reorder (dense weights)"));
+    if (c->p_w.has_scratch)
+        c->bn.big.off = rcc_align_up(c->p_w.scratch.bytes);
+    if (c->bn.big.off + c->bn.big.bytes > a->scratch_bytes)
+        a->scratch_bytes = c->bn.big.off + c->bn.big.bytes;
+    RCC_TRY(rcc_prim_create(a, &c->p_fwd, pd, "conv+bn fwd (dense)"));
+    c->p_fwd.flops = 2.0 * rcc_conv_macs(c); /* direct-equivalent, as every convolution's in profiles */
+    rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->bn.p_sum_in, &c->p_w, &c->p_fwd, NULL});
+    rcc_prim_arg(&c->p_fwd, DNNL_ARG_SRC, &c->bn.src2);
+    rcc_prim_arg(&c->p_fwd, DNNL_ARG_WEIGHTS, &c->w);
+    rcc_prim_arg(&c->p_fwd, DNNL_ARG_BIAS, &c->bn.bias_big);
+    rcc_prim_arg(&c->p_fwd, DNNL_ARG_DST, &c->bn.dst2);
+    return RCC_OK;
+}
+
+/* W_big (kin × kout: row = an input element, column = an output element, as they lie in memory) and
+ * its bias row from the folded scale and bias; channel padding stays 0. */
+static void make_dense(rcc_conv *c)
+{
+    float *big = c->bn.big.ptr, *bias = c->bn.bias_big.ptr;
+    const float *w = rcc_pdata(c->ps) + c->w_off, *s = c->bn.scale.ptr, *b = c->bn.bias.ptr;
+    const int64_t kout = c->dense.kout, opos = c->oh * c->ow, kk = (int64_t)c->k * c->k;
+    const int in_c = c->in_c, npairs = c->dense.npairs;
+    const rcc_dense_pair *pairs = c->dense.pairs;
+    const int64_t *so = c->dense.src_off, *dof = c->dense.dst_off;
+    memset(big, 0, c->bn.big.bytes);
+    memset(bias, 0, c->bn.bias_big.bytes);
+    for (int o = 0; o < c->out_c; o++)
+        for (int64_t p = 0; p < opos; p++)
+            bias[dof[o * opos + p]] = b[o];
+#pragma omp parallel for schedule(static) if ((int64_t)c->out_c * in_c * npairs >= DENSE_PARALLEL_MIN)
+    for (int o = 0; o < c->out_c; o++) /* each o writes its own columns */
+        for (int j = 0; j < npairs; j++) {
+            const int64_t col = dof[(int64_t)o * opos + pairs[j].p];
+            const float *wo = w + (int64_t)o * in_c * kk + pairs[j].tap;
+            const int64_t *sq = so + (int64_t)pairs[j].q * in_c;
+            for (int i = 0; i < in_c; i++)
+                big[sq[i] * kout + col] = wo[i * kk] * s[o];
+        }
+}
+
 rcc_status rcc_conv_bn_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname,
                             const rcc_conv_bn_offsets *off, rcc_act *src, int out_c, int k, int stride, int pad,
                             dnnl_data_type_t dt, bool relu, rcc_act *sum_into)
@@ -130,13 +250,15 @@ rcc_status rcc_conv_bn_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const cha
     if (ds == dnnl_success && relu)
         ds = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
     rcc_status s = rcc_dnn_check(ds, "post-ops");
+    dnnl_memory_desc_t dmd;
+    dnnl_primitive_desc_t dpd;
     if (s == RCC_OK)
-        s = plan(a, c, po, sum_into);
+        s = dense_fits(c, po, sum_into, &dmd, &dpd) ? plan_dense(a, c, dpd, &dmd, sum_into) : plan(a, c, po, sum_into);
     dnnl_post_ops_destroy(po);
     return s;
 }
 
-void rcc_conv_bn_fold(rcc_conv *c)
+rcc_status rcc_conv_bn_prepare(rcc_conv *c)
 {
     const float *P = rcc_pdata(c->ps), *B = rcc_pbufs(c->ps);
     const float *gamma = P + c->bn.gamma_off, *beta = P + c->bn.beta_off;
@@ -146,4 +268,7 @@ void rcc_conv_bn_fold(rcc_conv *c)
         s[o] = gamma[o] / sqrtf(var[o] + RCC_BN_EPS);
         b[o] = beta[o] - mean[o] * s[o];
     }
+    if (c->bn.dense)
+        make_dense(c);
+    return rcc_prim_exec(&c->p_w);
 }

@@ -55,15 +55,16 @@ static int64_t md_offset(const dnnl_memory_desc_t *md, const int64_t *idx)
     return off;
 }
 
-/* The layout tag of an f32 4-d descriptor, among those whose batch is outermost; 0 if none. */
-static dnnl_format_tag_t batch_outer_tag(const dnnl_memory_desc_t *md)
+dnnl_format_tag_t rcc_batch_outer_tag(const dnnl_memory_desc_t *md)
 {
     static const dnnl_format_tag_t tags[] = {dnnl_nChw16c, dnnl_nChw8c, dnnl_nhwc, dnnl_nchw};
-    if (md->ndims != 4 || md->data_type != dnnl_f32 || md->format_kind != dnnl_blocked || md->offset0 != 0)
+    if (md->ndims != 4 || (md->data_type != dnnl_f32 && md->data_type != dnnl_bf16) ||
+        md->format_kind != dnnl_blocked || md->offset0 != 0)
         return (dnnl_format_tag_t)0;
     for (size_t t = 0; t < sizeof tags / sizeof *tags; t++) {
-        dnnl_memory_desc_t m = rcc_md_plain(4, md->dims, tags[t]);
-        if (dnnl_memory_desc_equal(&m, md))
+        dnnl_memory_desc_t m;
+        if (dnnl_memory_desc_init_by_tag(&m, 4, md->dims, md->data_type, tags[t]) == dnnl_success &&
+            dnnl_memory_desc_equal(&m, md))
             return tags[t];
     }
     return (dnnl_format_tag_t)0;
@@ -78,7 +79,8 @@ bool rcc_conv_dense_shape(const rcc_conv *c, const dnnl_memory_desc_t *src_md)
      * images/s at batch 256), but test_net under AddressSanitizer then crashed inside oneDNN's
      * primitive creation for the next bf16 network of the process — also with the passes never run,
      * not with oneDNN's primitive cache off (2026-12-07; docs/performance.md). */
-    return c->dt == dnnl_f32 && c->train && c->ih * c->iw < (int64_t)c->k * c->k && batch_outer_tag(src_md) != 0;
+    return c->dt == dnnl_f32 && src_md->data_type == dnnl_f32 && c->train && c->ih * c->iw < (int64_t)c->k * c->k &&
+           rcc_batch_outer_tag(src_md) != 0;
 }
 
 /* ---- the passes ---- */
@@ -179,18 +181,13 @@ static int pair_by_tap(const void *a, const void *b)
     return (x->q > y->q) - (x->q < y->q);
 }
 
-rcc_status rcc_conv_dense_plan(rcc_arena *a, rcc_conv *c)
+rcc_status rcc_conv_dense_tables(rcc_conv *c, const dnnl_memory_desc_t *smd, const dnnl_memory_desc_t *dmd)
 {
-    const dnnl_memory_desc_t *smd = &c->src->md;
-    dnnl_format_tag_t tag = batch_outer_tag(smd);
-    if (!tag)
-        return rcc_fail(RCC_ERR_ARG, "%s: dense convolution needs an f32 input with the batch outermost", c->layer);
-    int64_t dd[4] = {c->n, c->out_c, c->oh, c->ow};
-    dnnl_memory_desc_t dmd = rcc_md_plain(4, dd, tag);
-    RCC_TRY(rcc_act_plan(a, &c->dst, &dmd));
+    if (!rcc_batch_outer_tag(smd) || !rcc_batch_outer_tag(dmd))
+        return rcc_fail(RCC_ERR_ARG, "%s: dense convolution needs tensors with the batch outermost", c->layer);
     const int64_t ipos = c->ih * c->iw, opos = c->oh * c->ow;
     c->dense.kin = smd->format_desc.blocking.strides[0];
-    c->dense.kout = dmd.format_desc.blocking.strides[0];
+    c->dense.kout = dmd->format_desc.blocking.strides[0];
     c->dense.src_off = malloc(sizeof(int64_t) * (size_t)(ipos * c->in_c));
     c->dense.dst_off = malloc(sizeof(int64_t) * (size_t)(opos * c->out_c));
     c->dense.pairs = malloc(sizeof(rcc_dense_pair) * (size_t)(ipos * opos));
@@ -201,7 +198,7 @@ rcc_status rcc_conv_dense_plan(rcc_arena *a, rcc_conv *c)
             c->dense.src_off[q * c->in_c + i] = md_offset(smd, (int64_t[4]){0, i, q / c->iw, q % c->iw});
     for (int o = 0; o < c->out_c; o++) /* dst_off[o][p] */
         for (int64_t p = 0; p < opos; p++)
-            c->dense.dst_off[o * opos + p] = md_offset(&dmd, (int64_t[4]){0, o, p / c->ow, p % c->ow});
+            c->dense.dst_off[o * opos + p] = md_offset(dmd, (int64_t[4]){0, o, p / c->ow, p % c->ow});
     int n = 0;
     for (int64_t p = 0; p < opos; p++)
         for (int64_t q = 0; q < ipos; q++) {
@@ -212,6 +209,19 @@ rcc_status rcc_conv_dense_plan(rcc_arena *a, rcc_conv *c)
         }
     qsort(c->dense.pairs, (size_t)n, sizeof *c->dense.pairs, pair_by_tap);
     c->dense.npairs = n;
+    return RCC_OK;
+}
+
+rcc_status rcc_conv_dense_plan(rcc_arena *a, rcc_conv *c)
+{
+    const dnnl_memory_desc_t *smd = &c->src->md;
+    dnnl_format_tag_t tag = rcc_batch_outer_tag(smd);
+    if (!tag || smd->data_type != dnnl_f32)
+        return rcc_fail(RCC_ERR_ARG, "%s: dense convolution needs an f32 input with the batch outermost", c->layer);
+    int64_t dd[4] = {c->n, c->out_c, c->oh, c->ow};
+    dnnl_memory_desc_t dmd = rcc_md_plain(4, dd, tag);
+    RCC_TRY(rcc_act_plan(a, &c->dst, &dmd));
+    RCC_TRY(rcc_conv_dense_tables(c, smd, &dmd));
     int64_t bd[2] = {c->dense.kout, c->dense.kin};
     dnnl_memory_desc_t bmd = rcc_md_plain(2, bd, dnnl_ab);
     RCC_TRY(rcc_act_plan(a, &c->dense.w, &bmd));

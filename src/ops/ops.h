@@ -53,6 +53,9 @@ typedef struct {
         bool on, sum, relu, sum_reorder;
         bool ready;               /* w holds the folded weights of parameters at `version` */
         uint64_t version;
+        bool dense;               /* a map smaller than the kernel: one oneDNN matmul, W_big as in conv_dense.c */
+        rcc_act big, bias_big;    /* W_big (kin × kout, f32, on the scratchpad while it is made) and its bias */
+        rcc_act src2, dst2;       /* the input and output as N × kin and N × kout matrices */
         size_t gamma_off, beta_off, mean_off, var_off;
         rcc_act scale, bias;      /* per output channel: γ/√(var+ε), and β − μ·γ/√(var+ε) */
         rcc_prim p_sum_in;        /* the residual into dst, when their layouts differ */
@@ -73,6 +76,12 @@ double rcc_conv_macs(const rcc_conv *c); /* multiply-adds of one forward */
  * has fewer positions than the kernel taps, the batch outermost; training plans; environment
  * RCC_CONV_DENSE=0 turns it off), and its plans. */
 bool rcc_conv_dense_shape(const rcc_conv *c, const dnnl_memory_desc_t *src_md);
+/* The layout tag of a 4-d f32 or bf16 descriptor among those whose batch is outermost (nChw16c,
+ * nChw8c, nhwc, nchw); 0 if none. */
+dnnl_format_tag_t rcc_batch_outer_tag(const dnnl_memory_desc_t *md);
+/* The tables of the dense product from smd to dmd (both batch-outermost): kin, kout, src_off, dst_off,
+ * pairs (freed by rcc_conv_dense_free). */
+rcc_status rcc_conv_dense_tables(rcc_conv *c, const dnnl_memory_desc_t *smd, const dnnl_memory_desc_t *dmd);
 rcc_status rcc_conv_dense_plan(rcc_arena *a, rcc_conv *c);
 rcc_status rcc_conv_dense_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_act *diff_src);
 void rcc_conv_dense_free(rcc_conv *c);
@@ -84,7 +93,10 @@ void rcc_conv_set_layer(rcc_conv *c, const char *wname);
  * With s = γ/√(running var + ε) per output channel, BN(conv(x, w)) = conv(x, w·s) + β − μ·s: one
  * oneDNN convolution with a bias, whose weights are scaled as they are reordered for the kernel; then,
  * as its post-ops, the residual sum (dst += the shortcut) and the ReLU. The folded weights are kept
- * from one forward to the next while the parameters' version (rcc_params_touch) stays the same. Inference plans only; the
+ * from one forward to the next while the parameters' version (rcc_params_touch) stays the same.
+ * Where the input map has fewer positions than the kernel taps (stages 3 and 4 of 32×32 images) the
+ * convolution is one oneDNN matmul by W_big instead (conv_dense.c's formulation, in f32 or bf16),
+ * unless RCC_CONV_DENSE=0. Inference plans only; the
  * environment RCC_CONV_FUSE=0 turns it off (the model then plans rcc_conv + rcc_bn), for comparisons. */
 typedef struct {
     size_t w, bn[4]; /* the weight's offset; γ, β, running mean, running variance (rcc_bn_add_params) */
@@ -100,8 +112,9 @@ rcc_status rcc_conv_bn_register(rcc_params *ps, const char *wname, const char *b
 rcc_status rcc_conv_bn_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname,
                             const rcc_conv_bn_offsets *off, rcc_act *src, int out_c, int k, int stride, int pad,
                             dnnl_data_type_t dt, bool relu, rcc_act *sum_into);
-/* conv.c's forward calls it before reordering the weights: s and the bias from the current parameters. */
-void rcc_conv_bn_fold(rcc_conv *c);
+/* conv.c's forward calls it when the parameters' version moved: s and the bias from the current
+ * parameters, then the kernel's weights made from them. */
+rcc_status rcc_conv_bn_prepare(rcc_conv *c);
 
 /* ---- batch normalisation 2-d, optionally fused with ReLU; statistics per group of the batch ---- */
 typedef struct {
