@@ -75,10 +75,8 @@ bool rcc_conv_dense_shape(const rcc_conv *c, const dnnl_memory_desc_t *src_md)
     const char *e = getenv("RCC_CONV_DENSE");
     if (e && strcmp(e, "0") == 0)
         return false;
-    /* Training plans only. Inference plans of 32 images and more gained 9 % in f32 (5 365 -> 5 849
-     * images/s at batch 256), but test_net under AddressSanitizer then crashed inside oneDNN's
-     * primitive creation for the next bf16 network of the process — also with the passes never run,
-     * not with oneDNN's primitive cache off (2026-12-07; docs/performance.md). */
+    /* Training plans only: inference plans compute the same form as a oneDNN matmul with the
+     * batch-norm folded in (conv_bn.c). */
     return c->dt == dnnl_f32 && src_md->data_type == dnnl_f32 && c->train && c->ih * c->iw < (int64_t)c->k * c->k &&
            rcc_batch_outer_tag(src_md) != 0;
 }
