@@ -255,7 +255,7 @@ int cmd_bench(int argc, char **argv)
     b.width = width, b.rep_dim = rep_dim, b.channels = channels, b.clusters = k;
     if (infer && !best)
         return bench_infer(&b, json, NULL);
-    if (infer) /* --best --infer: f32 and bf16 (inference convolutions compute directly) */
+    if (infer) /* --best --infer: f32 and bf16 (inference has one kind of convolution kernels) */
         return bench_infer_best(&b, json);
     if (!best)
         return bench_train(&b, json, threads, NULL);

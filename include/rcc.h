@@ -257,10 +257,9 @@ typedef struct rcc_net rcc_net;
 rcc_status rcc_net_load(rcc_net **net, const char *checkpoint_path);
 /* rcc_net_load with the precision of the passes: "f32", "bf16" (RCC_ERR_ARG where
  * !rcc_conv_bf16_available()), or NULL / "" for the training's, f32 where the CPU has no bf16
- * convolutions (rcc_net_load's choice). bf16 computes every convolution directly. Either precision runs
+ * convolutions (rcc_net_load's choice). Either precision runs
  * any checkpoint (the parameters are stored in f32); rcc_net_config(net)->precision names the one
- * in use. bf16 is faster for batches on CPUs with AVX512-BF16, slower for one image
- * (docs/performance.md). */
+ * in use. bf16 is faster on CPUs with AVX512-BF16 (docs/performance.md). */
 rcc_status rcc_net_load_precision(rcc_net **net, const char *checkpoint_path, const char *precision);
 void rcc_net_free(rcc_net *net);
 /* The configuration the network was trained with, but for its precision and conv: the ones its

@@ -39,6 +39,7 @@ void rcc_adam_step(rcc_params *ps, const rcc_adam_config *c, long step)
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++)
         ADAM_UPDATE(float, sqrtf, p[i], g[i], m[i], v[i], b1, b2, eps, wd, step_size, 1, inv_sqrt_bc2, 1);
+    rcc_params_touch(ps); /* before and after: no prepared weights can hold a half-written state */
 }
 
 void rcc_adam_f64_init(rcc_adam_f64 *a, double lr, double weight_decay)

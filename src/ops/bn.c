@@ -239,6 +239,7 @@ static rcc_status bn_forward_sync(rcc_bn *b, rcc_params *ps)
         RCC_TRY(rcc_prim_exec(&b->fwd_sync[g]));
         update_running(b, rm, rv, gm, gv, unbias);
     }
+    rcc_params_touch(ps);
     return RCC_OK;
 }
 
@@ -330,6 +331,8 @@ rcc_status rcc_bn_forward(rcc_bn *b, rcc_params *ps)
             continue;
         update_running(b, rm, rv, b->mean_g[g].ptr, b->var_g[g].ptr, unbias);
     }
+    if (b->train)
+        rcc_params_touch(ps);
     return RCC_OK;
 }
 

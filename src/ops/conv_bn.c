@@ -10,6 +10,11 @@
 
 /* Weights × taps below which W_big is made on one thread. */
 #define DENSE_PARALLEL_MIN (1 << 16)
+/* Batches below this keep oneDNN's convolutions on small maps: reading W_big (16/9 the weights on
+ * 2×2 maps) costs more than it saves there. The cpu preset's network, rcc bench --infer --batch N,
+ * images/s with the matmul / without (bf16; f32): N 4: 7 298 / 7 851 (3 380 / 3 991); N 8: 12 417 /
+ * 9 000 (5 302 / 4 451); N 64: 21 569 / 13 934 (5 455 / 4 496); one image 0.38-0.46 / 0.29-0.46 ms. */
+#define DENSE_MIN_BATCH 8
 
 bool rcc_conv_bn_enabled(void)
 {
@@ -125,7 +130,8 @@ static bool dense_fits(const rcc_conv *c, const_dnnl_post_ops_t po, const rcc_ac
     const char *e = getenv("RCC_CONV_DENSE");
     const dnnl_memory_desc_t *smd = &c->src->md;
     dnnl_format_tag_t tag = rcc_batch_outer_tag(smd);
-    if ((e && strcmp(e, "0") == 0) || c->ih * c->iw >= (int64_t)c->k * c->k || !tag || smd->data_type != c->dt)
+    if ((e && strcmp(e, "0") == 0) || c->n < DENSE_MIN_BATCH || c->ih * c->iw >= (int64_t)c->k * c->k || !tag ||
+        smd->data_type != c->dt)
         return false;
     int64_t dd[4] = {c->n, c->out_c, c->oh, c->ow};
     if (sum_into && sum_into->md.data_type == c->dt && rcc_batch_outer_tag(&sum_into->md))

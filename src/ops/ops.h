@@ -94,9 +94,9 @@ void rcc_conv_set_layer(rcc_conv *c, const char *wname);
  * oneDNN convolution with a bias, whose weights are scaled as they are reordered for the kernel; then,
  * as its post-ops, the residual sum (dst += the shortcut) and the ReLU. The folded weights are kept
  * from one forward to the next while the parameters' version (rcc_params_touch) stays the same.
- * Where the input map has fewer positions than the kernel taps (stages 3 and 4 of 32×32 images) the
- * convolution is one oneDNN matmul by W_big instead (conv_dense.c's formulation, in f32 or bf16),
- * unless RCC_CONV_DENSE=0. Inference plans only; the
+ * Where the input map has fewer positions than the kernel taps (stages 3 and 4 of 32×32 images) and
+ * the batch has at least 8 images, the convolution is one oneDNN matmul by W_big instead
+ * (conv_dense.c's formulation, in f32 or bf16), unless RCC_CONV_DENSE=0. Inference plans only; the
  * environment RCC_CONV_FUSE=0 turns it off (the model then plans rcc_conv + rcc_bn), for comparisons. */
 typedef struct {
     size_t w, bn[4]; /* the weight's offset; γ, β, running mean, running variance (rcc_bn_add_params) */

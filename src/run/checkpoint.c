@@ -156,8 +156,11 @@ static rcc_status load_table(const rcc_st_file *f, const char *path, const rcc_p
 rcc_status rcc_checkpoint_load_params(const rcc_st_file *f, const char *path, rcc_params *ps, bool with_optimizer)
 {
     rcc_params_touch(ps);
-    RCC_TRY(load_table(f, path, ps->p, ps->n, rcc_pdata(ps), ""));
-    RCC_TRY(load_table(f, path, ps->b, ps->nb, rcc_pbufs(ps), ""));
+    rcc_status st = load_table(f, path, ps->p, ps->n, rcc_pdata(ps), "");
+    if (st == RCC_OK)
+        st = load_table(f, path, ps->b, ps->nb, rcc_pbufs(ps), "");
+    rcc_params_touch(ps);
+    RCC_TRY(st);
     if (!with_optimizer)
         return RCC_OK;
     const char *opt = rcc_st_meta(f, "optimizer");
