@@ -114,23 +114,18 @@ static rcc_status predict_partition(rcc_net *net, const rcc_dataset *d, const rc
 }
 
 /* The head's clusters refined by the votes of each image's `knn` nearest neighbours in the stage-3
- * features (rcc_vote); confidence stays the head's probability of the image's final cluster. */
+ * features (rcc_net_assign_voted); confidence stays the head's probability of the image's final cluster. */
 static rcc_status predict_vote(rcc_net *net, const rcc_dataset *d, int knn, int *cl)
 {
-    int F = rcc_net_stage3_dim(net), K = rcc_net_config(net)->clusters;
     rcc_vote_config vc;
     rcc_vote_config_default(&vc);
-    vc.knn = knn;
-    vc.threads = rcc_net_threads(net);
     rcc_vote_result vr;
-    float *f = malloc(sizeof(float) * (size_t)d->n * (size_t)F), *p = malloc(sizeof(float) * (size_t)d->n * (size_t)K);
-    rcc_status st = f && p ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "features of %d images", d->n);
+    float *conf = malloc(sizeof(float) * (size_t)d->n);
+    rcc_status st = conf ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "confidences of %d images", d->n);
     if (st == RCC_OK)
-        st = rcc_net_assign_stage3_data(net, d, cl, NULL, NULL, p, f);
-    if (st == RCC_OK)
-        st = rcc_vote(f, d->n, F, K, &vc, cl, NULL, &vr);
+        st = rcc_net_assign_voted(net, d, knn, cl, NULL, conf, NULL, &vr);
     for (int i = 0; st == RCC_OK && i < d->n; i++)
-        print_row(i, cl[i], p[(size_t)i * K + cl[i]], NULL, (void *)d);
+        print_row(i, cl[i], conf[i], NULL, (void *)d);
     if (st == RCC_OK && vr.applied)
         fprintf(stderr, "rcc predict: %d images; the head's clusters refined by the votes of each image's %d nearest "
                         "neighbours in the stage-3 features: %d moved (--vote 0: the head alone)\n",
@@ -139,7 +134,7 @@ static rcc_status predict_vote(rcc_net *net, const rcc_dataset *d, int knn, int 
         fprintf(stderr, "rcc predict: note: the neighbour vote would move %d of %d images, more than %.0f%%: the "
                         "stage-3 features and the head disagree about more than borders, so the head's clusters are "
                         "kept as they are (docs/imbalance.md §6)\n", vr.moved, d->n, 100 * vc.max_moved);
-    free(f), free(p);
+    free(conf);
     return st;
 }
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "rcc.h"
+#include "rcc_eval.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -187,6 +188,16 @@ rcc_status rcc_net_stage3_data(rcc_net *net, const rcc_dataset *d, float *featur
  * to refine the head's clusters by their neighbours, rcc_vote): every output may be NULL. */
 rcc_status rcc_net_assign_stage3_data(rcc_net *net, const rcc_dataset *d, int *cluster, float *confidence,
                                       float *h, float *probs, float *features);
+/* The clusters `rcc predict` gives by default (and `rcc report`, Python's RCC.predict, the training's
+ * acc_predict): the head's, refined by the votes of each image's `knn` nearest neighbours in the
+ * stage-3 features (rcc_vote with rcc_vote_config_default's rounds and limit, on the network's
+ * threads); knn 0, or fewer than 2 images: the head's alone. cluster[n]: the final clusters; head[n]
+ * (or NULL): the head's; confidence[n] (or NULL): the head's probability of the final cluster;
+ * h[n × rep_dim] (or NULL); vr (or NULL): what the vote did ({0, 0, false} when it did not run).
+ * RCC_ERR_ARG for knn outside 0..RCC_VOTE_MAX_KNN, or above 0 with more than RCC_VOTE_MAX_POINTS
+ * images. */
+rcc_status rcc_net_assign_voted(rcc_net *net, const rcc_dataset *d, int knn, int *cluster, int *head,
+                                float *confidence, float *h, rcc_vote_result *vr);
 
 #ifdef __cplusplus
 }

@@ -212,6 +212,34 @@ int main(void)
               memcmp(e.h, h, sizeof(float) * 450) == 0,
           "emit gives the same answers as the arrays");
 
+    /* rcc predict's default clusters (rcc_net_assign_voted): the head's and h as rcc_net_assign_data's,
+     * the confidence the head's probability of the final cluster, as many changed as the vote says
+     * (or none when it is not applied); 0 neighbours: the head alone; bad counts refused */
+    int *vcl = malloc(sizeof(int) * 150), *vhead = malloc(sizeof(int) * 150);
+    float *vcf = malloc(sizeof(float) * 150), *vh = malloc(sizeof(float) * 450);
+    rcc_vote_result vr;
+    CHECK_OK(rcc_net_assign_voted(net, &d, 5, vcl, vhead, vcf, vh, &vr));
+    int changed = 0;
+    for (int i = 0; i < d.n; i++) {
+        changed += vcl[i] != cl[i];
+        CHECK(vcf[i] == pr[i * 3 + vcl[i]], "voted: the confidence is the head's probability of the final cluster (%d)", i);
+    }
+    CHECK(memcmp(vhead, cl, sizeof(int) * 150) == 0 && memcmp(vh, h, sizeof(float) * 450) == 0,
+          "voted: the head's clusters and h are rcc_net_assign_data's");
+    printf("rcc_net_assign_voted, 5 neighbours: the vote %s %d of 150 images in %d rounds\n",
+           vr.applied ? "moved" : "would move (not applied)", vr.moved, vr.rounds);
+    CHECK(vr.rounds >= 1 && (vr.applied ? changed == vr.moved : changed == 0),
+          "voted: %d clusters changed, the vote says %d moved (applied %d, %d rounds)", changed, vr.moved, vr.applied,
+          vr.rounds);
+    CHECK_OK(rcc_net_assign_voted(net, &d, 0, vcl, NULL, NULL, NULL, &vr));
+    CHECK(memcmp(vcl, cl, sizeof(int) * 150) == 0 && !vr.applied && vr.moved == 0 && vr.rounds == 0,
+          "voted with 0 neighbours: the head alone");
+    CHECK(rcc_net_assign_voted(net, &d, -1, vcl, NULL, NULL, NULL, NULL) == RCC_ERR_ARG &&
+              rcc_net_assign_voted(net, &d, RCC_VOTE_MAX_KNN + 1, vcl, NULL, NULL, NULL, NULL) == RCC_ERR_ARG &&
+              rcc_net_assign_voted(net, &d, 5, NULL, NULL, NULL, NULL, NULL) == RCC_ERR_ARG,
+          "voted: a neighbour count out of 0..%d, or no output, refused", RCC_VOTE_MAX_KNN);
+    free(vcl), free(vhead), free(vcf), free(vh);
+
     /* one image (the single-image plan) answers as it does inside a batch */
     rcc_dataset one = d;
     one.n = 1;

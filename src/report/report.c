@@ -52,28 +52,13 @@ static void data_free(report_data *rd)
  * confidence stays the head's probability of the image's final cluster. */
 static rcc_status assign(rcc_net *net, const rcc_dataset *d, report_data *rd)
 {
-    int knn = rd->o->vote;
-    if (knn <= 0 || d->n < 2 || d->n > RCC_VOTE_MAX_POINTS)
-        return rcc_net_assign_data(net, d, rd->cluster, rd->conf, rd->h, NULL, NULL, NULL);
-    int F = rcc_net_stage3_dim(net), K = rd->k;
-    float *f = malloc(sizeof(float) * (size_t)d->n * (size_t)F), *p = malloc(sizeof(float) * (size_t)d->n * (size_t)K);
-    rcc_status st = f && p ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "report: stage-3 features of %d images", d->n);
-    if (st == RCC_OK)
-        st = rcc_net_assign_stage3_data(net, d, rd->cluster, NULL, rd->h, p, f);
-    rcc_vote_config vc;
-    rcc_vote_config_default(&vc);
-    vc.knn = knn;
-    vc.threads = rcc_net_threads(net);
+    int knn = rd->o->vote > 0 && d->n >= 2 && d->n <= RCC_VOTE_MAX_POINTS ? rd->o->vote : 0;
     rcc_vote_result vr;
-    if (st == RCC_OK)
-        st = rcc_vote(f, d->n, F, K, &vc, rd->cluster, NULL, &vr);
-    for (int i = 0; st == RCC_OK && i < d->n; i++)
-        rd->conf[i] = p[(size_t)i * K + rd->cluster[i]];
-    if (st == RCC_OK && vr.applied)
+    rcc_status st = rcc_net_assign_voted(net, d, knn, rd->cluster, NULL, rd->conf, rd->h, &vr);
+    if (st == RCC_OK && knn > 0 && vr.applied)
         rd->voted = knn < d->n - 1 ? knn : d->n - 1, rd->moved = vr.moved;
-    else if (st == RCC_OK)
+    else if (st == RCC_OK && knn > 0)
         rd->vote_refused = vr.moved;
-    free(f), free(p);
     return st;
 }
 

@@ -305,6 +305,42 @@ rcc_status rcc_net_assign_stage3_data(rcc_net *n, const rcc_dataset *d, int *clu
     return st;
 }
 
+rcc_status rcc_net_assign_voted(rcc_net *n, const rcc_dataset *d, int knn, int *cluster, int *head,
+                                float *confidence, float *h, rcc_vote_result *vr)
+{
+    if (vr)
+        *vr = (rcc_vote_result){0, 0, false};
+    if (!cluster)
+        return rcc_fail(RCC_ERR_ARG, "rcc_net_assign_voted: no output for the clusters");
+    if (knn < 0 || knn > RCC_VOTE_MAX_KNN)
+        return rcc_fail(RCC_ERR_ARG, "the vote's neighbours: %d, not in 0..%d", knn, RCC_VOTE_MAX_KNN);
+    if (knn > 0 && d->n > RCC_VOTE_MAX_POINTS)
+        return rcc_fail(RCC_ERR_ARG, "the vote takes at most %d images (%d given)", RCC_VOTE_MAX_POINTS, d->n);
+    if (knn == 0 || d->n < 2) {
+        RCC_TRY(rcc_net_assign_data(n, d, cluster, confidence, h, NULL, NULL, NULL));
+        if (head && d->n > 0)
+            memcpy(head, cluster, sizeof(int) * (size_t)d->n);
+        return RCC_OK;
+    }
+    int F = rcc_net_stage3_dim(n), K = n->mc.clusters;
+    float *f = malloc(sizeof(float) * (size_t)d->n * (size_t)F), *p = malloc(sizeof(float) * (size_t)d->n * (size_t)K);
+    rcc_status st = f && p ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "stage-3 features of %d images", d->n);
+    if (st == RCC_OK)
+        st = rcc_net_assign_stage3_data(n, d, cluster, NULL, h, p, f);
+    if (st == RCC_OK && head)
+        memcpy(head, cluster, sizeof(int) * (size_t)d->n);
+    rcc_vote_config vc;
+    rcc_vote_config_default(&vc);
+    vc.knn = knn;
+    vc.threads = n->threads; /* the model's, as its passes: the same answers in the tool, the report and Python */
+    if (st == RCC_OK)
+        st = rcc_vote(f, d->n, F, K, &vc, cluster, NULL, vr);
+    for (int i = 0; st == RCC_OK && confidence && i < d->n; i++)
+        confidence[i] = p[(size_t)i * K + cluster[i]];
+    free(f), free(p);
+    return st;
+}
+
 static rcc_status assign_data(rcc_net *n, const rcc_dataset *d, int *cluster, float *confidence, float *h,
                               float *probs, float *stage3, rcc_net_emit emit, void *user)
 {

@@ -57,29 +57,22 @@ static rcc_status score(rcc_net *net, const rcc_dataset *d, const rcc_score_conf
         s->cells = malloc(sizeof(int) * RCC_SPHERE_BANDS * RCC_SPHERE_SECTORS);
     rcc_status st = s->cluster && s->h && sizes && (R < 3 || s->cells) ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "scores");
     bool vote = d->n > 1 && d->n <= RCC_VOTE_MAX_POINTS;
-    int F = rcc_net_stage3_dim(net);
-    float *f = vote ? malloc(n * (size_t)F * sizeof *f) : NULL;
-    int *voted = vote ? malloc(n * sizeof *voted) : NULL;
-    if (st == RCC_OK && vote && (!f || !voted))
-        st = rcc_fail(RCC_ERR_NOMEM, "stage-3 features of %zu images", n);
-    if (st == RCC_OK)
-        st = rcc_net_assign_stage3_data(net, d, s->cluster, NULL, s->h, NULL, f);
+    rcc_vote_config vc;
+    rcc_vote_config_default(&vc);
+    int *voted = malloc(n * sizeof *voted);
+    if (st == RCC_OK && !voted)
+        st = rcc_fail(RCC_ERR_NOMEM, "the vote's clusters of %zu images", n);
+    rcc_vote_result vr = {0, 0, false};
+    if (st == RCC_OK) /* the head's (s->cluster), and what `rcc predict` gives by default (voted) */
+        st = rcc_net_assign_voted(net, d, vote ? vc.knn : 0, voted, s->cluster, NULL, s->h, &vr);
     if (st == RCC_OK)
         st = rcc_scores_compute(s->cluster, d->labels, n, &s->sc);
     s->sc_vote = s->sc;
-    s->vote_moved = -1; /* not run */
-    if (st == RCC_OK && vote) { /* what `rcc predict` gives by default */
-        rcc_vote_config vc;
-        rcc_vote_config_default(&vc);
-        vc.threads = rcc_net_threads(net);
-        rcc_vote_result vr = {0, 0, false};
-        memcpy(voted, s->cluster, n * sizeof *voted);
-        st = rcc_vote(f, d->n, F, K, &vc, voted, NULL, &vr);
-        s->vote_applied = st == RCC_OK && vr.applied, s->vote_moved = vr.moved;
-        if (s->vote_applied)
-            st = rcc_scores_compute(voted, d->labels, n, &s->sc_vote);
-    }
-    free(f), free(voted);
+    s->vote_moved = vote ? vr.moved : -1; /* -1: not run */
+    s->vote_applied = vote && vr.applied;
+    if (st == RCC_OK && s->vote_applied)
+        st = rcc_scores_compute(voted, d->labels, n, &s->sc_vote);
+    free(voted);
     rcc_assign_stats as;
     if (st == RCC_OK)
         st = rcc_assign_stats_compute(s->cluster, n, K, NULL, NULL, sizes, &as);
