@@ -1,7 +1,8 @@
 /* conv_bn.c — inference: a convolution and the batch-norm after it as one oneDNN convolution, with
  * the block's residual sum and ReLU as its post-ops (ops.h). What it saves is the batch-norm's and
  * the residual add's passes over the activations: at the `cpu` preset's shape (32×32, bf16, batch
- * 256) they were 28 % of an inference pass (docs/performance.md). */
+ * 256) they were 28 % of an inference pass (docs/performance.md). On maps smaller than the kernel
+ * the same layer is one oneDNN matmul by W_big instead (conv_dense.c's form; plan_dense, make_dense). */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
