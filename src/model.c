@@ -47,6 +47,7 @@ static rcc_status plan_block_fused(rcc_model *m, rcc_block *b, const char *name,
     rcc_arena *a = &m->arena;
     rcc_params *ps = m->ps;
     dnnl_data_type_t dt = act_dt(&m->cfg);
+    rcc_conv_algo algo = m->cfg.conv_algo;
     int in = (int)x->md.dims[1];
     char w1[RCC_NAME_MAX], n1[RCC_NAME_MAX], w2[RCC_NAME_MAX], n2[RCC_NAME_MAX], wd[RCC_NAME_MAX], nd[RCC_NAME_MAX];
     RCC_TRY(rcc_name(w1, sizeof w1, "%s.conv1.weight", name));
@@ -60,13 +61,13 @@ static rcc_status plan_block_fused(rcc_model *m, rcc_block *b, const char *name,
     RCC_TRY(rcc_conv_bn_register(ps, w2, n2, out, out, 3, &o2));
     if (b->down)
         RCC_TRY(rcc_conv_bn_register(ps, wd, nd, in, out, 1, &od));
-    RCC_TRY(rcc_conv_bn_plan(a, ps, &b->c1, w1, &o1, x, out, 3, stride, 1, dt, true, NULL));
+    RCC_TRY(rcc_conv_bn_plan(a, ps, &b->c1, w1, &o1, x, out, 3, stride, 1, dt, algo, true, NULL));
     rcc_act *sc = x;
     if (b->down) {
-        RCC_TRY(rcc_conv_bn_plan(a, ps, &b->cd, wd, &od, x, out, 1, stride, 0, dt, false, NULL));
+        RCC_TRY(rcc_conv_bn_plan(a, ps, &b->cd, wd, &od, x, out, 1, stride, 0, dt, algo, false, NULL));
         sc = &b->cd.dst;
     }
-    RCC_TRY(rcc_conv_bn_plan(a, ps, &b->c2, w2, &o2, &b->c1.dst, out, 3, 1, 1, dt, relu_out, sc));
+    RCC_TRY(rcc_conv_bn_plan(a, ps, &b->c2, w2, &o2, &b->c1.dst, out, 3, 1, 1, dt, algo, relu_out, sc));
     b->out = &b->c2.dst;
     return RCC_OK;
 }
@@ -239,7 +240,8 @@ rcc_status rcc_model_plan_dist(rcc_model *m, const rcc_model_config *cfg, rcc_pa
     if (m->fused) {
         rcc_conv_bn_offsets off;
         RCC_TRY(rcc_conv_bn_register(ps, stem_w, stem_bn, cfg->in_channels, w, sk, &off));
-        RCC_TRY(rcc_conv_bn_plan(a, ps, &m->stem, stem_w, &off, &m->input, w, sk, ss, sp, act_dt(cfg), true, NULL));
+        RCC_TRY(rcc_conv_bn_plan(a, ps, &m->stem, stem_w, &off, &m->input, w, sk, ss, sp, act_dt(cfg), cfg->conv_algo,
+                                 true, NULL));
         stem_out = &m->stem.dst;
     } else {
         RCC_TRY(rcc_conv_plan(a, ps, &m->stem, stem_w, &m->input, w, sk, ss, sp, train, false, cfg->conv_algo,

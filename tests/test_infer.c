@@ -19,14 +19,15 @@
  * oneDNN choose other layouts for the shortcut than for the main path (the reorder into dst); at 32×32
  * with the ResNet stem, stages 3 and 4 see maps smaller than the kernel: `dense` convolutions at least
  * are the matmul form. */
-static void fused_inference(int width, int S, int C, bool small, bool bf16, int n, int dense, double tol)
+static void fused_inference(int width, int S, int C, bool small, bool bf16, int n, int dense, double tol, bool wino)
 {
     rcc_model_config mc;
     rcc_model_config_default(&mc);
     mc.width = width, mc.image_size = S, mc.in_channels = C, mc.small_stem = small, mc.bf16 = bf16;
-    char what[80];
-    snprintf(what, sizeof what, "folded batch-norm w%d S%d C%d n%d%s%s", width, S, C, n, small ? " small" : "",
-             bf16 ? " bf16" : "");
+    mc.conv_algo = wino ? RCC_CONV_WINOGRAD : RCC_CONV_DIRECT;
+    char what[96];
+    snprintf(what, sizeof what, "folded batch-norm w%d S%d C%d n%d%s%s%s", width, S, C, n, small ? " small" : "",
+             bf16 ? " bf16" : "", wino ? " winograd" : "");
     rcc_params ps = {0};
     rcc_model e[2];
     for (int k = 0; k < 2; k++) {
@@ -38,12 +39,16 @@ static void fused_inference(int width, int S, int C, bool small, bool bf16, int 
     }
     unsetenv("RCC_CONV_FUSE");
     CHECK(!e[0].fused && e[1].fused, "%s: RCC_CONV_FUSE chose the plans", what);
-    int sum_reorders = 0, dense_convs = 0;
+    int sum_reorders = 0, dense_convs = 0, wino_convs = 0;
     for (int i = 0; i < RCC_BLOCKS; i++) {
         const rcc_block *b = &e[1].blocks[i];
         sum_reorders += b->c2.bn.sum_reorder;
         dense_convs += b->c1.bn.dense + b->c2.bn.dense + (b->down && b->cd.bn.dense);
+        wino_convs += b->c1.wino_fwd + b->c2.wino_fwd;
     }
+    /* Winograd where asked and oneDNN has it (AVX-512): stages 1 and 2 at 32×32 */
+    bool want_wino = wino && rcc_conv_winograd_available();
+    CHECK(want_wino ? wino_convs >= 4 : wino_convs == 0, "%s: %d Winograd convolutions", what, wino_convs);
     CHECK(dense > 0 ? dense_convs >= dense : dense_convs == 0, "%s: %d dense convolutions (%s %d)", what, dense_convs,
           dense > 0 ? "at least" : "expected", dense);
     rcc_params_init_hash(&ps);
@@ -87,8 +92,8 @@ static void fused_inference(int width, int S, int C, bool small, bool bf16, int 
             CHECK(d <= tol * sc, "%s, round %d: %s within %.3g of their scale (tolerance %g)", what, round, name[t],
                   d / sc, tol);
             if (t == 0)
-                printf("%s, round %d: h within %.3g of its scale; %d shortcut reorders, %d dense convolutions\n",
-                       what, round, d / sc, sum_reorders, dense_convs);
+                printf("%s, round %d: h within %.3g of its scale; %d shortcut reorders, %d dense, %d Winograd "
+                       "convolutions\n", what, round, d / sc, sum_reorders, dense_convs, wino_convs);
         }
     }
     rcc_model_free(&e[0]);
@@ -145,15 +150,20 @@ int main(void)
     setenv("RCC_BF16_EMULATED", "1", 0); /* bf16's numerics on every AVX-512 CPU, as test_golden */
     rcc_compute_saved guard;
     rcc_compute_enter(2, &guard);
-    fused_inference(16, 32, 1, false, false, 8, 7, 1e-5); /* layer3.0.conv2, 3.1.*, layer4.* but the 1×1 downsample */
-    fused_inference(16, 32, 1, false, false, 1, 0, 1e-5); /* one image: oneDNN's convolutions */
-    fused_inference(2, 32, 1, false, false, 8, 1, 1e-5);
-    fused_inference(16, 32, 3, true, false, 8, 0, 1e-5);
-    fused_inference(16, 64, 1, false, false, 8, 3, 1e-5); /* layer4.0.conv2, 4.1.*: 2×2 maps */
+    fused_inference(16, 32, 1, false, false, 8, 7, 1e-5, false); /* layer3.0.conv2, 3.1.*, layer4.* but the 1×1 downsample */
+    fused_inference(16, 32, 1, false, false, 1, 0, 1e-5, false); /* one image: oneDNN's convolutions */
+    fused_inference(2, 32, 1, false, false, 8, 1, 1e-5, false);
+    fused_inference(16, 32, 3, true, false, 8, 0, 1e-5, false);
+    fused_inference(16, 64, 1, false, false, 8, 3, 1e-5, false); /* layer4.0.conv2, 4.1.*: 2×2 maps */
+    /* Winograd (the cpu preset's training mode here, so its inference mode): one Winograd convolution
+     * is within 2.5e-6 of a direct sum (test_ops); through the network within 1e-4, as test_golden allows */
+    fused_inference(16, 32, 1, false, false, 8, 7, 1e-4, true);
+    fused_inference(16, 32, 1, false, false, 1, 0, 1e-4, true);
+    fused_inference(16, 32, 3, true, false, 8, 0, 1e-4, true);
     fused_after_steps();
     if (rcc_conv_bf16_available()) {
-        fused_inference(16, 32, 1, false, true, 8, 7, 0.1);
-        fused_inference(16, 32, 1, false, true, 1, 0, 0.1);
+        fused_inference(16, 32, 1, false, true, 8, 7, 0.1, false);
+        fused_inference(16, 32, 1, false, true, 1, 0, 0.1, false);
     }
     return test_finish("test_infer");
 }

@@ -18,9 +18,9 @@ static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(
  * - F(4×4,3×3) computes 4×4 output tiles, so an output smaller than 4×4 wastes most of every
  *   tile (measured at 2×2, ResNet-18's layer3 at 32×32 images: 1.4× slower than direct; at 4×4
  *   and larger 1.4–2.5× faster);
- * - training only: the weights are transformed on every call, which a training step amortises
- *   over its batch but inference does not (one image: 13 ms instead of 1 ms). Inference thus
- *   computes the same way whatever the checkpoint was trained with.
+ * - training plans only here: the weights are transformed on every call, which a training step
+ *   amortises over its batch but inference does not (one image: 13 ms instead of 1 ms). Inference
+ *   plans (conv_bn.c) keep their transformed weights between passes and use Winograd there.
  * oneDNN may still refuse a shape. */
 static bool wino_shape(const rcc_conv *c)
 {

@@ -31,8 +31,13 @@ rcc_status rcc_conv_bn_register(rcc_params *ps, const char *wname, const char *b
     return rcc_bn_add_params(ps, bn_name, out_c, off->bn);
 }
 
-/* The convolution's descriptor: inference, direct, with a bias; src as given, the rest any layout. */
-static rcc_status make_pd(const rcc_conv *c, const dnnl_memory_desc_t *src_md, const_dnnl_post_ops_t po,
+static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(pd), "ref", 3) == 0; }
+
+/* The convolution's descriptor: inference, with a bias; src as given, the rest any layout. Winograd
+ * F(4×4,3×3) where the model asks for it and it can exist (f32, 3×3, stride 1, outputs of at least
+ * 4×4: conv.c's rules; its weights are transformed once per change of the parameters here, not per
+ * pass), direct elsewhere or where oneDNN has only a reference kernel. Sets c->wino_fwd. */
+static rcc_status make_pd(rcc_conv *c, const dnnl_memory_desc_t *src_md, const_dnnl_post_ops_t po,
                           dnnl_primitive_desc_t *pd)
 {
     int64_t wd[4] = {c->out_c, c->in_c, c->k, c->k}, dd[4] = {c->n, c->out_c, c->oh, c->ow}, bd[1] = {c->out_c};
@@ -40,13 +45,23 @@ static rcc_status make_pd(const rcc_conv *c, const dnnl_memory_desc_t *src_md, c
                        b_md = rcc_md_plain(1, bd, dnnl_a);
     dnnl_dims_t st = {c->stride, c->stride}, pl = {c->pad, c->pad};
     dnnl_convolution_desc_t d;
+    c->wino_fwd = false;
+    if (c->algo == RCC_CONV_WINOGRAD && c->dt == dnnl_f32 && c->k == 3 && c->stride == 1 && c->oh >= 4 &&
+        c->ow >= 4 &&
+        dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_winograd, src_md, &w_any,
+                                           &b_md, &d_any, st, pl, pl) == dnnl_success &&
+        rcc_pd_create_po(pd, &d, NULL, po, "convolution forward (batch-norm folded, winograd)") == RCC_OK) {
+        if (!is_ref(*pd)) {
+            c->wino_fwd = true;
+            return RCC_OK;
+        }
+        dnnl_primitive_desc_destroy(*pd);
+    }
     DNN_TRY(dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, src_md, &w_any,
                                                &b_md, &d_any, st, pl, pl),
             "convolution forward descriptor (batch-norm folded)");
     return rcc_pd_create_po(pd, &d, NULL, po, "convolution forward (batch-norm folded)");
 }
-
-static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(pd), "ref", 3) == 0; }
 
 static rcc_status plan(rcc_arena *a, rcc_conv *c, const_dnnl_post_ops_t po, rcc_act *sum_into)
 {
@@ -79,7 +94,18 @@ static rcc_status plan(rcc_arena *a, rcc_conv *c, const_dnnl_post_ops_t po, rcc_
     RCC_TRY(rcc_act_plan(a, &c->w, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)));
     RCC_TRY(rcc_act_plan(a, &c->bn.scale, &vec));
     RCC_TRY(rcc_act_plan(a, &c->bn.bias, &vec));
-    RCC_TRY(rcc_reorder_create_scaled(a, &c->p_w, &c->w_plain, &c->w, &c->bn.scale, "reorder (weights, scaled)"));
+    if (c->wino_fwd) { /* oneDNN 2.6 cannot scale while reordering into Winograd's format: the weights
+                        * are scaled into a plain copy on the scratchpad first (after the reorder's own) */
+        c->bn.prescale = true;
+        RCC_TRY(rcc_act_view(a, &c->bn.big, &wplain, &a->scratch, 0));
+        RCC_TRY(rcc_reorder_create(a, &c->p_w, &c->bn.big, &c->w, false, "reorder (weights, winograd)"));
+        if (c->p_w.has_scratch)
+            c->bn.big.off = rcc_align_up(c->p_w.scratch.bytes);
+        if (c->bn.big.off + c->bn.big.bytes > a->scratch_bytes)
+            a->scratch_bytes = c->bn.big.off + c->bn.big.bytes;
+    } else {
+        RCC_TRY(rcc_reorder_create_scaled(a, &c->p_w, &c->w_plain, &c->w, &c->bn.scale, "reorder (weights, scaled)"));
+    }
     const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     if (sum_into && dnnl_memory_desc_equal(dmd, &sum_into->md)) {
         RCC_TRY(rcc_act_alias(a, &c->dst, dmd, sum_into, 0));
@@ -90,7 +116,7 @@ static rcc_status plan(rcc_arena *a, rcc_conv *c, const_dnnl_post_ops_t po, rcc_
             c->bn.sum_reorder = true;
         }
     }
-    RCC_TRY(rcc_prim_create(a, &c->p_fwd, pd, "conv+bn fwd"));
+    RCC_TRY(rcc_prim_create(a, &c->p_fwd, pd, c->wino_fwd ? "conv+bn fwd (winograd)" : "conv+bn fwd"));
     c->p_fwd.flops = 2.0 * rcc_conv_macs(c);
     rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->p_src_reorder, &c->bn.p_sum_in, &c->p_w, &c->p_fwd, NULL});
     rcc_prim_arg(&c->p_fwd, DNNL_ARG_SRC, csrc);
@@ -219,13 +245,13 @@ static void make_dense(rcc_conv *c)
 
 rcc_status rcc_conv_bn_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname,
                             const rcc_conv_bn_offsets *off, rcc_act *src, int out_c, int k, int stride, int pad,
-                            dnnl_data_type_t dt, bool relu, rcc_act *sum_into)
+                            dnnl_data_type_t dt, rcc_conv_algo algo, bool relu, rcc_act *sum_into)
 {
     memset(c, 0, sizeof *c);
     if (dt != dnnl_f32 && dt != dnnl_bf16)
         return rcc_fail(RCC_ERR_ARG, "%s: convolutions compute in f32 or bf16", wname);
     const dnnl_memory_desc_t *smd = &src->md;
-    c->algo = RCC_CONV_DIRECT;
+    c->algo = algo;
     c->dt = dt;
     c->src = src;
     c->ps = ps;
@@ -275,7 +301,15 @@ rcc_status rcc_conv_bn_prepare(rcc_conv *c)
         s[o] = gamma[o] / sqrtf(var[o] + RCC_BN_EPS);
         b[o] = beta[o] - mean[o] * s[o];
     }
-    if (c->bn.dense)
+    if (c->bn.dense) {
         make_dense(c);
+    } else if (c->bn.prescale) {
+        const float *w = rcc_pdata(c->ps) + c->w_off;
+        float *ws = c->bn.big.ptr;
+        const size_t per = (size_t)c->in_c * (size_t)c->k * (size_t)c->k;
+        for (int o = 0; o < c->out_c; o++)
+            for (size_t j = 0; j < per; j++)
+                ws[(size_t)o * per + j] = w[(size_t)o * per + j] * s[o];
+    }
     return rcc_prim_exec(&c->p_w);
 }

@@ -54,6 +54,7 @@ typedef struct {
         bool ready;               /* w holds the folded weights of parameters at `version` */
         uint64_t version;
         bool dense;               /* a map smaller than the kernel: one oneDNN matmul, W_big as in conv_dense.c */
+        bool prescale;            /* Winograd: the weights scaled into `big` (O×I×k×k) before their reorder */
         rcc_act big, bias_big;    /* W_big (kin × kout, f32, on the scratchpad while it is made) and its bias */
         rcc_act src2, dst2;       /* the input and output as N × kin and N × kout matrices */
         size_t gamma_off, beta_off, mean_off, var_off;
@@ -96,7 +97,8 @@ void rcc_conv_set_layer(rcc_conv *c, const char *wname);
  * from one forward to the next while the parameters' version (rcc_params_touch) stays the same.
  * Where the input map has fewer positions than the kernel taps (stages 3 and 4 of 32×32 images) and
  * the batch has at least 8 images, the convolution is one oneDNN matmul by W_big instead
- * (conv_dense.c's formulation, in f32 or bf16), unless RCC_CONV_DENSE=0. Inference plans only; the
+ * (conv_dense.c's formulation, in f32 or bf16), unless RCC_CONV_DENSE=0. algo RCC_CONV_WINOGRAD:
+ * Winograd F(4×4,3×3) where conv.c's rules allow it (f32, 3×3, stride 1, outputs ≥ 4×4). Inference plans only; the
  * environment RCC_CONV_FUSE=0 turns it off (the model then plans rcc_conv + rcc_bn), for comparisons. */
 typedef struct {
     size_t w, bn[4]; /* the weight's offset; γ, β, running mean, running variance (rcc_bn_add_params) */
@@ -111,7 +113,7 @@ rcc_status rcc_conv_bn_register(rcc_params *ps, const char *wname, const char *b
  * before each forward when the layouts differ) and to which the convolution adds; relu: a ReLU last. */
 rcc_status rcc_conv_bn_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname,
                             const rcc_conv_bn_offsets *off, rcc_act *src, int out_c, int k, int stride, int pad,
-                            dnnl_data_type_t dt, bool relu, rcc_act *sum_into);
+                            dnnl_data_type_t dt, rcc_conv_algo algo, bool relu, rcc_act *sum_into);
 /* conv.c's forward calls it when the parameters' version moved: s and the bias from the current
  * parameters, then the kernel's weights made from them. */
 rcc_status rcc_conv_bn_prepare(rcc_conv *c);
