@@ -86,6 +86,11 @@ dnnl_memory_desc_t rcc_md_plain(int ndims, const int64_t *dims, dnnl_format_tag_
     return md_by_tag(ndims, dims, dnnl_f32, tag);
 }
 
+dnnl_memory_desc_t rcc_md_plain_dt(int ndims, const int64_t *dims, dnnl_data_type_t dt, dnnl_format_tag_t tag)
+{
+    return md_by_tag(ndims, dims, dt, tag);
+}
+
 dnnl_memory_desc_t rcc_md_any(int ndims, const int64_t *dims)
 {
     return md_by_tag(ndims, dims, dnnl_f32, dnnl_format_tag_any);

@@ -53,6 +53,8 @@ static inline size_t rcc_act_elems(const rcc_act *t) { return t->bytes / (t->md.
 
 /* Plain (row-major) descriptor. tag e.g. dnnl_nchw, dnnl_nc, dnnl_oihw, dnnl_a. */
 dnnl_memory_desc_t rcc_md_plain(int ndims, const int64_t *dims, dnnl_format_tag_t tag);
+/* The same with data type dt; tag may be dnnl_format_tag_any. */
+dnnl_memory_desc_t rcc_md_plain_dt(int ndims, const int64_t *dims, dnnl_data_type_t dt, dnnl_format_tag_t tag);
 dnnl_memory_desc_t rcc_md_any(int ndims, const int64_t *dims);
 /* The same with data type dt (dnnl_f32 or dnnl_bf16). */
 dnnl_memory_desc_t rcc_md_any_dt(int ndims, const int64_t *dims, dnnl_data_type_t dt);

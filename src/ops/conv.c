@@ -64,23 +64,21 @@ static rcc_status make_fwd_pd(rcc_conv *c, const dnnl_memory_desc_t *src_md, dnn
     return rcc_pd_create(pd, &d, NULL, "convolution forward");
 }
 
-void rcc_conv_set_layer(rcc_conv *c, const char *wname)
+/* The layer's name for profiles, from its weight's ("backbone.layer1.0.conv1.weight" -> "layer1.0.conv1"). */
+static void set_layer(rcc_conv *c, const char *wname)
 {
     const char *ln = strncmp(wname, "backbone.", 9) == 0 ? wname + 9 : wname;
     size_t ll = strlen(ln) > 7 && strcmp(ln + strlen(ln) - 7, ".weight") == 0 ? strlen(ln) - 7 : strlen(ln);
     snprintf(c->layer, sizeof c->layer, "%.*s", (int)ll, ln);
 }
 
-rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,
-                         int k, int stride, int pad, bool train, bool bwd_data, rcc_conv_algo algo,
-                         dnnl_data_type_t dt)
+rcc_status rcc_conv_set_shape(rcc_conv *c, rcc_params *ps, const char *wname, rcc_act *src, int out_c, int k,
+                              int stride, int pad, dnnl_data_type_t dt)
 {
-    memset(c, 0, sizeof *c);
-    c->algo = algo;
-    c->dt = dt;
     if (dt != dnnl_f32 && dt != dnnl_bf16)
         return rcc_fail(RCC_ERR_ARG, "%s: convolutions compute in f32 or bf16", wname);
     const dnnl_memory_desc_t *smd = &src->md;
+    c->dt = dt;
     c->src = src;
     c->ps = ps;
     c->n = smd->dims[0];
@@ -93,14 +91,26 @@ rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *
     c->pad = pad;
     c->oh = (c->ih + 2 * pad - k) / stride + 1;
     c->ow = (c->iw + 2 * pad - k) / stride + 1;
-    c->train = train;
-    c->bwd_data = bwd_data;
     if (c->oh < 1 || c->ow < 1)
         return rcc_fail(RCC_ERR_ARG, "%s: input %lldx%lld too small for kernel %d stride %d", wname,
                         (long long)c->ih, (long long)c->iw, k, stride);
+    set_layer(c, wname);
+    return RCC_OK;
+}
+
+
+rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,
+                         int k, int stride, int pad, bool train, bool bwd_data, rcc_conv_algo algo,
+                         dnnl_data_type_t dt)
+{
+    memset(c, 0, sizeof *c);
+    c->algo = algo;
+    RCC_TRY(rcc_conv_set_shape(c, ps, wname, src, out_c, k, stride, pad, dt));
+    const dnnl_memory_desc_t *smd = &src->md;
+    c->train = train;
+    c->bwd_data = bwd_data;
     int64_t wd[4] = {out_c, c->in_c, k, k};
     RCC_TRY(rcc_params_add(ps, wname, RCC_P_CONV_W, 4, wd, &c->w_off));
-    rcc_conv_set_layer(c, wname);
     if (src->md.data_type == dt && rcc_conv_dense_shape(c, &src->md)) {
         RCC_TRY(rcc_conv_dense_plan(a, c));
         rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->p_w, &c->p_fwd, NULL});

@@ -63,6 +63,19 @@ static rcc_status make_pd(rcc_conv *c, const dnnl_memory_desc_t *src_md, const_d
     return rcc_pd_create_po(pd, &d, NULL, po, "convolution forward (batch-norm folded)");
 }
 
+/* The kernel's weights c->w reordered from an f32 source `md` (c->bn.big) that lives only while
+ * prepare makes it and the reorder reads it: on the arena's scratchpad, after the reorder's own. */
+static rcc_status plan_weights_from_scratch(rcc_arena *a, rcc_conv *c, const dnnl_memory_desc_t *md, const char *name)
+{
+    RCC_TRY(rcc_act_view(a, &c->bn.big, md, &a->scratch, 0));
+    RCC_TRY(rcc_reorder_create(a, &c->p_w, &c->bn.big, &c->w, false, name));
+    if (c->p_w.has_scratch)
+        c->bn.big.off = rcc_align_up(c->p_w.scratch.bytes);
+    if (c->bn.big.off + c->bn.big.bytes > a->scratch_bytes)
+        a->scratch_bytes = c->bn.big.off + c->bn.big.bytes;
+    return RCC_OK;
+}
+
 static rcc_status plan(rcc_arena *a, rcc_conv *c, const_dnnl_post_ops_t po, rcc_act *sum_into)
 {
     /* the input's own layout unless that means a reference kernel (as rcc_conv_plan) */
@@ -97,12 +110,7 @@ static rcc_status plan(rcc_arena *a, rcc_conv *c, const_dnnl_post_ops_t po, rcc_
     if (c->wino_fwd) { /* oneDNN 2.6 cannot scale while reordering into Winograd's format: the weights
                         * are scaled into a plain copy on the scratchpad first (after the reorder's own) */
         c->bn.prescale = true;
-        RCC_TRY(rcc_act_view(a, &c->bn.big, &wplain, &a->scratch, 0));
-        RCC_TRY(rcc_reorder_create(a, &c->p_w, &c->bn.big, &c->w, false, "reorder (weights, winograd)"));
-        if (c->p_w.has_scratch)
-            c->bn.big.off = rcc_align_up(c->p_w.scratch.bytes);
-        if (c->bn.big.off + c->bn.big.bytes > a->scratch_bytes)
-            a->scratch_bytes = c->bn.big.off + c->bn.big.bytes;
+        RCC_TRY(plan_weights_from_scratch(a, c, &wplain, "reorder (weights, winograd)"));
     } else {
         RCC_TRY(rcc_reorder_create_scaled(a, &c->p_w, &c->w_plain, &c->w, &c->bn.scale, "reorder (weights, scaled)"));
     }
@@ -126,23 +134,13 @@ static rcc_status plan(rcc_arena *a, rcc_conv *c, const_dnnl_post_ops_t po, rcc_
     return RCC_OK;
 }
 
-static dnnl_memory_desc_t md_dt(int ndims, const int64_t *dims, dnnl_data_type_t dt, dnnl_format_tag_t tag)
-{
-    dnnl_memory_desc_t md;
-    dnnl_dims_t d;
-    for (int i = 0; i < ndims; i++)
-        d[i] = dims[i];
-    dnnl_memory_desc_init_by_tag(&md, ndims, d, dt, tag);
-    return md;
-}
-
 /* The matmul of the dense form: N × kin by kin × kout, a bias row, the post-ops. */
 static rcc_status dense_pd(const rcc_conv *c, int64_t kin, int64_t kout, const_dnnl_post_ops_t po,
                            dnnl_primitive_desc_t *pd)
 {
     int64_t sd[2] = {c->n, kin}, wd[2] = {kin, kout}, bd[2] = {1, kout}, dd[2] = {c->n, kout};
-    dnnl_memory_desc_t s_md = md_dt(2, sd, c->dt, dnnl_ab), w_md = md_dt(2, wd, c->dt, dnnl_format_tag_any),
-                       b_md = md_dt(2, bd, dnnl_f32, dnnl_ab), d_md = md_dt(2, dd, c->dt, dnnl_ab);
+    dnnl_memory_desc_t s_md = rcc_md_plain_dt(2, sd, c->dt, dnnl_ab), w_md = rcc_md_plain_dt(2, wd, c->dt, dnnl_format_tag_any),
+                       b_md = rcc_md_plain_dt(2, bd, dnnl_f32, dnnl_ab), d_md = rcc_md_plain_dt(2, dd, c->dt, dnnl_ab);
     dnnl_matmul_desc_t d;
     DNN_TRY(dnnl_matmul_desc_init(&d, &s_md, &w_md, &b_md, &d_md), "matmul descriptor (dense convolution)");
     return rcc_pd_create_po(pd, &d, NULL, po, "matmul (dense convolution)");
@@ -164,7 +162,7 @@ static bool dense_fits(const rcc_conv *c, const_dnnl_post_ops_t po, const rcc_ac
     if (sum_into && sum_into->md.data_type == c->dt && rcc_batch_outer_tag(&sum_into->md))
         *dmd = sum_into->md;
     else
-        *dmd = md_dt(4, dd, c->dt, tag);
+        *dmd = rcc_md_plain_dt(4, dd, c->dt, tag);
     if (dense_pd(c, smd->format_desc.blocking.strides[0], dmd->format_desc.blocking.strides[0], po, pd) != RCC_OK)
         return false;
     if (is_ref(*pd)) {
@@ -191,8 +189,8 @@ static rcc_status plan_dense(rcc_arena *a, rcc_conv *c, dnnl_primitive_desc_t pd
     RCC_TRY(rcc_conv_dense_tables(c, &c->src->md, dmd));
     const int64_t kin = c->dense.kin, kout = c->dense.kout;
     int64_t sd[2] = {c->n, kin}, dd[2] = {c->n, kout}, bd[2] = {1, kout}, wd[2] = {kin, kout}, vd[1] = {c->out_c};
-    dnnl_memory_desc_t s2 = md_dt(2, sd, c->dt, dnnl_ab), d2 = md_dt(2, dd, c->dt, dnnl_ab),
-                       b2 = md_dt(2, bd, dnnl_f32, dnnl_ab), big = md_dt(2, wd, dnnl_f32, dnnl_ab),
+    dnnl_memory_desc_t s2 = rcc_md_plain_dt(2, sd, c->dt, dnnl_ab), d2 = rcc_md_plain_dt(2, dd, c->dt, dnnl_ab),
+                       b2 = rcc_md_plain_dt(2, bd, dnnl_f32, dnnl_ab), big = rcc_md_plain_dt(2, wd, dnnl_f32, dnnl_ab),
                        vec = rcc_md_plain(1, vd, dnnl_a);
     RCC_TRY(rcc_act_alias(a, &c->bn.src2, &s2, c->src, 0));
     RCC_TRY(rcc_act_alias(a, &c->bn.dst2, &d2, &c->dst, 0));
@@ -200,13 +198,7 @@ static rcc_status plan_dense(rcc_arena *a, rcc_conv *c, dnnl_primitive_desc_t pd
     RCC_TRY(rcc_act_plan(a, &c->bn.scale, &vec));
     RCC_TRY(rcc_act_plan(a, &c->bn.bias, &vec));
     RCC_TRY(rcc_act_plan(a, &c->w, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)));
-    /* W_big in f32 lives only while it is made and reordered: on the scratchpad, after the reorder's own */
-    RCC_TRY(rcc_act_view(a, &c->bn.big, &big, &a->scratch, 0));
-    RCC_TRY(rcc_reorder_create(a, &c->p_w, &c->bn.big, &c->w, false, "reorder (dense weights)"));
-    if (c->p_w.has_scratch)
-        c->bn.big.off = rcc_align_up(c->p_w.scratch.bytes);
-    if (c->bn.big.off + c->bn.big.bytes > a->scratch_bytes)
-        a->scratch_bytes = c->bn.big.off + c->bn.big.bytes;
+    RCC_TRY(plan_weights_from_scratch(a, c, &big, "reorder (dense weights)"));
     RCC_TRY(rcc_prim_create(a, &c->p_fwd, pd, "conv+bn fwd (dense)"));
     c->p_fwd.flops = 2.0 * rcc_conv_macs(c); /* direct-equivalent, as every convolution's in profiles */
     rcc_prims_set_layer(c->layer, (rcc_prim *const[]){&c->bn.p_sum_in, &c->p_w, &c->p_fwd, NULL});
@@ -248,32 +240,13 @@ rcc_status rcc_conv_bn_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const cha
                             dnnl_data_type_t dt, rcc_conv_algo algo, bool relu, rcc_act *sum_into)
 {
     memset(c, 0, sizeof *c);
-    if (dt != dnnl_f32 && dt != dnnl_bf16)
-        return rcc_fail(RCC_ERR_ARG, "%s: convolutions compute in f32 or bf16", wname);
-    const dnnl_memory_desc_t *smd = &src->md;
     c->algo = algo;
-    c->dt = dt;
-    c->src = src;
-    c->ps = ps;
-    c->n = smd->dims[0];
-    c->in_c = (int)smd->dims[1];
-    c->ih = smd->dims[2];
-    c->iw = smd->dims[3];
-    c->out_c = out_c;
-    c->k = k;
-    c->stride = stride;
-    c->pad = pad;
-    c->oh = (c->ih + 2 * pad - k) / stride + 1;
-    c->ow = (c->iw + 2 * pad - k) / stride + 1;
-    if (c->oh < 1 || c->ow < 1)
-        return rcc_fail(RCC_ERR_ARG, "%s: input %lldx%lld too small for kernel %d stride %d", wname,
-                        (long long)c->ih, (long long)c->iw, k, stride);
+    RCC_TRY(rcc_conv_set_shape(c, ps, wname, src, out_c, k, stride, pad, dt));
     c->w_off = off->w;
     c->bn.on = true;
     c->bn.sum = sum_into != NULL;
     c->bn.relu = relu;
     c->bn.gamma_off = off->bn[0], c->bn.beta_off = off->bn[1], c->bn.mean_off = off->bn[2], c->bn.var_off = off->bn[3];
-    rcc_conv_set_layer(c, wname);
 
     dnnl_post_ops_t po;
     DNN_TRY(dnnl_post_ops_create(&po), "post-ops");

@@ -87,8 +87,11 @@ rcc_status rcc_conv_dense_plan(rcc_arena *a, rcc_conv *c);
 rcc_status rcc_conv_dense_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_act *diff_src);
 void rcc_conv_dense_free(rcc_conv *c);
 void rcc_conv_free(rcc_conv *c);
-/* The layer's name for profiles, from its weight's ("backbone.layer1.0.conv1.weight" -> "layer1.0.conv1"). */
-void rcc_conv_set_layer(rcc_conv *c, const char *wname);
+/* The fields every plan of a convolution shares: input, its sizes, the output's, data type (f32 or bf16,
+ * else RCC_ERR_ARG), and the layer's name for profiles (from the weight's: "backbone.layer1.0.conv1.weight"
+ * -> "layer1.0.conv1"); RCC_ERR_ARG when the input is too small for the kernel. */
+rcc_status rcc_conv_set_shape(rcc_conv *c, rcc_params *ps, const char *wname, rcc_act *src, int out_c, int k,
+                              int stride, int pad, dnnl_data_type_t dt);
 
 /* ---- inference: a convolution with the batch-norm after it folded in (conv_bn.c) ----
  * With s = γ/√(running var + ε) per output channel, BN(conv(x, w)) = conv(x, w·s) + β − μ·s: one
