@@ -248,6 +248,26 @@ static void test_conv(int n, int ic, int oc, int ih, int k, int s, int pad, dnnl
     test_conv_algo(n, ic, oc, ih, k, s, pad, tag, RCC_CONV_DIRECT, false);
 }
 
+static void test_conv_bwd_plain(int n, int ic, int oc, int ih, int k, int s, int pad, dnnl_format_tag_t tag)
+{
+    rcc_arena a = {0};
+    rcc_params ps = {0};
+    rcc_conv c;
+    rcc_act x, dy;
+    int64_t xd[4] = {n, ic, ih, ih};
+    dnnl_memory_desc_t xmd = rcc_md_plain(4, xd, tag);
+    CHECK_OK(rcc_act_plan(&a, &x, &xmd));
+    CHECK_OK(rcc_conv_plan(&a, &ps, &c, "w", &x, oc, k, s, pad, true, false, RCC_CONV_DIRECT, dnnl_f32));
+    CHECK_OK(rcc_act_plan(&a, &dy, &c.dst.md));
+    CHECK_OK(rcc_conv_plan_bwd(&a, &c, &dy, NULL));
+    CHECK(c.ddst_reorder, "conv %dx%d %d->%d: RCC_CONV_BWD_PLAIN=1 did not give the plain-gradient kernel", k, k, ic,
+          oc);
+    rcc_conv_free(&c);
+    rcc_arena_free(&a);
+    rcc_params_free(&ps);
+    test_conv(n, ic, oc, ih, k, s, pad, tag); /* and its numbers against the naive sums */
+}
+
 /* ---- bf16 convolution: against the naive sum of the bf16-rounded operands ---- */
 
 static float bf16_round(float v) { return rcc_bf16_to_f32(rcc_f32_to_bf16(v)); }
@@ -842,6 +862,12 @@ int main(void)
     test_conv(2, 3, 20, 2, 3, 1, 1, dnnl_nChw16c);
     test_conv(2, 5, 7, 2, 3, 1, 1, dnnl_nhwc);
     test_conv_infer_dense();
+    /* the backward-weights kernel through a plain output gradient (what AVX2 CPUs get for the stem,
+     * where oneDNN's blocked-layout kernel is the reference one): forced here on every CPU */
+    setenv("RCC_CONV_BWD_PLAIN", "1", 1);
+    test_conv_bwd_plain(2, 1, 16, 16, 7, 2, 3, dnnl_nchw);
+    test_conv_bwd_plain(2, 3, 8, 9, 7, 2, 3, dnnl_nchw);
+    unsetenv("RCC_CONV_BWD_PLAIN");
     /* Winograd where oneDNN has it (3x3 stride 1, channels multiples of 16), and the direct
      * fallback, pass by pass, for every other shape of the model */
     /* bf16 at the same shapes (the stem from f32 images, the rest from bf16 activations) */

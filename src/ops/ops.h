@@ -37,8 +37,10 @@ typedef struct {
     rcc_act *src;
     rcc_act src_r, dst;           /* src_r: the input reordered, only when the conv wants another layout */
     rcc_act w_plain, w, dw_plain, dw, w_bd, dsrc_r;
-    bool src_reorder, w_bd_separate;
-    rcc_prim p_src_reorder, p_w, p_fwd, p_bwd_w, p_dw, p_bwd_d, p_w_bd, p_dsrc_reorder;
+    rcc_act ddst_r;               /* the output gradient in a plain layout, only where the backward-weights
+                                   * kernel for the forward's layout would be oneDNN's reference one */
+    bool src_reorder, w_bd_separate, ddst_reorder;
+    rcc_prim p_src_reorder, p_w, p_fwd, p_bwd_w, p_dw, p_bwd_d, p_w_bd, p_dsrc_reorder, p_ddst_reorder;
     dnnl_primitive_desc_t pd_fwd; /* kept as the hint for the backward */
     struct {                      /* maps smaller than the kernel: one dense product (conv_dense.c) */
         bool on, zeroed;
