@@ -450,7 +450,15 @@ int main(void)
     model_case("model_w16_s32.safetensors");
     model_case("model_w16_s64.safetensors");
     model_case("model_w64_s64.safetensors");
-    model_case("model_small_w16_s32_c3.safetensors"); /* resnet18-small, 3 channels */
+    /* resnet18-small, 3 channels. Its gradients are held to 5e-2 of their scale, as the width-64
+     * Winograd case's below, and for the same reason: a ReLU input near zero. Measured with the
+     * fixture's script in float32 against float64: activations differ by up to 1.2e-5, while a
+     * ReLU input of layer2.1 lies 7.1e-6 from zero (and one in layer1.0 4.7e-6); oneDNN's AVX2
+     * kernels put it on the other side of zero from PyTorch's, which moves the gradients of
+     * layer2.1 and everything before it by up to 2.8 % of their scale (layer3 onwards: 1e-4).
+     * Of 60 input salts tried, the best keeps its ReLU inputs only 5.1e-6 from zero, under that noise.
+     * A wrong kernel is off by O(1). */
+    model_case_algo("model_small_w16_s32_c3.safetensors", RCC_CONV_DIRECT, 1e-4, 5e-2);
     adam_case(RCC_CONV_DIRECT);
     /* Winograd convolutions, the same fixtures. One Winograd convolution is within 2.5e-6 of a
      * direct sum (test_ops); through the whole network outputs, losses and running statistics stay
@@ -463,7 +471,7 @@ int main(void)
     model_case_algo("model_w16_s32.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
     model_case_algo("model_w16_s64.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
     model_case_algo("model_w64_s64.safetensors", RCC_CONV_WINOGRAD, 1e-4, 5e-2);
-    model_case_algo("model_small_w16_s32_c3.safetensors", RCC_CONV_WINOGRAD, 1e-4, 1e-3);
+    model_case_algo("model_small_w16_s32_c3.safetensors", RCC_CONV_WINOGRAD, 1e-4, 5e-2);
     adam_case(RCC_CONV_WINOGRAD);
     if (rcc_conv_bf16_available()) {
         /* measured: h within 0.18-0.23 of its scale, losses within 7e-4, gradient cosines 0.94-0.97

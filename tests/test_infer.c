@@ -136,7 +136,9 @@ static void fused_after_steps(void)
             d = fmax(d, fabs(e[1].h.ptr[i] - e[0].h.ptr[i]));
             sc = fmax(sc, fabs(e[0].h.ptr[i]));
         }
-        CHECK(d <= 1e-5 * sc, "folded batch-norm after %d training steps: h within %.3g of its scale", step, d / sc);
+        /* measured: 1.5e-6 - 2.5e-6 of the scale, 1.1e-5 after the second step on an AVX2 CPU (oneDNN's
+         * avx2 kernels round in another order); weights left stale (no touch): 1.65 */
+        CHECK(d <= 1e-4 * sc, "folded batch-norm after %d training steps: h within %.3g of its scale", step, d / sc);
         rcc_loss_terms lt;
         CHECK_OK(rcc_trainer_step(&t, &lt, true));
     }
