@@ -225,7 +225,7 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
                                                             &diff_dst->md, st, pl, pl),
                 "convolution backward-weights descriptor");
         RCC_TRY(rcc_pd_create(&pd, &d, c->pd_fwd, "convolution backward-weights"));
-        const char *e = getenv("RCC_CONV_BWD_PLAIN"); /* 1: every layer tries it (tests_ops) */
+        const char *e = getenv("RCC_CONV_BWD_PLAIN"); /* 1: every layer tries it (test_ops) */
         if (is_ref(pd) || (e && strcmp(e, "1") == 0))
             RCC_TRY(bwd_weights_plain(a, c, csrc, diff_dst, &pd));
     }
