@@ -12,8 +12,6 @@
 #include <string.h>
 #include "ops.h"
 
-static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(pd), "ref", 3) == 0; }
-
 /* Winograd only where it can exist (3×3, stride 1) and pays:
  * - F(4×4,3×3) computes 4×4 output tiles, so an output smaller than 4×4 wastes most of every
  *   tile (measured at 2×2, ResNet-18's layer3 at 32×32 images: 1.4× slower than direct; at 4×4
@@ -22,11 +20,13 @@ static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(
  *   amortises over its batch but inference does not (one image: 13 ms instead of 1 ms). Inference
  *   plans (conv_bn.c) keep their transformed weights between passes and use Winograd there.
  * oneDNN may still refuse a shape. */
-static bool wino_shape(const rcc_conv *c)
+bool rcc_conv_wino_shape(const rcc_conv *c)
 {
-    return c->algo == RCC_CONV_WINOGRAD && c->dt == dnnl_f32 && c->train && c->k == 3 && c->stride == 1 &&
-           c->oh >= 4 && c->ow >= 4;
+    return c->algo == RCC_CONV_WINOGRAD && c->dt == dnnl_f32 && c->k == 3 && c->stride == 1 && c->oh >= 4 &&
+           c->ow >= 4;
 }
+
+static bool wino_shape(const rcc_conv *c) { return c->train && rcc_conv_wino_shape(c); }
 
 /* The Winograd primitive for a descriptor, or NULL where oneDNN has none (or only a reference one). */
 static dnnl_primitive_desc_t wino_pd(const void *op_desc, const_dnnl_primitive_desc_t hint)
@@ -34,7 +34,7 @@ static dnnl_primitive_desc_t wino_pd(const void *op_desc, const_dnnl_primitive_d
     dnnl_primitive_desc_t pd = NULL;
     if (rcc_pd_create(&pd, op_desc, hint, "convolution (winograd)") != RCC_OK)
         return NULL;
-    if (is_ref(pd)) {
+    if (rcc_pd_is_ref(pd)) {
         dnnl_primitive_desc_destroy(pd);
         return NULL;
     }
@@ -98,7 +98,6 @@ rcc_status rcc_conv_set_shape(rcc_conv *c, rcc_params *ps, const char *wname, rc
     return RCC_OK;
 }
 
-
 rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *wname, rcc_act *src, int out_c,
                          int k, int stride, int pad, bool train, bool bwd_data, rcc_conv_algo algo,
                          dnnl_data_type_t dt)
@@ -127,7 +126,7 @@ rcc_status rcc_conv_plan(rcc_arena *a, rcc_params *ps, rcc_conv *c, const char *
     } else {
         RCC_TRY(make_fwd_pd(c, smd, &pd));
         dnnl_primitive_desc_t pd2;
-        if (is_ref(pd) && make_fwd_pd(c, &s_any, &pd2) == RCC_OK) {
+        if (rcc_pd_is_ref(pd) && make_fwd_pd(c, &s_any, &pd2) == RCC_OK) {
             dnnl_primitive_desc_destroy(pd);
             pd = pd2;
         }
@@ -176,7 +175,7 @@ static rcc_status bwd_weights_plain(rcc_arena *a, rcc_conv *c, rcc_act *csrc, rc
                                                         st, pl, pl) != dnnl_success ||
             rcc_pd_create(&pd2, &d, c->pd_fwd, "convolution backward-weights (plain gradient)") != RCC_OK)
             continue;
-        if (is_ref(pd2)) {
+        if (rcc_pd_is_ref(pd2)) {
             dnnl_primitive_desc_destroy(pd2);
             continue;
         }
@@ -226,7 +225,7 @@ rcc_status rcc_conv_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_a
                 "convolution backward-weights descriptor");
         RCC_TRY(rcc_pd_create(&pd, &d, c->pd_fwd, "convolution backward-weights"));
         const char *e = getenv("RCC_CONV_BWD_PLAIN"); /* 1: every layer tries it (test_ops) */
-        if (is_ref(pd) || (e && strcmp(e, "1") == 0))
+        if (rcc_pd_is_ref(pd) || (e && strcmp(e, "1") == 0))
             RCC_TRY(bwd_weights_plain(a, c, csrc, diff_dst, &pd));
     }
     rcc_status s = rcc_act_plan(a, &c->dw, dnnl_primitive_desc_query_md(pd, dnnl_query_diff_weights_md, 0));
@@ -363,7 +362,7 @@ static void probe_bf16(void)
     if (dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &s_any, &w_any, NULL,
                                            &d_any, st, pl, pl) == dnnl_success &&
         rcc_pd_create(&pd, &d, NULL, "convolution (bf16 probe)") == RCC_OK) {
-        g_bf16_available = !is_ref(pd);
+        g_bf16_available = !rcc_pd_is_ref(pd);
         dnnl_primitive_desc_destroy(pd);
     }
 }

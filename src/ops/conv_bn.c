@@ -31,8 +31,6 @@ rcc_status rcc_conv_bn_register(rcc_params *ps, const char *wname, const char *b
     return rcc_bn_add_params(ps, bn_name, out_c, off->bn);
 }
 
-static bool is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(pd), "ref", 3) == 0; }
-
 /* The convolution's descriptor: inference, with a bias; src as given, the rest any layout. Winograd
  * F(4×4,3×3) where the model asks for it and it can exist (f32, 3×3, stride 1, outputs of at least
  * 4×4: conv.c's rules; its weights are transformed once per change of the parameters here, not per
@@ -46,12 +44,11 @@ static rcc_status make_pd(rcc_conv *c, const dnnl_memory_desc_t *src_md, const_d
     dnnl_dims_t st = {c->stride, c->stride}, pl = {c->pad, c->pad};
     dnnl_convolution_desc_t d;
     c->wino_fwd = false;
-    if (c->algo == RCC_CONV_WINOGRAD && c->dt == dnnl_f32 && c->k == 3 && c->stride == 1 && c->oh >= 4 &&
-        c->ow >= 4 &&
+    if (rcc_conv_wino_shape(c) &&
         dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_winograd, src_md, &w_any,
                                            &b_md, &d_any, st, pl, pl) == dnnl_success &&
         rcc_pd_create_po(pd, &d, NULL, po, "convolution forward (batch-norm folded, winograd)") == RCC_OK) {
-        if (!is_ref(*pd)) {
+        if (!rcc_pd_is_ref(*pd)) {
             c->wino_fwd = true;
             return RCC_OK;
         }
@@ -87,7 +84,7 @@ static rcc_status plan(rcc_arena *a, rcc_conv *c, const_dnnl_post_ops_t po, rcc_
     } else {
         RCC_TRY(make_pd(c, &c->src->md, po, &pd));
         dnnl_primitive_desc_t pd2;
-        if (is_ref(pd) && make_pd(c, &s_any, po, &pd2) == RCC_OK) {
+        if (rcc_pd_is_ref(pd) && make_pd(c, &s_any, po, &pd2) == RCC_OK) {
             dnnl_primitive_desc_destroy(pd);
             pd = pd2;
         }
@@ -165,7 +162,7 @@ static bool dense_fits(const rcc_conv *c, const_dnnl_post_ops_t po, const rcc_ac
         *dmd = rcc_md_plain_dt(4, dd, c->dt, tag);
     if (dense_pd(c, smd->format_desc.blocking.strides[0], dmd->format_desc.blocking.strides[0], po, pd) != RCC_OK)
         return false;
-    if (is_ref(*pd)) {
+    if (rcc_pd_is_ref(*pd)) {
         dnnl_primitive_desc_destroy(*pd);
         return false;
     }

@@ -5,6 +5,7 @@
 #ifndef RCC_OPS_H
 #define RCC_OPS_H
 
+#include <string.h>
 #include "../dnn.h"
 #include "../params.h"
 
@@ -89,6 +90,11 @@ rcc_status rcc_conv_dense_plan(rcc_arena *a, rcc_conv *c);
 rcc_status rcc_conv_dense_plan_bwd(rcc_arena *a, rcc_conv *c, rcc_act *diff_dst, rcc_act *diff_src);
 void rcc_conv_dense_free(rcc_conv *c);
 void rcc_conv_free(rcc_conv *c);
+/* Winograd F(4×4,3×3) can exist and pays for this convolution (conv.c's rules: asked for, f32, 3×3,
+ * stride 1, outputs of at least 4×4); training plans (conv.c) and inference plans (conv_bn.c) both ask it. */
+bool rcc_conv_wino_shape(const rcc_conv *c);
+/* The primitive is oneDNN's reference kernel (a slow loop: rcc asks again another way where it can). */
+static inline bool rcc_pd_is_ref(const_dnnl_primitive_desc_t pd) { return strncmp(rcc_pd_impl(pd), "ref", 3) == 0; }
 /* The fields every plan of a convolution shares: input, its sizes, the output's, data type (f32 or bf16,
  * else RCC_ERR_ARG), and the layer's name for profiles (from the weight's: "backbone.layer1.0.conv1.weight"
  * -> "layer1.0.conv1"); RCC_ERR_ARG when the input is too small for the kernel. */
