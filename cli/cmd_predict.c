@@ -93,10 +93,11 @@ static rcc_status sort_into(const char *dir, const rcc_dataset *d, const int *cl
     return RCC_OK;
 }
 
-/* --partition: stage-3 features of every image, partitioned into the model's K clusters; prints the rows. */
-static rcc_status predict_partition(rcc_net *net, const rcc_dataset *d, const rcc_partition_config *pc, int *cl)
+/* --partition: stage-3 features of every image, partitioned into K clusters (--clusters, else the
+ * model's K); prints the rows. */
+static rcc_status predict_partition(rcc_net *net, const rcc_dataset *d, const rcc_partition_config *pc, int K, int *cl)
 {
-    int F = rcc_net_stage3_dim(net), K = rcc_net_config(net)->clusters;
+    int F = rcc_net_stage3_dim(net);
     float *f = malloc(sizeof(float) * (size_t)d->n * (size_t)F), *conf = malloc(sizeof(float) * (size_t)d->n);
     rcc_status st = f && conf ? RCC_OK : rcc_fail(RCC_ERR_NOMEM, "features of %d images", d->n);
     if (st == RCC_OK)
@@ -157,7 +158,7 @@ int cmd_predict(int argc, char **argv)
     rcc_partition_config_default(&pc);
     rcc_vote_config vote_default;
     rcc_vote_config_default(&vote_default);
-    int vote = vote_default.knn;
+    int vote = vote_default.knn, part_k = 0;
     cli_load_flags lf = CLI_LOAD_DEFAULTS;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "checkpoint file, or a training output folder"},
@@ -173,6 +174,8 @@ int cmd_predict(int argc, char **argv)
          "applied; docs/imbalance.md §6)"},
         {"fine", 0, OPT_INT, &pc.fine, "--partition: fine clusters before merging"},
         {"knn", 0, OPT_INT, &pc.knn, "--partition: neighbours per image in the graph"},
+        {"clusters", 'K', OPT_INT, &part_k,
+         "--partition: clusters to make, at most --fine (0: the model's K; the head's K is fixed by training)"},
         CLI_LOAD_OPTS(lf),
         {"stdin", 0, OPT_FLAG, &from_stdin, "read image paths from standard input, one per line, answering each"},
         {"out", 'o', OPT_STR, &out, "also write the clusters to this .npy file (int32)"},
@@ -198,8 +201,13 @@ int cmd_predict(int argc, char **argv)
         return 2;
     rcc_partition_config pd;
     rcc_partition_config_default(&pd);
-    if (!part && (pc.fine != pd.fine || pc.knn != pd.knn)) {
-        fprintf(stderr, "rcc predict: --fine and --knn go with --partition\n");
+    if (!part && (pc.fine != pd.fine || pc.knn != pd.knn || part_k != 0)) {
+        fprintf(stderr, "rcc predict: --fine, --knn and --clusters go with --partition\n");
+        return 2;
+    }
+    if (part_k < 0 || (part_k > pc.fine && pc.fine > 0)) {
+        fprintf(stderr, "rcc predict: --clusters %d: the partition makes between 1 and --fine (%d) clusters\n",
+                part_k, pc.fine);
         return 2;
     }
     bool vote_asked = vote_given(argc, argv);
@@ -237,8 +245,9 @@ int cmd_predict(int argc, char **argv)
                             "quadratic in the images, is on by default up to %d; --vote %d asks for it)\n",
                     d.n, RCC_VOTE_MAX_POINTS, vote_default.knn);
         }
+        int k = part && part_k > 0 ? part_k : rcc_net_config(net)->clusters;
         if (st == RCC_OK && part)
-            st = predict_partition(net, &d, &pc, cl);
+            st = predict_partition(net, &d, &pc, k, cl);
         else if (st == RCC_OK && vote > 0 && d.n > 1)
             st = predict_vote(net, &d, vote, cl);
         else if (st == RCC_OK)
@@ -246,7 +255,7 @@ int cmd_predict(int argc, char **argv)
         if (st == RCC_OK && out)
             st = rcc_npy_write_i32(out, cl, (size_t)d.n);
         if (st == RCC_OK && sort_dir)
-            st = sort_into(sort_dir, &d, cl, rcc_net_config(net)->clusters, symlink, copy);
+            st = sort_into(sort_dir, &d, cl, k, symlink, copy);
         rc = st == RCC_OK ? 0 : fail("predict", st);
         free(cl);
         if (d.pix || d.u8 || d.n)

@@ -41,6 +41,16 @@ ok $? "image 0 is cluster-NN/000.png in its cluster's folder"
 ok $? "000.png is a PNG"
 [ "$(ls "$tmp/pngs" | tr '\n' ' ')" = "cluster-00 cluster-01 cluster-02 cluster-03 cluster-04 cluster-05 cluster-06 cluster-07 cluster-08 cluster-09 " ]
 ok $? "one folder per cluster, zero-padded"
+# --partition --clusters K: K groups of any size, K folders, whatever the model's K (here 10)
+for k in 4 12; do
+  "$RCC" predict --model "$tmp/run" --data "$SUB" --threads 1 --partition --fine 40 --clusters $k \
+    --sort-into "$tmp/part$k" > "$tmp/part$k.csv" 2> "$tmp/err"
+  [ $? = 0 ] && [ "$(cut -d, -f2 "$tmp/part$k.csv" | sort -u | wc -l)" = $k ] &&
+    [ "$(cut -d, -f2 "$tmp/part$k.csv" | sort -n | tail -1)" = $((k - 1)) ] &&
+    [ "$(ls "$tmp/part$k" | wc -l)" = $k ] && [ "$(find "$tmp/part$k" -name '*.png' | wc -l)" = $N ] &&
+    grep -q "merged into $k " "$tmp/err"
+  ok $? "predict --partition --clusters $k: clusters 0-$((k - 1)), all used, $k folders holding the $N images"
+done
 
 # ---------------------------------------------------------------- a folder with hostile names
 # classes are subfolders (their names become class names on the page); files renamed from the PNGs above

@@ -323,14 +323,17 @@ class RCC:
         predict --data`; vote=0: the head alone, each image on its own)."""
         return self._assign(X, vote=True, cluster=True)[0]
 
-    def partition(self, X, fine=100, knn=10):
+    def partition(self, X, fine=100, knn=10, n_clusters=None):
         """Clusters of any size, as `rcc predict --partition`: the images' stage-3 features cut by
         k-means into `fine` clusters, joined along each image's `knn` nearest neighbours until
-        n_clusters_ remain (docs/imbalance.md §5). An int32 array of N ids. For data whose images form
-        clear groups (MNIST's long tail: +16 points); the cluster head does better where classes overlap
-        (Fashion-MNIST: −6)."""
+        `n_clusters` remain (None: n_clusters_, the head's; docs/imbalance.md §5). An int32 array of N
+        ids. For data whose images form clear groups (MNIST's long tail: +16 points); the cluster head
+        does better where classes overlap (Fashion-MNIST: −6)."""
         images = self._images_for_net(X)
-        return self._net.partition(images, fine=int(fine), knn=int(knn), callback=self._events())[0]
+        k = 0 if n_clusters is None else int(n_clusters)
+        if n_clusters is not None and k < 1:
+            raise ValueError(f"n_clusters={n_clusters!r}: a partition makes at least 1 cluster")
+        return self._net.partition(images, fine=int(fine), knn=int(knn), callback=self._events(), k=k)[0]
 
     def predict_proba(self, X):
         """The cluster head's probabilities: N × n_clusters_ float32, rows summing to 1 (before the

@@ -214,19 +214,20 @@ static PyObject *net_assign(PyObject *self, PyObject *args, PyObject *kw)
     return Py_BuildValue("NNNN", cl, cf, h, pr);
 }
 
-/* partition(images, fine=100, knn=10, callback=None) -> (cluster, confidence): the images' stage-3
- * features partitioned into the model's K clusters of any size, as `rcc predict --partition`
+/* partition(images, fine=100, knn=10, callback=None, k=0) -> (cluster, confidence): the images' stage-3
+ * features partitioned into k clusters of any size (0: the model's K), as `rcc predict --partition`
  * (rcc_partition; confidence: the share of an image's neighbours in its cluster). */
 static PyObject *net_partition(PyObject *self, PyObject *args, PyObject *kw)
 {
-    static char *keys[] = {"images", "fine", "knn", "callback", NULL};
+    static char *keys[] = {"images", "fine", "knn", "callback", "k", NULL};
     rcc_py_net *n = (rcc_py_net *)self;
     PyObject *images, *callback = Py_None;
     rcc_partition_config pc;
     rcc_partition_config_default(&pc);
     pc.threads = rcc_net_threads(n->net);
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|iiO:partition", keys, &rcc_py_images_type, &images, &pc.fine,
-                                     &pc.knn, &callback))
+    int k = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|iiOi:partition", keys, &rcc_py_images_type, &images, &pc.fine,
+                                     &pc.knn, &callback, &k))
         return NULL;
     const rcc_dataset *d = &((rcc_py_images *)images)->d;
     const rcc_config *c = rcc_net_config(n->net);
@@ -234,6 +235,10 @@ static PyObject *net_partition(PyObject *self, PyObject *args, PyObject *kw)
         return PyErr_Format(PyExc_ValueError, "the model takes %d-channel images, these have %d", c->in_channels, d->c);
     if (d->n < 2)
         return PyErr_Format(PyExc_ValueError, "a partition needs at least 2 images, not %d", d->n);
+    if (k < 0)
+        return PyErr_Format(PyExc_ValueError, "n_clusters=%d: a partition makes at least 1 cluster", k);
+    if (k == 0)
+        k = c->clusters;
     npy_intp nn = d->n;
     int F = rcc_net_stage3_dim(n->net);
     PyObject *cl = PyArray_SimpleNew(1, &nn, NPY_INT32), *cf = PyArray_SimpleNew(1, &nn, NPY_FLOAT32);
@@ -249,7 +254,7 @@ static PyObject *net_partition(PyObject *self, PyObject *args, PyObject *kw)
     PyThread_acquire_lock(n->lock, WAIT_LOCK);
     rcc_status st = assign_chunks(n->net, d, &o, &call);
     if (st == RCC_OK && !call.stop)
-        st = rcc_partition(f, d->n, F, c->clusters, &pc, PyArray_DATA((PyArrayObject *)cl),
+        st = rcc_partition(f, d->n, F, k, &pc, PyArray_DATA((PyArrayObject *)cl),
                            PyArray_DATA((PyArrayObject *)cf));
     PyThread_release_lock(n->lock);
     int failed = rcc_py_call_end(&call);

@@ -61,6 +61,11 @@ def test_partition_equals_rcc_predict_partition(cli, digits, trained):
     assert np.array_equal(ours, cli_clusters(cli, run, npy, "--partition", "--fine", "30"))
     with pytest.raises(rcc.ArgumentError, match="fine"):
         model.partition(X, fine=5)  # fewer fine clusters than K
+    four = model.partition(X, fine=30, n_clusters=4)
+    assert sorted(set(four.tolist())) == [0, 1, 2, 3]
+    assert np.array_equal(four, cli_clusters(cli, run, npy, "--partition", "--fine", "30", "--clusters", "4"))
+    with pytest.raises(ValueError, match="n_clusters=0"):
+        model.partition(X, n_clusters=0)
 
 
 def test_transform_equals_rcc_embed_bit_for_bit(cli, digits, trained, tmp_path):
